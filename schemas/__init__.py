@@ -1,0 +1,1 @@
+"""Contracts shared by every part of hubnet: envelope, event codes, topics, dead letters, errors."""
