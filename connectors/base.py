@@ -1,0 +1,126 @@
+"""The connector interface: split partner bytes into records, map each record to hub events.
+
+A connector knows nothing of Kafka or HTTP. Transports (HTTP ingest, file drop, MLLP, `hubnet
+convert`) call `Connector.convert`, which guarantees that every record ends as exactly one outcome:
+hub events, or a `Rejection` with the record's own bytes and a reason. One bad record never blocks
+the rest of a batch, and no exception escapes for bad input.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import structlog
+
+from schemas.envelope import HubEvent, new_trace_id
+from schemas.errors import MappingError
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """Who sent the input and how it arrived; stamped on every event and dead letter."""
+
+    partner: str
+    trace_id: str = field(default_factory=new_trace_id)
+    source_name: str | None = None
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Record:
+    """One unit of a partner input. `raw` must be convertible on its own by the same connector,
+    so a dead-lettered record can be replayed alone (a CSV record keeps its header line)."""
+
+    raw: bytes
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that could not become hub events, with what a partner needs to fix it."""
+
+    reason: str
+    original: bytes
+    location: str | None = None
+    record_ref: str | None = None
+
+    @classmethod
+    def from_error(cls, error: MappingError, record: Record) -> Rejection:
+        return cls(
+            reason=error.describe(), original=record.raw, location=error.location, record_ref=record.ref
+        )
+
+
+Outcome = HubEvent | Rejection
+
+
+class Connector(ABC):
+    """Base class of every partner format. Subclasses set `name`, implement `split` and `map_record`.
+
+    Delivery: pure and deterministic; the same bytes give the same event ids, so transports may
+    retry freely (at-least-once upstream, idempotent downstream).
+    """
+
+    name: ClassVar[str]
+    """Format name used by `hubnet convert --format`, the ingest API path and file-drop folders."""
+    title: ClassVar[str]
+    media_types: ClassVar[tuple[str, ...]] = ("application/octet-stream",)
+
+    @abstractmethod
+    def split(self, data: bytes) -> Iterator[Record]:
+        """Called by `convert` first: cut a batch into records. Raise `MappingError` only when the
+        input as a whole is unreadable (wrong encoding, broken XML)."""
+
+    @abstractmethod
+    def map_record(self, record: Record, ctx: SourceContext) -> list[HubEvent]:
+        """Called by `convert` for each record: pure mapping to validated hub events, or raise
+        `MappingError` with a location and a reason."""
+
+    def convert(self, data: bytes, ctx: SourceContext) -> Iterator[Outcome]:
+        """Every record becomes events or one `Rejection`; nothing raises for bad input."""
+        try:
+            records = list(self.split(data))
+        except MappingError as error:
+            yield Rejection.from_error(error, Record(raw=data, ref=ctx.source_name))
+            return
+        except Exception as error:  # a parser bug must not lose the input
+            yield self._unexpected(error, Record(raw=data, ref=ctx.source_name))
+            return
+        if not records:
+            yield Rejection(reason="the input holds no records (empty file or body)", original=data)
+        for record in records:
+            yield from self._map_one(record, ctx)
+
+    def _map_one(self, record: Record, ctx: SourceContext) -> Iterator[Outcome]:
+        try:
+            events = self.map_record(record, ctx)
+        except MappingError as error:
+            yield Rejection.from_error(error, record)
+            return
+        except Exception as error:  # a mapping bug dead-letters the record instead of crashing
+            yield self._unexpected(error, record)
+            return
+        if not events:
+            yield Rejection(
+                reason="the record maps to no hub event (nothing the hub records)",
+                original=record.raw,
+                record_ref=record.ref,
+            )
+        yield from events
+
+    def _unexpected(self, error: Exception, record: Record) -> Rejection:
+        log.error("connector.internal_error", connector=self.name, error_type=type(error).__name__)
+        return Rejection(
+            reason=(
+                f"hubnet could not map this record ({type(error).__name__}); this is a hubnet fault, "
+                "not yours: it is kept and will be replayed once fixed"
+            ),
+            original=record.raw,
+            record_ref=record.ref,
+        )

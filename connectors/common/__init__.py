@@ -1,0 +1,1 @@
+"""Pieces every connector shares: FHIR validation, identifier normalisation, date parsing."""

@@ -1,0 +1,191 @@
+"""Whom a FHIR resource is about, as normalised subject identifiers.
+
+Every hub event needs at least one subject identifier so identity resolution can place it on a
+person's timeline. FHIR names the person in `subject`, `patient`, `beneficiary` or `for` (and an
+Appointment in a participant's `actor`); the reference may point at a Patient in the same Bundle,
+a contained Patient, carry a logical `identifier`, or only name the partner's own record id.
+NHS numbers are normalised to `https://fhir.nhs.uk/Id/nhs-number` and their check digit enforced
+here, once, for every FHIR-based connector; identifier extensions (UK Core NHS number
+verification status) are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connectors.common.demographics import checked_nhs_number
+from connectors.common.fhir_refs import hub_resource_id, rewrite_references
+from schemas.envelope import Identifier
+from schemas.errors import ValidationError
+from schemas.identifiers import NHS_NUMBER, local_system
+
+SUBJECT_ELEMENTS = ("subject", "patient", "beneficiary", "for")
+NHS_NUMBER_SYSTEMS = frozenset(
+    {NHS_NUMBER, "http://fhir.nhs.net/Id/nhs-number", "urn:oid:2.16.840.1.113883.2.1.4.1"}
+)
+_PEOPLE = frozenset({"Patient", "RelatedPerson"})
+Lookup = Callable[[str], dict[str, Any] | None]
+"""Finds a referenced resource by its reference text (in a Bundle), or None."""
+
+
+def subject_reference(resource: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The FHIR path and Reference naming the person a resource is about; None when it names none."""
+    resource_type = resource.get("resourceType")
+    for name in SUBJECT_ELEMENTS:
+        value = resource.get(name)
+        if isinstance(value, dict):
+            return f"{resource_type}.{name}", value
+    if resource_type == "Appointment":
+        for position, participant in enumerate(resource.get("participant") or []):
+            actor = participant.get("actor") or {}
+            if _names_type(actor, "Patient"):
+                return f"Appointment.participant[{position}].actor", actor
+    return None
+
+
+def normalise_identifier(identifier: dict[str, Any], where: str) -> dict[str, Any]:
+    """The identifier with an NHS number normalised (system URL, no spaces), extensions kept;
+    raises `MappingError` when the NHS number fails its modulus 11 check."""
+    system = identifier.get("system")
+    if (
+        not isinstance(system, str)
+        or system not in NHS_NUMBER_SYSTEMS
+        or not isinstance(identifier.get("value"), str)
+    ):
+        return identifier  # other identifiers, and malformed ones that model validation names
+    number = checked_nhs_number(identifier["value"], f"{where}.value")
+    return {**identifier, "system": NHS_NUMBER, "value": number}
+
+
+def normalise_patient(patient: dict[str, Any], where: str = "Patient") -> dict[str, Any]:
+    """A copy of a Patient (or RelatedPerson) with every identifier normalised."""
+    identifiers = patient.get("identifier")
+    if not isinstance(identifiers, list):
+        return patient
+    return {
+        **patient,
+        "identifier": [
+            normalise_identifier(item, f"{where}.identifier[{i}]") if isinstance(item, dict) else item
+            for i, item in enumerate(identifiers)
+        ],
+    }
+
+
+def as_hub_resource(
+    resource: dict[str, Any], key: str, source_system: str, targets: dict[str, str]
+) -> dict[str, Any]:
+    """The resource as a hub event carries it: its hub id, the partner's own name for it kept in
+    `meta.source`, references pointing at hub ids, people's NHS numbers normalised."""
+    out: dict[str, Any] = rewrite_references(resource, targets)
+    if out.get("resourceType") in _PEOPLE:
+        out = normalise_patient(out, str(out["resourceType"]))
+    out["meta"] = {"source": key, **(out.get("meta") or {})}
+    out["id"] = hub_resource_id(source_system, key)
+    return out
+
+
+def identifiers_of(
+    patient: dict[str, Any], where: str, fallback: Callable[[], Identifier]
+) -> list[Identifier]:
+    """Subject identifiers of a Patient: the NHS number first, then its other identifiers; the
+    fallback (the partner's own record id) when it has none with both system and value."""
+    found: list[Identifier] = []
+    for i, item in enumerate(patient.get("identifier") or []):
+        if not isinstance(item, dict):
+            continue
+        normal = normalise_identifier(item, f"{where}.identifier[{i}]")
+        system, value = normal.get("system"), normal.get("value")
+        if isinstance(system, str) and isinstance(value, str) and system and value.strip():
+            found.append(Identifier(system=system, value=value.strip()))
+    found.sort(key=lambda ident: ident.system != NHS_NUMBER)
+    return found or [fallback()]
+
+
+def resolve_subject(
+    resource: dict[str, Any], lookup: Lookup, partner: str, own_name: str | None = None
+) -> tuple[list[Identifier], dict[str, Any] | None]:
+    """Subject identifiers of a resource, and the Patient resource when the input holds it.
+    `own_name` is how the input names the resource (its fullUrl), for a Patient without an id.
+
+    Raises `ValidationError` naming the element when the resource names no person, or names
+    something that is not a Patient (a Group, a Location, a Device)."""
+    if resource.get("resourceType") == "Patient":
+        return identifiers_of(resource, "Patient", _local(partner, resource, own_name)), resource
+    found = subject_reference(resource)
+    if found is None:
+        raise ValidationError(
+            f"this {resource.get('resourceType')} names no person (it has no subject, patient, "
+            "beneficiary or for element), so the hub cannot place it on anyone's timeline",
+            location=str(resource.get("resourceType")),
+            hint="reference the Patient the record is about",
+        )
+    path, reference = found
+    text = reference.get("reference")
+    target = _contained(resource, text) if isinstance(text, str) and text.startswith("#") else None
+    if target is None and isinstance(text, str):
+        target = lookup(text)
+    if target is not None:
+        if target.get("resourceType") != "Patient":
+            raise ValidationError(
+                f"the subject is a {target.get('resourceType')}, not a Patient",
+                location=path,
+                hint="the hub records events about people; reference the Patient",
+            )
+        return identifiers_of(target, "Patient", _local(partner, target, text)), target
+    return _logical(reference, path, partner), None
+
+
+def _logical(reference: dict[str, Any], path: str, partner: str) -> list[Identifier]:
+    """Identifiers from a reference that does not resolve: its `identifier`, else its id text."""
+    logical = reference.get("identifier")
+    if isinstance(logical, dict) and logical.get("system") and logical.get("value"):
+        ident = normalise_identifier(logical, f"{path}.identifier")
+        return [Identifier(system=ident["system"], value=str(ident["value"]).strip())]
+    text = reference.get("reference")
+    if not isinstance(text, str) or not text.strip() or text.startswith("#"):
+        raise ValidationError(
+            "the subject reference has neither a resolvable reference nor an identifier",
+            location=path,
+            hint="reference the Patient by NHS number (identifier) or include it in the Bundle",
+        )
+    if not _names_type(reference, "Patient"):
+        kind = text.split("/")[-2] if "/" in text else "an unknown type"
+        raise ValidationError(
+            f"the subject is {kind}, not a Patient",
+            location=path,
+            hint="the hub records events about people; reference the Patient",
+        )
+    return [Identifier(system=local_system(partner, "patient"), value=text.rstrip("/").split("/")[-1])]
+
+
+def _names_type(reference: dict[str, Any], resource_type: str) -> bool:
+    text = reference.get("reference")
+    if reference.get("type") == resource_type:
+        return True
+    return isinstance(text, str) and (
+        text.startswith(f"{resource_type}/") or f"/{resource_type}/" in text or text.startswith("urn:")
+    )
+
+
+def _contained(resource: dict[str, Any], text: str) -> dict[str, Any] | None:
+    for item in resource.get("contained") or []:
+        if isinstance(item, dict) and item.get("id") == text[1:]:
+            return item
+    return None
+
+
+def _local(partner: str, patient: dict[str, Any], name: str | None) -> Callable[[], Identifier]:
+    """The partner's own patient id as a subject identifier, for a Patient with no identifier."""
+
+    def fallback() -> Identifier:
+        own = patient.get("id") or (name.rstrip("/").split("/")[-1] if name else None)
+        if not own:
+            raise ValidationError(
+                "the Patient has neither an identifier nor an id, so the hub cannot tell who it is",
+                location="Patient.identifier",
+                hint="send the NHS number, or at least your own patient id",
+            )
+        return Identifier(system=local_system(partner, "patient"), value=str(own))
+
+    return fallback

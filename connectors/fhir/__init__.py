@@ -1,0 +1,1 @@
+"""FHIR R4 / UK Core inbound connector (`fhir`): single resources or Bundles, JSON or XML."""
