@@ -1,0 +1,1 @@
+"""Long-running hubnet processes, their shared runtime (`services.core`) and the `hubnet` CLI."""

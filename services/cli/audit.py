@@ -1,0 +1,45 @@
+"""`hubnet audit`: who read which family, person or entry, when, in what role, and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.runtime import friendly_errors, start
+
+out = Console()
+
+
+@friendly_errors
+def audit(
+    actor: Annotated[str | None, typer.Option(help="Only this user.")] = None,
+    target: Annotated[str | None, typer.Option(help="Only reads of this family, person or entry id.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Only from this time (UTC).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    store: Annotated[
+        Path | None, typer.Option(help="Timeline store file [<data dir>/timeline.sqlite].")
+    ] = None,
+) -> None:
+    """Timeline audit records, newest first (the same records are on fh.audit)."""
+    from services.timeline.model import utc_text
+    from services.timeline.store import TimelineStore
+    from services.timeline.worker import store_path
+
+    timeline = TimelineStore.open(store or store_path(start()))
+    try:
+        rows = timeline.audit_rows(
+            actor=actor, target=target, since=utc_text(since) if since else None, limit=limit
+        )
+    finally:
+        timeline.close()
+    table = Table("at", "who", "role", "action", "target", "outcome", "why")
+    for row in rows:
+        cells = (row["actor"], row["actor_role"], row["action"], row["target"], row["outcome"], row["reason"])
+        table.add_row(row["at"][:19], *(cell or "" for cell in cells))
+    out.print(table)
+    out.print(f"{len(rows)} record(s)")

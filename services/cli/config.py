@@ -1,0 +1,41 @@
+"""`hubnet config`: show the effective configuration, or the README's table of variables."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import SecretStr
+
+from services.core.settings import Settings
+
+app = typer.Typer(help="Show configuration and its documentation.", no_args_is_help=True)
+
+
+def env_name(field_name: str) -> str:
+    alias = Settings.model_fields[field_name].validation_alias
+    choices = getattr(alias, "choices", None)
+    return str(choices[0]) if choices else f"HUBNET_{field_name.upper()}"
+
+
+def docs_table() -> str:
+    """Markdown table of every setting; the README embeds exactly this (checked by a test)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        default = "" if info.default is None else f"`{info.default}`"
+        lines.append(f"| `{env_name(name)}` | {default} | {info.description} |")
+    return "\n".join(lines)
+
+
+@app.command("docs")
+def docs() -> None:
+    """Print the configuration table in Markdown (as the README shows it)."""
+    typer.echo(docs_table())
+
+
+@app.command("show")
+def show() -> None:
+    """Print the effective settings from the environment; secrets are masked."""
+    settings = Settings()
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        shown = "********" if isinstance(value, SecretStr) else value
+        typer.echo(f"{env_name(name)}={'' if shown is None else shown}")

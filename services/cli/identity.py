@@ -1,0 +1,115 @@
+"""`hubnet identity`: the possible-match review queue, unmerge, a person's history, and scoring."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.runtime import err, friendly_errors, start
+from services.identity import decisions
+from services.identity.service import IdentityService
+from services.identity.store import IdentityStore
+from services.identity.worker import store_path
+
+app = typer.Typer(help="Identity resolution: review possible matches, unmerge, score.", no_args_is_help=True)
+review = typer.Typer(help="Possible matches waiting for a person to decide.", no_args_is_help=True)
+app.add_typer(review, name="review")
+out = Console()
+ByOpt = Annotated[str | None, typer.Option(help="Who decides (kept on the audit trail); default: you.")]
+ReasonOpt = Annotated[str, typer.Option(help="Why (kept on the audit trail).")]
+
+
+def _service() -> IdentityService:
+    return IdentityService(IdentityStore.open(store_path(start())))
+
+
+@review.command("list")
+@friendly_errors
+def review_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include decided ones.")] = False,
+) -> None:
+    """Open possible matches: the record's identifier, the two hub persons and the score per field."""
+    items = _service().store.reviews(None if all_ else "open")
+    table = Table("review", "record", "new person", "candidate", "score", "state")
+    for item in items:
+        score = item["score"]
+        fields = ", ".join(f"{k} {v[0]}" for k, v in score.items() if k != "total")
+        record = item["token"].rsplit("/", 1)[-1]
+        total = f"{score['total']} ({fields})"
+        table.add_row(
+            item["review_id"], record, item["person_id"], item["candidate_id"], total, item["status"]
+        )
+    out.print(table)
+    out.print(f"{len(items)} review(s)")
+
+
+@review.command("confirm")
+@friendly_errors
+def review_confirm(review_id: str, by: ByOpt = None, reason: ReasonOpt = "confirmed") -> None:
+    """They are one person: merge (the worker publishes the merge on fh.linked)."""
+    merge = decisions.confirm(_service(), review_id, by or getpass.getuser(), reason)
+    out.print(f"merged {merge.absorbed} into {merge.kept}" if merge else "already one person")
+
+
+@review.command("reject")
+@friendly_errors
+def review_reject(review_id: str, by: ByOpt = None, reason: ReasonOpt = "rejected") -> None:
+    """They are different people: never linked automatically, now or on replay."""
+    decisions.reject(_service(), review_id, by or getpass.getuser(), reason)
+    out.print("kept apart")
+
+
+@app.command("split")
+@friendly_errors
+def split(
+    person_id: str,
+    tokens: Annotated[list[str], typer.Argument(help="Identifiers (system|value) to move to a new person.")],
+    by: ByOpt = None,
+    reason: ReasonOpt = "wrong link",
+) -> None:
+    """Unmerge: move the records stated by these identifiers to a new hub person."""
+    unmerge = decisions.split(_service(), person_id, tokens, by or getpass.getuser(), reason)
+    out.print(f"moved to new person {unmerge.absorbed}")
+
+
+@app.command("show")
+@friendly_errors
+def show(person_id: str) -> None:
+    """A hub person's identifiers, families and audit trail (who or what decided, and why)."""
+    store = _service().store
+    person_id = store.canonical(person_id)
+    out.print(f"[bold]person[/] {person_id}")
+    for token, verified in store.tokens_of(person_id):
+        out.print(f"  identifier {token}{' (verified)' if verified else ''}", highlight=False)
+    for family_id, role in store.memberships(person_id):
+        out.print(f"  family {family_id} as {role}")
+    for entry in store.history(person_id):
+        detail = orjson.dumps(entry["detail"]).decode() if entry["detail"] else ""
+        out.print(f"  {entry['at'][:19]} {entry['action']} by {entry['by']}: {entry['reason']} {detail}")
+
+
+@app.command("score")
+@friendly_errors
+def score(
+    county: Annotated[Path, typer.Argument(help="A folder written by `hubnet generate`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Resolve a generated county offline and compare with its ground truth."""
+    from services.identity.evaluation import score as run
+
+    settings = start()
+    path = settings.data_dir / "identity-score.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    report = run(county, path, lambda n: err.print(f"{n} deliveries", end="\r"))
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    for name, value in report.model_dump().items():
+        out.print(f"{name:38} {value}")

@@ -1,0 +1,150 @@
+"""`hubnet worker referrals` (registered on the worker group in main.py) and `hubnet referrals ...`:
+the referral router, and a hub manager's command-line view of referrals and their reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.runtime import fail, friendly_errors, start
+from services.core.settings import Settings
+from services.referrals.lifecycle import Action, LifecycleError
+from services.referrals.network import DEFAULT_CONFIG, Network, load_network
+from services.referrals.service import ReferralNotFoundError, ReferralService
+from services.referrals.store import ReferralStore, store_path
+from services.referrals.worker import SCAN_INTERVAL_S
+
+app = typer.Typer(help="Referrals routed across the hub network: list, show, act.", no_args_is_help=True)
+out = Console()
+
+NetworkOption = Annotated[Path, typer.Option("--network", help="Hub network config (TOML).")]
+CountyOption = Annotated[
+    Path | None,
+    typer.Option("--county", help="A generated county.json: its sites. Unset: the synthetic layout."),
+]
+DirectoryOption = Annotated[
+    Path | None,
+    typer.Option("--directory", help="An Open Referral UK file (JSON or CSV zip): more services."),
+]
+OnspdOption = Annotated[
+    Path | None, typer.Option("--onspd", help="ONS Postcode Directory CSV for full postcodes.")
+]
+
+
+def network_from(config: Path, county: Path | None, directory: Path | None, onspd: Path | None) -> Network:
+    """The hub network from its config, the county's sites, an ORUK directory and ONSPD."""
+    catalogue = None
+    if directory is not None:
+        from connectors.oruk.importer import load_directory
+
+        if not directory.is_file():
+            fail(f"cannot read {directory}: no such file")
+        result = load_directory(directory.read_bytes())
+        if result.rejections:
+            out.print(
+                f"[yellow]{len(result.rejections)} directory records rejected; see `hubnet directory import`"
+            )
+        catalogue = result.catalogue
+    return load_network(config, county, catalogue, onspd)
+
+
+@friendly_errors
+def worker(
+    config: NetworkOption = DEFAULT_CONFIG,
+    county: CountyOption = None,
+    directory: DirectoryOption = None,
+    onspd: OnspdOption = None,
+    scan_interval: Annotated[float, typer.Option(help="Seconds between SLA scans.")] = SCAN_INTERVAL_S,
+) -> None:
+    """Route referral requests from fh.linked to services; Task lifecycle on fh.referrals; SLA escalation."""
+    from services.core.broker import require_bootstrap
+    from services.ops.presence import Presence
+    from services.referrals.worker import build
+    from services.streams.app import run_worker
+
+    settings = start()
+    bootstrap = require_bootstrap(settings)
+    app_, _service = build(
+        settings, bootstrap, network_from(config, county, directory, onspd), scan_interval_s=scan_interval
+    )
+    with Presence(settings, bootstrap, "referrals"):
+        run_worker(app_, loglevel=settings.log_level.lower())
+
+
+def _service(settings: Settings, config: Path) -> ReferralService:
+    return ReferralService(ReferralStore.open(store_path(settings)), load_network(config))
+
+
+@app.command("list")
+@friendly_errors
+def list_command(
+    district: Annotated[str, typer.Option(help="District code, e.g. E07000076.")],
+    status: Annotated[
+        list[str] | None, typer.Option(help="Statuses (repeatable). Unset: every open one.")
+    ] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only referrals past their SLA.")] = False,
+    config: NetworkOption = DEFAULT_CONFIG,
+) -> None:
+    """Referrals of one district (ids and statuses only)."""
+    from services.referrals.lifecycle import TERMINAL, Status
+
+    service = _service(start(), config)
+    wanted = status or [s.value for s in Status if s not in TERMINAL]
+    found = (
+        service.store.overdue(service.clock.now(), [district])
+        if overdue
+        else service.store.in_districts([district], wanted)
+    )
+    table = Table("referral", "status", "need", "offer", "updated", "escalated")
+    for referral in found:
+        table.add_row(
+            referral.referral_id,
+            referral.status.value,
+            referral.need or "-",
+            referral.offer_id or "hub manager",
+            referral.updated_at,
+            "yes" if referral.escalated_at else "",
+        )
+    out.print(table)
+
+
+@app.command("show")
+@friendly_errors
+def show(referral_id: str, config: NetworkOption = DEFAULT_CONFIG) -> None:
+    """One referral: each routing decision with every candidate's reason, and its history."""
+    service = _service(start(), config)
+    try:
+        referral = service.get(referral_id)
+    except ReferralNotFoundError as error:
+        fail(str(error))
+    out.print(f"[bold]{referral.referral_id}[/] {referral.status.value}: {referral.reason}", highlight=False)
+    for attempt in service.store.attempts(referral_id):
+        out.print(f"\n[bold]attempt {attempt.attempt}[/] {attempt.at} -> {attempt.outcome}", highlight=False)
+        for line in attempt.explanation:
+            out.print(f"  {line}", highlight=False)
+    out.print("\n[bold]history[/]")
+    for at, state, actor, reason in service.store.history(referral_id):
+        out.print(f"  {at} {state} by {actor}: {reason}", highlight=False)
+
+
+@app.command("act")
+@friendly_errors
+def act(
+    referral_id: str,
+    action: Action,
+    by: Annotated[str, typer.Option("--by", help="Who acts (kept in the referral's history).")],
+    reason: Annotated[str | None, typer.Option(help="Why (required to reject or cancel).")] = None,
+    offer: Annotated[str | None, typer.Option(help="For assign: the service@site to send it to.")] = None,
+    config: NetworkOption = DEFAULT_CONFIG,
+) -> None:
+    """Open, accept, reject, start, complete, cancel or assign a referral; the worker publishes it."""
+    service = _service(start(), config)
+    try:
+        done = service.act(referral_id, action, by, reason, offer)
+    except (LifecycleError, ReferralNotFoundError) as error:
+        fail(str(error))
+    out.print(f"{done.referral_id}: {done.status.value} ({done.reason})", highlight=False)

@@ -1,0 +1,125 @@
+"""`hubnet serve api`, `hubnet worker timeline`, `hubnet rebuild timeline`: the family timeline's
+processes. Registered in services/cli/main.py, serve.py and worker.py with one line each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.cli.runtime import friendly_errors, start
+from services.core.broker import require_bootstrap
+
+app = typer.Typer(help="Rebuild a view from its topic.", no_args_is_help=True)
+
+
+def users_path(data_dir: Path) -> Path:
+    return data_dir / "users.sqlite"
+
+
+@friendly_errors
+def serve_api(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+    store: Annotated[
+        Path | None, typer.Option(help="Timeline store file [<data dir>/timeline.sqlite].")
+    ] = None,
+    trust_proxy: Annotated[
+        bool, typer.Option(help="Trust OIDC identity headers from a reverse proxy (see docs/timeline.md).")
+    ] = False,
+) -> None:
+    """Serve the timeline API (/v1, OpenAPI at /docs) and the hub staff web pages until Ctrl-C/SIGTERM.
+
+    Every read is audited to the store and to fh.audit through the durable outbox."""
+    import uvicorn
+
+    from services.core.publisher import DurablePublisher
+    from services.ops.presence import Presence
+    from services.timeline.audit import AuditTrail
+    from services.timeline.store import TimelineStore
+    from services.timeline.users import UserStore
+    from services.timeline.worker import store_path
+    from services.web.app import create_app
+    from services.web.routes_identity import install_default as install_identity_reviews
+    from services.web.routes_ops import install as install_ops
+    from services.web.routes_referrals import install_default
+    from services.web.sessions import load_secret
+
+    settings = start()
+    bootstrap = require_bootstrap(settings)
+    publisher = DurablePublisher(settings, bootstrap, settings.data_dir / "timeline-outbox.sqlite").start()
+    presence = Presence(settings, bootstrap, "api", serve_http=False).start()  # routes on the app
+    timeline = TimelineStore.open(store or store_path(settings))
+    users = UserStore.open(users_path(settings.data_dir))
+    web = create_app(
+        timeline, users, AuditTrail(timeline, publisher), load_secret(settings.data_dir / "web-secret"),
+        trust_proxy=trust_proxy, health=presence.health,
+    )  # fmt: skip
+    install_default(web, settings)  # referral inboxes and API on the same sign-in and audit
+    install_identity_reviews(web, settings)
+    install_ops(web, settings)  # /ops for the operations role: status, charts, dead letters
+    try:
+        uvicorn.run(web, host=host, port=port, log_config=None, server_header=False)
+    finally:
+        presence.stop()
+        publisher.close()
+        timeline.close()
+        users.close()
+
+
+@friendly_errors
+def worker_timeline(
+    store: Annotated[
+        Path | None, typer.Option(help="Timeline store file [<data dir>/timeline.sqlite].")
+    ] = None,
+) -> None:
+    """Project every fh.linked event into the timeline store, until Ctrl-C/SIGTERM."""
+    from services.ops.presence import Presence
+    from services.streams.app import run_worker
+    from services.timeline.store import TimelineStore
+    from services.timeline.worker import build, store_path
+
+    settings = start()
+    bootstrap = require_bootstrap(settings)
+    timeline = TimelineStore.open(store or store_path(settings))
+    app_, _ = build(settings, bootstrap, store=timeline)
+    with Presence(settings, bootstrap, "timeline"):
+        run_worker(app_, loglevel=settings.log_level.lower())
+
+
+@app.command("timeline")
+@friendly_errors
+def rebuild_timeline(
+    store: Annotated[
+        Path | None, typer.Option(help="Store file to build [<data dir>/timeline.sqlite].")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option(help="Start from an empty store (the old file is removed).")
+    ] = True,
+) -> None:
+    """Rebuild the timeline store from fh.linked, from the beginning (stop the worker first).
+
+    Idempotent: events already in the store are skipped by id, so `--no-replace` only adds what is missing."""
+    from rich.progress import Progress
+
+    from schemas.topics import LINKED
+    from services.core.topic_reader import read_to_end
+    from services.timeline.store import TimelineStore
+    from services.timeline.worker import rebuild, store_path
+
+    settings = start()
+    bootstrap = require_bootstrap(settings)
+    path = store or store_path(settings)
+    timeline = TimelineStore.open(path)
+    if replace:
+        timeline.clear_projection()
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("reading fh.linked", total=None)
+            applied, failed = rebuild(
+                timeline, read_to_end(settings, bootstrap, LINKED), lambda: progress.advance(task)
+            )
+    finally:
+        timeline.close()
+    typer.echo(f"timeline rebuilt at {path}: {applied} events applied, {failed} unreadable skipped")

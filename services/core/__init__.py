@@ -1,0 +1,1 @@
+"""Runtime every service shares: settings, logging, broker, topics, outbox publisher, dead letters."""

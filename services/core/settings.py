@@ -1,0 +1,176 @@
+"""The one configuration object, read from the environment at start-up, never at import.
+
+Every variable is documented in the README table, which a unit test checks against this class
+(`hubnet config docs` prints the table).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.errors import ConfigurationError
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class Settings(BaseSettings):
+    """hubnet settings. Unset `KAFKA_BOOTSTRAP_SERVERS` means: use the embedded broker."""
+
+    model_config = SettingsConfigDict(env_prefix="HUBNET_", extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "HUBNET_KAFKA_BOOTSTRAP_SERVERS"),
+        description="Kafka brokers, host:port comma-separated. Unset: hubnet starts its embedded broker.",
+    )
+    data_dir: Path = Field(
+        default=Path(".hubnet"), description="Where stores, the outbox and run files live."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="json, console, or auto: console on a terminal, JSON otherwise."
+    )
+    broker_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Port of the embedded broker. Unset: a free port."
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port for /healthz, /readyz and /metrics of a stream worker.",
+    )
+    ingest_host: str = Field(default="127.0.0.1", description="Address the partner ingestion API listens on.")
+    ingest_port: int = Field(default=8080, ge=1, le=65535, description="Port of the partner ingestion API.")
+    ingest_max_body_mib: float = Field(
+        default=10.0, gt=0, description="Largest request body, MiB (413 above)."
+    )
+    ingest_rate_per_s: float = Field(
+        default=20.0, gt=0, description="Requests per second per partner (429 above)."
+    )
+    ingest_burst: int = Field(default=40, ge=1, description="Requests a partner may send at once.")
+    broker_profile: Literal["auto", "embedded", "kafka"] = Field(
+        default="auto",
+        description=(
+            "Which broker timing to use: embedded (Tansu: group joins wait max.poll.interval, so it is "
+            "kept to seconds) or kafka. auto: embedded when KAFKA_BOOTSTRAP_SERVERS is unset."
+        ),
+    )
+    consumer_max_poll_interval_s: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Consumer max.poll.interval (seconds). Unset: 5 on the embedded broker, whose group joins "
+            "wait this long, and 300 on Kafka."
+        ),
+    )
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        default=None, description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with a SASL protocol)."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password (never logged).")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle that signed the brokers' certificates."
+    )
+    kafka_ssl_certfile: Path | None = Field(default=None, description="Client certificate for mutual TLS.")
+    kafka_ssl_keyfile: Path | None = Field(default=None, description="Client private key for mutual TLS.")
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                "HUBNET_KAFKA_SECURITY_PROTOCOL uses SASL: set HUBNET_KAFKA_SASL_MECHANISM, "
+                "HUBNET_KAFKA_SASL_USERNAME and HUBNET_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True on the embedded broker, whose group protocol needs the short timing below."""
+        if self.broker_profile == "auto":
+            return not self.kafka_bootstrap_servers
+        return self.broker_profile == "embedded"
+
+    @property
+    def max_poll_interval_s(self) -> float:
+        if self.consumer_max_poll_interval_s is not None:
+            return self.consumer_max_poll_interval_s
+        return 5.0 if self.embedded else 300.0
+
+    def kafka_python_security(self) -> dict[str, Any]:
+        """Security options in kafka-python's spelling (producer, consumer and admin alike)."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_sasl_mechanism:
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_sasl_username
+            options["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        for option, path in (
+            ("ssl_cafile", self.kafka_ssl_cafile),
+            ("ssl_certfile", self.kafka_ssl_certfile),
+            ("ssl_keyfile", self.kafka_ssl_keyfile),
+        ):
+            if path:
+                options[option] = str(path)
+        return options
+
+    def kafka_python_consumer_timing(self) -> dict[str, int]:
+        """Group timing; on the embedded broker a join waits max.poll.interval, so keep it short."""
+        poll_ms = int(self.max_poll_interval_s * 1000)
+        session_ms = max(poll_ms + 1000, 6000) if self.embedded else 45000
+        return {
+            "max_poll_interval_ms": poll_ms,
+            "session_timeout_ms": session_ms,
+            "heartbeat_interval_ms": min(3000, session_ms // 3),
+        }
+
+    def faust_options(self, bootstrap: str) -> dict[str, Any]:
+        """faust.App keyword options: broker URL, credentials and group timing for this broker."""
+        import ssl
+
+        import faust
+
+        options: dict[str, Any] = {
+            "broker": ";".join(f"kafka://{host}" for host in bootstrap.split(",")),
+            "broker_max_poll_interval": self.max_poll_interval_s,
+            "broker_session_timeout": self.kafka_python_consumer_timing()["session_timeout_ms"] / 1000,
+            "broker_heartbeat_interval": self.kafka_python_consumer_timing()["heartbeat_interval_ms"] / 1000,
+            "broker_rebalance_timeout": self.max_poll_interval_s,
+        }
+        context = None
+        if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
+            context = ssl.create_default_context(
+                cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None
+            )
+            if self.kafka_ssl_certfile:
+                context.load_cert_chain(
+                    str(self.kafka_ssl_certfile), str(self.kafka_ssl_keyfile or "") or None
+                )
+        if self.kafka_sasl_mechanism and self.kafka_sasl_password:
+            options["broker_credentials"] = faust.SASLCredentials(
+                username=self.kafka_sasl_username,
+                password=self.kafka_sasl_password.get_secret_value(),
+                mechanism=self.kafka_sasl_mechanism,
+                ssl_context=context,
+            )
+        elif context is not None:
+            options["broker_credentials"] = faust.SSLCredentials(context)
+        return options
+
+
+def load_settings() -> Settings:
+    """Read the environment; a bad value becomes a `ConfigurationError` naming the variable."""
+    try:
+        return Settings()
+    except ValueError as error:
+        raise ConfigurationError(f"invalid hubnet configuration: {error}") from None

@@ -1,0 +1,208 @@
+"""One partner input through a connector, the partner's permissions and the idempotency store.
+
+Every transport (HTTP API, file drop) calls `Submissions.submit`. It refuses, as a whole and with
+an audit record, an input in a format the partner may not use or naming another sender; then each
+record ends as exactly one item: accepted (event id), rejected (dead letter with reason and
+location), or refused (an event type the partner may not publish, or an event id another partner
+owns). An id already recorded returns its first result and is not published again.
+
+Delivery: see `idempotency` for the commit order; what `submit(publish=True)` returns is in the
+durable outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from connectors import registry
+from connectors.base import Connector, Rejection, SourceContext
+from schemas.dead_letter import DeadLetter
+from schemas.envelope import HubEvent
+from schemas.errors import AuthorisationError
+from services.core.dead_letters import dead_letter_for, dead_letter_message
+from services.core.outbox import OutboundMessage
+from services.core.publisher import Publisher
+from services.gateway.audit import refusal
+from services.gateway.claims import claimed_senders
+from services.gateway.idempotency import EventStatusStore, ItemStatus
+from services.gateway.partners import Partner
+from services.ingest.pipeline import count_input, event_message
+
+ItemState = Literal["accepted", "rejected", "refused"]
+PUBLISH = "events.publish"
+
+
+class ItemResult(BaseModel):
+    """The outcome of one record of an input."""
+
+    status: ItemState
+    event_id: str | None = Field(default=None, description="Hub event id (accepted, or refused event).")
+    event_type: str | None = None
+    source_record_id: str | None = Field(default=None, description="The record's id in your system.")
+    dead_letter_id: str | None = Field(default=None, description="Id of the dead letter (rejected).")
+    record_ref: str | None = Field(default=None, description="Which record of a batch: 'line 3', 'entry 2'.")
+    reason: str | None = Field(default=None, description="Why it was rejected or refused, and what to do.")
+    location: str | None = Field(
+        default=None, description="Field path: FHIR path, HL7 field, CSV line/column."
+    )
+    duplicate: bool = Field(default=False, description="Sent before: this is the first result, nothing new.")
+    first_seen_at: datetime | None = Field(default=None, description="When the first result was recorded.")
+
+
+class SubmissionResult(BaseModel):
+    """Per-item results of one input."""
+
+    trace_id: str
+    partner: str
+    format: str
+    published: bool = Field(description="False for /v1/validate: the checks ran, nothing was queued.")
+    accepted: int = 0
+    rejected: int = 0
+    refused: int = 0
+    duplicates: int = 0
+    items: list[ItemResult] = Field(default_factory=list)
+
+    def count(self) -> SubmissionResult:
+        for item in self.items:
+            setattr(self, item.status, getattr(self, item.status) + 1)
+        self.duplicates = sum(item.duplicate for item in self.items)
+        return self
+
+
+class RefusedError(AuthorisationError):
+    """The whole input is refused: the partner may not use this format or names another sender."""
+
+
+@dataclass
+class _Batch:
+    """Messages and statuses of the new items of one input."""
+
+    messages: list[OutboundMessage]
+    statuses: list[ItemStatus]
+    audits: list[OutboundMessage]
+
+
+class Submissions:
+    """Checks, deduplicates and publishes partner inputs; shared by the HTTP API and the file drop."""
+
+    def __init__(
+        self,
+        store: EventStatusStore,
+        publisher: Publisher,
+        connector_for: Callable[[str], Connector] = registry.get,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._connector_for = connector_for
+
+    def connector(self, fmt: str) -> Connector:
+        """The format's connector; raises `registry.UnknownFormatError`."""
+        return self._connector_for(fmt)
+
+    def check_format(self, partner: Partner, fmt: str, trace_id: str) -> None:
+        """Refuse (and audit) a format the partner is not registered for."""
+        if not partner.may_use_format(fmt):
+            self._refuse(partner, fmt, f"partner may not publish format '{fmt}'", trace_id)
+
+    def submit(
+        self, partner: Partner, fmt: str, data: bytes, ctx: SourceContext, publish: bool
+    ) -> SubmissionResult:
+        """Run every check; with `publish`, queue the new items in the durable outbox."""
+        connector = self.connector(fmt)
+        self.check_format(partner, fmt, ctx.trace_id)
+        foreign = sorted(s for s in claimed_senders(fmt, data) if not partner.may_claim(s))
+        if foreign:
+            reason = f"the message names sender {', '.join(foreign)}, which is not registered to this partner"
+            self._refuse(partner, fmt, reason, ctx.trace_id)
+        outcomes = list(connector.convert(data, ctx))
+        dead = {
+            index: dead_letter_for(o, connector.name, ctx)
+            for index, o in enumerate(outcomes)
+            if isinstance(o, Rejection)
+        }
+        ids = [o.event_id for o in outcomes if isinstance(o, HubEvent)]
+        result = SubmissionResult(trace_id=ctx.trace_id, partner=partner.code, format=fmt, published=publish)
+        batch = _Batch([], [], [])
+        with self._store.db.transaction():
+            known = self._store.lookup([*ids, *(d.dead_letter_id for d in dead.values())])
+            for index, outcome in enumerate(outcomes):
+                if isinstance(outcome, HubEvent):
+                    result.items.append(self._event_item(partner, outcome, known, batch, ctx))
+                else:
+                    result.items.append(_dead_item(dead[index], outcome, known, batch, ctx))
+            outgoing = (
+                batch.messages if publish else []
+            ) + batch.audits  # refusals audited even in the sandbox
+            if outgoing:
+                self._publisher.publish(outgoing)
+            if publish:
+                self._store.record(batch.statuses)
+        result.count()
+        if publish:
+            count_input(fmt, ctx, accepted=result.accepted, rejected=result.rejected)
+        return result
+
+    def _event_item(
+        self,
+        partner: Partner,
+        event: HubEvent,
+        known: dict[str, ItemStatus],
+        batch: _Batch,
+        ctx: SourceContext,
+    ) -> ItemResult:
+        item = ItemResult(
+            status="accepted", event_id=event.event_id, event_type=event.event_type.value,
+            source_record_id=event.source_record_id,
+        )  # fmt: skip
+        first = known.get(event.event_id)
+        reason = None
+        if not partner.may_publish(event.event_type.value):
+            reason = f"partner may not publish event type '{event.event_type.value}'"
+        elif first is not None and first.partner != partner.code:
+            reason = "this source record belongs to another partner; send records of your own system only"
+        if reason:
+            batch.audits.append(refusal(partner.code, PUBLISH, event.event_id, reason, ctx.trace_id))
+            return item.model_copy(update={"status": "refused", "reason": reason})
+        if first is not None:
+            return item.model_copy(update={"duplicate": True, "first_seen_at": first.at})
+        status = ItemStatus(
+            item_id=event.event_id, partner=partner.code, state="accepted", event_type=event.event_type.value,
+            trace_id=ctx.trace_id, at=datetime.now(UTC),
+        )  # fmt: skip
+        known[event.event_id] = status  # the same event twice in one input is queued once
+        batch.messages.append(event_message(event))
+        batch.statuses.append(status)
+        return item
+
+    def audit(self, message: OutboundMessage) -> None:
+        """Queue an audit record (a refusal) on the durable publisher."""
+        self._publisher.publish([message])
+
+    def _refuse(self, partner: Partner, fmt: str, reason: str, trace_id: str) -> None:
+        self.audit(refusal(partner.code, PUBLISH, f"format:{fmt}", reason, trace_id))
+        raise RefusedError(reason)
+
+
+def _dead_item(
+    dead: DeadLetter, rejection: Rejection, known: dict[str, ItemStatus], batch: _Batch, ctx: SourceContext
+) -> ItemResult:
+    item = ItemResult(
+        status="rejected", dead_letter_id=dead.dead_letter_id, record_ref=rejection.record_ref,
+        reason=rejection.reason, location=rejection.location,
+    )  # fmt: skip
+    first = known.get(dead.dead_letter_id)
+    if first is not None:
+        return item.model_copy(update={"duplicate": True, "first_seen_at": first.at})
+    status = ItemStatus(
+        item_id=dead.dead_letter_id, partner=dead.partner, state="dead-lettered", reason=dead.reason,
+        location=dead.location, record_ref=dead.record_ref, trace_id=ctx.trace_id, at=dead.rejected_at,
+    )  # fmt: skip
+    known[dead.dead_letter_id] = status
+    batch.messages.append(dead_letter_message(dead))
+    batch.statuses.append(status)
+    return item

@@ -1,0 +1,1 @@
+"""Operations: health of the broker, topics, outbox and (as they land) every processor."""

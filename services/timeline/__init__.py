@@ -1,0 +1,1 @@
+"""The unified family timeline: projector (fh.linked -> store), search, access policy, audit, API."""

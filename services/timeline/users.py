@@ -1,0 +1,115 @@
+"""Hub staff accounts: the local user store of the embedded default, and the OIDC claims mapping.
+
+Local users have salted scrypt password hashes (hashlib.scrypt, n=2**14, r=8, p=1), a role and
+hub areas. With an OpenID Connect provider in front (a reverse proxy such as oauth2-proxy that
+verifies the ID token), `principal_from_claims` maps its claims to the same `Principal`, so the
+policy and the audit never know which one signed the user in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from schemas.errors import HubnetError
+from services.streams.sqlstore import SqlStore
+from services.timeline.policy import COUNTY_WIDE, Role
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS hub_user (
+    username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, areas TEXT NOT NULL,
+    salt TEXT NOT NULL, password_hash TEXT NOT NULL, active INTEGER NOT NULL, created_at TEXT NOT NULL)
+"""
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+MIN_PASSWORD = 10
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in member of hub staff."""
+
+    username: str
+    display_name: str
+    role: Role
+    areas: tuple[str, ...]
+
+
+def hash_password(password: str, salt: bytes) -> str:
+    return hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT).hex()
+
+
+class UserStore(SqlStore):
+    """Local accounts; passwords are never stored, only salted scrypt hashes."""
+
+    SCHEMA = SCHEMA
+
+    def add(
+        self, username: str, password: str, role: Role, areas: Sequence[str], display_name: str = ""
+    ) -> Principal:
+        """Create or replace an account; raises `HubnetError` for a short password or no area."""
+        if len(password) < MIN_PASSWORD:
+            raise HubnetError(f"a password needs at least {MIN_PASSWORD} characters")
+        if not areas:
+            raise HubnetError(f"give at least one hub area (district code, or {COUNTY_WIDE} for county-wide)")
+        salt = secrets.token_bytes(16)
+        with self.transaction():
+            self._run(
+                "INSERT INTO hub_user (username, display_name, role, areas, salt, password_hash, active, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (username) DO UPDATE SET "
+                "display_name = excluded.display_name, role = excluded.role, areas = excluded.areas, "
+                "salt = excluded.salt, password_hash = excluded.password_hash, active = 1",
+                (username, display_name or username, role.value, orjson.dumps(list(areas)).decode(),
+                 salt.hex(), hash_password(password, salt), datetime.now(UTC).isoformat()),
+            )  # fmt: skip
+        return Principal(username, display_name or username, role, tuple(areas))
+
+    def authenticate(self, username: str, password: str) -> Principal | None:
+        """The principal when the password matches an active account; constant time either way."""
+        row = self._one(
+            "SELECT username, display_name, role, areas, salt, password_hash FROM hub_user "
+            "WHERE username = ? AND active = 1",
+            (username,),
+        )
+        salt = bytes.fromhex(row[4]) if row else b"\x00" * 16
+        expected = row[5] if row else "0" * 64
+        if not hmac.compare_digest(hash_password(password, salt), expected) or row is None:
+            return None
+        return Principal(row[0], row[1], Role(row[2]), tuple(orjson.loads(row[3])))
+
+    def get(self, username: str) -> Principal | None:
+        row = self._one(
+            "SELECT username, display_name, role, areas FROM hub_user WHERE username = ? AND active = 1",
+            (username,),
+        )
+        return Principal(row[0], row[1], Role(row[2]), tuple(orjson.loads(row[3]))) if row else None
+
+    def list(self) -> list[Principal]:
+        rows = self._all(
+            "SELECT username, display_name, role, areas FROM hub_user WHERE active = 1 ORDER BY username"
+        )
+        return [Principal(r[0], r[1], Role(r[2]), tuple(orjson.loads(r[3]))) for r in rows]
+
+
+def principal_from_claims(
+    claims: Mapping[str, Any], role_claim: str = "hubnet_role", areas_claim: str = "hubnet_areas"
+) -> Principal:
+    """An OIDC ID token's claims (already verified by the provider's proxy) as a principal;
+    raises `HubnetError` when the role or areas claim is missing or unknown."""
+    try:
+        role = Role(str(claims[role_claim]))
+    except (KeyError, ValueError):
+        raise HubnetError(f"the identity token has no known '{role_claim}' claim") from None
+    areas = claims.get(areas_claim) or []
+    if isinstance(areas, str):
+        areas = areas.split()
+    if not areas:
+        raise HubnetError(f"the identity token has no '{areas_claim}' claim")
+    username = str(claims.get("preferred_username") or claims.get("sub") or "")
+    return Principal(username, str(claims.get("name") or username), role, tuple(str(a) for a in areas))

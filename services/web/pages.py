@@ -1,0 +1,55 @@
+"""What every page handler needs: the signed-in user, the session, CSRF checks, rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from services.timeline.access import TimelineAccess
+from services.timeline.users import Principal
+from services.web.auth import Authenticator
+from services.web.sessions import Signer
+
+
+def auth(request: Request) -> Authenticator:
+    found: Authenticator = request.app.state.auth
+    return found
+
+
+def access(request: Request) -> TimelineAccess:
+    found: TimelineAccess = request.app.state.access
+    return found
+
+
+def session(request: Request) -> dict[str, Any]:
+    return auth(request).session(request)
+
+
+def save(request: Request) -> None:
+    request.state.save_session = True
+
+
+def user(request: Request) -> Principal | None:
+    return auth(request).principal(request)
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    signer: Signer = request.app.state.signer
+    if not signer.csrf_ok(session(request), token):
+        raise HTTPException(400, "The form expired. Go back, reload the page and try again.")
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    signer: Signer = request.app.state.signer
+    state = session(request)
+    save(request)  # an anonymous visitor gets a session id, so the sign-in form's CSRF token holds
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, {"user": user(request), "csrf": signer.csrf(state), **context}, status_code=status
+    )
+    return response
+
+
+def to_sign_in(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
