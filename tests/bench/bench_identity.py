@@ -1,0 +1,205 @@
+"""Benchmark of identity resolution: events/s with 10,000 and with 1,000,000 persons in the index.
+
+Blocking keeps the cost of an event independent of the index size, so the second figure should
+be within 2x of the first. The index is filled with synthetic people (random names from short
+lists, dates of birth over 25 years, made-up postcodes); then the same mix of events is linked
+against each: a third name a known NHS number, a third are known people by demographics only
+(with a typo), a third are new people.
+
+Events are linked as the worker links them: `--batch` (default the worker's BATCH_SIZE) events per
+transaction, a savepoint each (`IdentityService.link_batch`); `--batch 1` commits every event on
+its own, as the worker did before group commit.
+
+Run: python tests/bench/bench_identity.py [--sizes 10000,1000000] [--events 3000] [--batch 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from schemas.envelope import Entry, HubEvent, Identifier, resource_id
+from schemas.event_types import EventType
+from schemas.identifiers import NHS_NUMBER, local_system, nhs_check_digit
+from services.identity.blocking import index_keys
+from services.identity.facts import Facts
+from services.identity.resolver import person_id_for
+from services.identity.service import IdentityService
+from services.identity.store import IdentityStore
+from services.identity.worker import BATCH_SIZE
+
+_GIVEN_NAMES = (
+    "amy ava ben charlie chloe daisy dylan ella emily ethan evie finley freddie george grace harry isla "
+    "jack jacob jessica joshua leo lily logan lucas mason mia millie noah oliver olivia oscar poppy "
+    "riley rosie ruby samuel sophia sophie theo thomas william zara aisha mohammed fatima yusuf ayesha "
+    "zain maryam adam hannah jasmine kai layla max nathan phoebe reuben scarlett toby willow"
+)
+_FAMILY_NAMES = (
+    "smith jones taylor brown williams wilson johnson davies robinson wright thompson evans walker white "
+    "roberts green hall wood jackson clarke patel khan ahmed ali hussain begum turner hill moore cooper "
+    "ward morris king watson harris baker young allen mitchell bell lewis martin lee clark scott kelly "
+    "cook murphy morgan bennett cox price hughes edwards bailey carter phillips parker collins"
+)
+_STEMS = [
+    "ash",
+    "brad",
+    "carr",
+    "dun",
+    "ell",
+    "fair",
+    "gar",
+    "hol",
+    "kin",
+    "lang",
+    "mar",
+    "nor",
+    "pen",
+    "ross",
+    "shaw",
+    "thorn",
+    "wal",
+    "whit",
+    "york",
+    "ald",
+]
+_ENDS = [
+    "by",
+    "den",
+    "field",
+    "ford",
+    "ham",
+    "hurst",
+    "ley",
+    "man",
+    "more",
+    "ridge",
+    "ston",
+    "ton",
+    "well",
+    "wood",
+    "worth",
+    "ing",
+    "er",
+    "ett",
+    "ins",
+]
+COMMON_GIVEN, COMMON_FAMILY = _GIVEN_NAMES.split(), _FAMILY_NAMES.split()
+GIVEN = COMMON_GIVEN + [f"{a}{b}" for a in COMMON_GIVEN[:40] for b in ("a", "ie", "an", "el", "y")]
+FAMILY = [f"{a}{b}" for a in _STEMS for b in _ENDS] + [f"{a}-{b}" for a in COMMON_FAMILY[:30] for b in _STEMS]
+COMMON_SHARE = 0.3
+"""A county's names: common ones often (30 % from the 70 most common), then a long tail (about
+1,000 family and 270 given names), as real populations are. With the common names only, the
+`ny` blocks (family and first-name sound + birth year) grow with the index and the cap, not the
+data, bounds their cost."""
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+OUTCODES = ("CO15", "CO16", "CM1", "CM2", "SS1", "SS2", "RM14", "IG10", "CB10", "CO1", "CM20", "SS14")
+
+
+def nhs_for(n: int) -> str:
+    serial = n * 3
+    while (check := nhs_check_digit(f"9{serial:08d}")) is None:
+        serial += 1
+    return f"9{serial:08d}{check}"
+
+
+def facts_for(n: int, rng: random.Random) -> Facts:
+    born = date(2000, 1, 1) + timedelta(days=rng.randrange(25 * 365))
+    unit = "".join(rng.choice(INWARD_LETTERS) for _ in range(2))
+    postcode = f"{rng.choice(OUTCODES)} {rng.randrange(1, 10)}{unit}"
+    return Facts(
+        identifiers=(Identifier(system=NHS_NUMBER, value=nhs_for(n)),),
+        given=rng.choice(COMMON_GIVEN if rng.random() < COMMON_SHARE else GIVEN),
+        family=rng.choice(COMMON_FAMILY if rng.random() < COMMON_SHARE else FAMILY),
+        birth_date=born.isoformat(),
+        sex=rng.choice(("male", "female")),
+        postcode=postcode,
+    )
+
+
+def fill(store: IdentityStore, size: int, rng: random.Random) -> list[Facts]:
+    """Insert `size` persons straight into the store (what linking them would leave behind)."""
+    people = []
+    with store.transaction():
+        for n in range(size):
+            facts = facts_for(n, rng)
+            person_id = person_id_for(facts.tokens[0])
+            store.add_person(person_id)
+            store.attach(facts.tokens[0], person_id)
+            store.add_profile(resource_id("bench", str(n)), person_id, facts, index_keys(facts))
+            if n < 5000:
+                people.append(facts)
+    return people
+
+
+def events(known: list[Facts], count: int, rng: random.Random) -> list[HubEvent]:
+    out = []
+    for n in range(count):
+        kind = n % 3
+        base = rng.choice(known) if kind < 2 else facts_for(10_000_000 + n, rng)
+        identifiers = [{"system": NHS_NUMBER, "value": base.nhs}] if kind != 1 else []
+        local = Identifier(system=local_system("bench", "client"), value=f"C{n}")
+        family = base.family if kind != 1 else base.family[:-1] + "e"  # a typo in the family name
+        patient = {
+            "resourceType": "Patient",
+            "id": resource_id("bench-patient", str(n)),
+            "identifier": [*identifiers, {"system": local.system, "value": local.value}],
+            "name": [{"given": [base.given.title()], "family": family.title()}],
+            "birthDate": base.birth_date,
+            "gender": base.sex,
+            "address": [{"postalCode": base.postcode}],
+        }
+        subjects = [Identifier(**i) for i in identifiers] + [local]
+        out.append(
+            HubEvent.create(
+                event_type=EventType.ENCOUNTER,
+                source_partner="bench",
+                source_system=local_system("bench", "events"),
+                source_record_id=f"E{n}",
+                record_version="1",
+                occurred_at=datetime(2025, 1, 1, tzinfo=UTC),
+                subjects=subjects,
+                entries=[Entry.of(patient)],
+            )
+        )
+    return out
+
+
+def run(size: int, count: int, batch_size: int) -> float:
+    rng = random.Random(size)
+    with tempfile.TemporaryDirectory() as folder:
+        store = IdentityStore.open(Path(folder) / "identity.sqlite")
+        started = time.perf_counter()
+        known = fill(store, size, rng)
+        print(f"{size:>9,} persons indexed in {time.perf_counter() - started:.0f}s", flush=True)
+        batch = events(known, count, rng)
+        service = IdentityService(store)
+        started = time.perf_counter()
+        for start in range(0, count, batch_size):
+            service.link_batch(batch[start : start + batch_size])
+        seconds = time.perf_counter() - started
+        store.close()
+    rate = count / seconds
+    print(f"{size:>9,} persons: {rate:,.0f} events/s, {1e6 / rate:,.0f} µs per event", flush=True)
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=BATCH_SIZE, help="events per transaction")
+    args = parser.parse_args()
+    rates = [run(int(size), args.events, args.batch) for size in args.sizes.split(",")]
+    if len(rates) > 1:
+        print(f"slowdown from the smallest to the largest index: {rates[0] / rates[-1]:.2f}x (target < 2x)")
+
+
+if __name__ == "__main__":
+    main()

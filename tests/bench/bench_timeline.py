@@ -1,0 +1,239 @@
+"""Benchmark of the family timeline: page p95 with 5,000 events in a family, search p95 over
+1,000,000 persons, and latency from publish on fh.linked to visible in the store the API reads.
+
+1. Page: a family of four with 5,000 entries (mixed domains, some restricted), read through
+   `TimelineAccess` as the API does (policy, consent, audit write included): first pages and
+   pages deep in the cursor, with and without filters. Target p95 < 100 ms.
+2. Search: 1,000,000 synthetic persons bulk-loaded into the store's tables, then searches by NHS
+   number, family name + date of birth and postcode through `TimelineAccess` (area filter and
+   audit included). Target p95 < 100 ms.
+3. Latency: the timeline worker on the embedded broker; linked events published at 1,000/s; each
+   event's time from send to first seen by a separate reader connection. Target p99 < 1 s.
+   (fh.linked onwards: identity resolution before it has its own benchmark, bench_identity.py.)
+
+Run: python tests/bench/bench_timeline.py [--persons 1000000] [--events 5000] [--rate 1000] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from kafka.admin import NewTopic
+
+from schemas.envelope import Sensitivity
+from schemas.event_types import EventType
+from schemas.identifiers import NHS_NUMBER, nhs_check_digit
+from services.bench.measure import percentile
+from services.core import kafka_clients
+from services.core.broker import EmbeddedBroker, free_port
+from services.core.settings import Settings
+from services.timeline.access import PageRequest, SearchQuery, TimelineAccess
+from services.timeline.audit import AuditTrail
+from services.timeline.model import Filters
+from services.timeline.policy import Role
+from services.timeline.store import TimelineStore
+from services.timeline.users import Principal
+from services.timeline.worker import build
+from tests.unit.timeline.events import TENDRING, feed, linked
+
+TYPES = [EventType.ENCOUNTER, EventType.ATTENDANCE, EventType.COMMUNITY_ACTIVITY, EventType.CARE_EPISODE]
+WHO = Principal("bench", "Bench", Role.HEALTH_VISITOR, (TENDRING,))
+RESTRICTED = Sensitivity.RESTRICTED
+SURNAMES = ["jones", "smith", "taylor", "brown", "williams", "wilson", "johnson", "davies", "patel", "khan"]
+
+
+def _report(name: str, samples: list[float], target_ms: float | None = None) -> None:
+    p50, p95, p99 = (percentile(samples, p) * 1000 for p in (50, 95, 99))
+    verdict = "" if target_ms is None else (" (target met)" if p95 < target_ms else " (TARGET MISSED)")
+    print(f"{name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms over {len(samples)}{verdict}")
+
+
+def family_page(folder: Path, events: int) -> None:
+    store = TimelineStore.open(folder / "page.sqlite")
+    rng = random.Random(1)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    batch = []
+    for n in range(events):
+        event_type = TYPES[n % len(TYPES)]
+        batch.append(
+            linked(
+                person=f"p{n % 4}", record=f"r{n}", event_type=event_type,
+                occurred=(start + timedelta(hours=rng.randrange(5 * 365 * 24))).isoformat()[:19],
+                sensitivity=RESTRICTED if event_type is EventType.CARE_EPISODE else Sensitivity.NORMAL,
+                partner=["essex-hv", "school", "food-bank", "essex-csc"][n % 4],
+            )
+        )  # fmt: skip
+    began = time.perf_counter()
+    feed(store, *batch)
+    print(f"projected {events} events in {time.perf_counter() - began:.1f} s")
+    access = TimelineAccess(store, AuditTrail(store))
+    samples: list[float] = []
+    cursors: list[str | None] = [None]
+    for round_ in range(200):
+        filters = Filters(domains=frozenset({"health"})) if round_ % 4 == 3 else Filters()
+        cursor = cursors[rng.randrange(len(cursors))]
+        t0 = time.perf_counter()
+        view = access.family_timeline(WHO, "f1", PageRequest(filters, cursor, 50))
+        samples.append(time.perf_counter() - t0)
+        if view.next_cursor and len(cursors) < 60:
+            cursors.append(view.next_cursor)
+    _report(f"family timeline page (50 of {events} entries, policy + audit)", samples, 100)
+    store.close()
+
+
+def _surname(n: int) -> str:
+    """Ten common names, each in 997 letter-coded variants (search folds digits away)."""
+    code = n % 997
+    return f"{SURNAMES[n % len(SURNAMES)]}{chr(97 + code // 26 % 26)}{chr(97 + code % 26)}"
+
+
+def _birth(n: int) -> str:
+    return f"{2000 + n % 25}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+
+
+def _postcode(n: int) -> str:
+    """About 20 people per postcode at a million persons, as in a dense street."""
+    return f"CO{15 + n % 3} {n % 10}{'ABDEFGHJLN'[(n // 10) % 10]}{'PQRSTUWXYZ'[(n // 100) % 10]}"
+
+
+def search(folder: Path, persons: int) -> None:
+    path = folder / "search.sqlite"
+    TimelineStore.open(path).close()
+    rng = random.Random(2)
+    db = sqlite3.connect(path)
+    began = time.perf_counter()
+    nhs_numbers: list[str] = []
+    chunk = 50_000
+    for base in range(0, persons, chunk):
+        people, idents, members, families = [], [], [], []
+        for n in range(base, min(base + chunk, persons)):
+            first_nine = f"9{n:08d}"
+            check = nhs_check_digit(first_nine)
+            nhs = f"{first_nine}{check}" if check is not None else ""
+            family_key = _surname(n)
+            birth = _birth(n)
+            postcode = _postcode(n)
+            people.append((f"p{n}", None, f"Person {n}", family_key, "given", birth, "", postcode, "", ""))
+            if nhs:
+                idents.append((f"{NHS_NUMBER}|{nhs}", f"p{n}"))
+                if len(nhs_numbers) < 2000 and rng.random() < 0.01:
+                    nhs_numbers.append(nhs)
+            members.append((f"f{n // 3}", f"p{n}"))
+            if n % 3 == 0:
+                families.append((f"f{n // 3}", postcode, TENDRING, ""))
+        db.executemany("INSERT INTO person VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", people)
+        db.executemany("INSERT INTO ident VALUES (?, ?)", idents)
+        db.executemany("INSERT INTO member VALUES (?, ?)", members)
+        db.executemany("INSERT INTO family VALUES (?, ?, ?, ?)", families)
+        db.commit()
+    db.close()
+    print(f"loaded {persons:,} persons in {time.perf_counter() - began:.1f} s")
+    store = TimelineStore.open(path)
+    access = TimelineAccess(store, AuditTrail(store))
+    picks = [rng.randrange(persons) for _ in range(300)]
+    queries = {
+        "nhs number": [SearchQuery(nhs_number=n) for n in nhs_numbers[:300]],
+        "name + birth date": [SearchQuery(family_name=_surname(k), birth_date=_birth(k)) for k in picks],
+        "postcode": [SearchQuery(postcode=_postcode(k)) for k in picks],
+    }
+    for kind, batch in queries.items():
+        samples, found = [], 0
+        for query in batch:
+            t0 = time.perf_counter()
+            found += len(access.search(WHO, query))
+            samples.append(time.perf_counter() - t0)
+        _report(
+            f"search by {kind} over {persons:,} persons ({found / len(batch):.1f} found each)", samples, 100
+        )
+    store.close()
+
+
+def latency(folder: Path, rate: int, seconds: float) -> None:
+    with EmbeddedBroker(port=free_port()) as broker:
+        settings = Settings(data_dir=folder, consumer_max_poll_interval_s=5.0)
+        topic, dlq = "bench.linked", "bench.dlq"
+        admin = kafka_clients.admin(settings, broker.bootstrap)
+        admin.create_topics([NewTopic(topic, 4, 1), NewTopic(dlq, 1, 1)])
+        admin.close()
+        path = folder / "latency.sqlite"
+        app, store = build(settings, broker.bootstrap, source=topic, dlq=dlq,
+                           store=TimelineStore.open(path), group="bench-timeline")  # fmt: skip
+        total = int(rate * seconds)
+        events = [
+            linked(person=f"p{n % 500}", families=(f"f{n % 500}",), record=f"r{n}") for n in range(total)
+        ]
+        sent: dict[str, float] = {}
+        seen: dict[str, float] = {}
+
+        def produce() -> None:
+            producer = kafka_clients.producer(settings, broker.bootstrap, linger_ms=0)
+            began = time.perf_counter()
+            for n, item in enumerate(events):
+                pause = began + n / rate - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                sent[item.event.event_id] = time.perf_counter()
+                producer.send(topic, key=item.key, value=item.to_bytes(), headers=item.headers())
+            producer.flush()
+            producer.close()
+
+        def watch() -> None:
+            reader = sqlite3.connect(path)
+            deadline = time.perf_counter() + seconds + 30
+            last = 0
+            while len(seen) < total and time.perf_counter() < deadline:
+                now = time.perf_counter()
+                for rowid, event_id in reader.execute(
+                    "SELECT rowid, event_id FROM applied WHERE rowid > ? ORDER BY rowid", (last,)
+                ):
+                    seen.setdefault(event_id, now)
+                    last = rowid
+                time.sleep(0.005)
+            reader.close()
+
+        async def run() -> None:
+            await app.start()
+            await asyncio.sleep(6)  # let the group join before the clock starts
+            threads = [threading.Thread(target=produce), threading.Thread(target=watch)]
+            for thread in threads:
+                thread.start()
+            while any(t.is_alive() for t in threads):
+                await asyncio.sleep(0.05)
+            await app.stop()
+
+        asyncio.run(run())
+        store.close()
+        delays = [seen[e] - sent[e] for e in sent if e in seen]
+        print(f"published {total} linked events at {rate}/s; visible: {len(delays)}")
+        _report("publish on fh.linked -> visible to the API", delays, None)
+        p99 = percentile(delays, 99)
+        print("target p99 < 1 s:", "met" if p99 < 1 else "MISSED")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        family_page(folder, args.events)
+        search(folder, args.persons)
+        latency(folder, args.rate, args.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Fixtures shared by every test tier.
+
+The embedded broker is started once per test session on a free port and stopped by its own
+process id. Integration tests take `bootstrap`; unit tests never start a broker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.core.broker import EmbeddedBroker, free_port
+from services.core.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def embedded_broker() -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker(port=free_port()) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="session")
+def bootstrap(embedded_broker: EmbeddedBroker) -> str:
+    return embedded_broker.bootstrap
+
+
+@pytest.fixture
+def settings(tmp_path: Path, bootstrap: str) -> Settings:
+    """Settings pointing at the session broker (the embedded one: its short group timing), with a
+    private data dir per test."""
+    return Settings(KAFKA_BOOTSTRAP_SERVERS=bootstrap, data_dir=tmp_path, broker_profile="embedded")
+
+
+@pytest.fixture
+def unique() -> str:
+    """A suffix for topic and group names, so tests sharing the session broker never collide."""
+    return uuid.uuid4().hex[:8]
+
+
+def shared_data(*parts: str) -> Path:
+    """A folder of public samples written by others; tests using it skip only when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"public sample data not found at {path} (it lives beside the repository in shared/data)")
+    return path

@@ -1,0 +1,219 @@
+"""The partner gateway as partners meet it: a real uvicorn server on a port, the real broker behind it,
+`hubnet publish` against it, and a file-drop process killed mid-file and restarted.
+
+Samples: each registered format's `samples/<format>/` file (written by the connector engineers).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from connectors import registry
+from schemas.envelope import HubEvent
+from schemas.topics import EVENTS, catalogue
+from services.cli.main import app as cli
+from services.core import kafka_clients, topics
+from services.core.broker import free_port
+from services.core.publisher import DurablePublisher
+from services.core.settings import Settings
+from services.gateway.app import create_app
+from services.gateway.claims import claimed_senders
+from services.gateway.database import Database
+from services.gateway.partners import Partner, PartnerStore
+from services.gateway.service import Gateway
+from tests.integration.kafka_helpers import read_all
+from tests.integration.test_connector_samples import sample_files
+from tests.unit.gateway.support import FORMAT, add_partner, connector_for, line
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def publisher(settings: Settings, bootstrap: str) -> Iterator[DurablePublisher]:
+    admin = kafka_clients.admin(settings, bootstrap)
+    topics.apply(admin, catalogue())
+    admin.close()
+    publisher = DurablePublisher(settings, bootstrap).start()
+    yield publisher
+    publisher.close()
+
+
+@pytest.fixture
+def gateway(settings: Settings, publisher: DurablePublisher) -> Iterator[Gateway]:
+    gateway = Gateway.open(settings.data_dir, publisher, connector_for=connector_for)
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+def server(gateway: Gateway) -> Iterator[str]:
+    """uvicorn serving the API on a free loopback port, in a thread of this process."""
+    port = free_port()
+    config = uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert running.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(10)
+
+
+def mine(settings: Settings, bootstrap: str, partner: str, expected: int) -> list[str]:
+    """Event ids on fh.events from one partner, duplicates included."""
+    records = read_all(settings, bootstrap, EVENTS, expected=expected, timeout_s=15)
+    return [
+        HubEvent.from_bytes(r.value).event_id
+        for r in records
+        if dict(r.headers)["source_partner"] == partner.encode()
+    ]
+
+
+def test_post_over_real_http_reaches_fh_events(
+    server: str,
+    gateway: Gateway,
+    publisher: DurablePublisher,
+    settings: Settings,
+    *,
+    bootstrap: str,
+    unique: str,
+) -> None:
+    code = f"http-{unique}"
+    key = add_partner(gateway, code, formats=(FORMAT,))
+    body = "\n".join(line(f"{unique}-{n}", n) for n in range(5)).encode()
+    response = httpx.post(f"{server}/v1/events/{FORMAT}", content=body, headers={"X-API-Key": key})
+    assert response.status_code == 202, response.text
+    accepted = [i["event_id"] for i in response.json()["items"]]
+    again = httpx.post(
+        f"{server}/v1/events/{FORMAT}", content=body, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert again.json()["duplicates"] == 5
+    assert publisher.flush(30)
+    assert sorted(mine(settings, bootstrap, code, 5)) == sorted(accepted)
+    status = httpx.get(f"{server}/v1/events/{accepted[0]}", headers={"X-API-Key": key}).json()
+    assert status["status"] == "accepted"
+
+
+@pytest.mark.parametrize("fmt", registry.formats())
+def test_every_registered_sample_over_real_http(
+    fmt: str, server: str, gateway: Gateway, publisher: DurablePublisher, unique: str
+) -> None:
+    files = sample_files(fmt)
+    if not files:
+        pytest.skip(f"samples/{fmt}/ has no sample yet")
+    for path in files:
+        data = path.read_bytes()
+        code = f"s-{unique}-{files.index(path)}"
+        key = add_partner(gateway, code, sender_ids=tuple(claimed_senders(fmt, data)), formats=(fmt,))
+        response = httpx.post(
+            f"{server}/v1/events/{fmt}", content=data, headers={"X-API-Key": key}, timeout=60
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["rejected"] == 0
+
+
+def test_hubnet_publish_against_the_server(
+    server: str, gateway: Gateway, tmp_path: Path, unique: str
+) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(add_partner(gateway, f"cli-{unique}", formats=(FORMAT,)))
+    good = tmp_path / "good.txt"
+    good.write_text(line(f"{unique}-a"))
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{unique}-b,1,9990000000,encounter")
+    args = [
+        "publish",
+        "--partner",
+        f"cli-{unique}",
+        "--format",
+        FORMAT,
+        "--key-file",
+        str(key_file),
+        "--url",
+        server,
+    ]
+    result = CliRunner().invoke(cli, [*args, str(good), str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "good.txt" in result.output
+    assert "422" in result.output
+    wrong = CliRunner().invoke(cli, ["publish", "--partner", "someone-else", *args[3:], str(good)])
+    assert wrong.exit_code == 2
+    assert "belongs to partner" in wrong.output
+
+
+def test_file_drop_killed_mid_file_and_restarted_publishes_each_record_once(
+    settings: Settings, bootstrap: str, publisher: DurablePublisher, tmp_path: Path, unique: str
+) -> None:
+    code = f"drop-{unique}"
+    PartnerStore(Database.in_data_dir(settings.data_dir)).add(
+        Partner(code=code, name="Drop test", org_ids=("RAT",), formats=(FORMAT,))
+    )
+    inbox = tmp_path / "drop" / code / FORMAT / "incoming"
+    inbox.mkdir(parents=True)
+    for f in range(3):
+        (inbox / f"batch-{f}.txt").write_text("\n".join(line(f"{unique}-{f}-{n}", n) for n in range(20)))
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUBNET_DATA_DIR": str(settings.data_dir)}
+    command = [sys.executable, "-m", "tests.integration.gateway_runner", "watch", str(tmp_path / "drop"),
+               "--settle", "0", "--interval", "0.1"]  # fmt: skip
+    ledger = settings.data_dir / "gateway.sqlite"
+
+    first = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: _states(ledger) == Counter({"done": 1, "processing": 1}), "one file done, one mid-way")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert len(list(inbox.iterdir())) == 2  # the killed file is still in the inbox
+
+    second = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait(lambda: _states(ledger) == Counter({"done": 3}), "all files done after the restart")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(20)
+    done = inbox.parent / "done"
+    assert sorted(p.name for p in done.iterdir() if not p.name.endswith(".json")) == [
+        f"batch-{f}.txt" for f in range(3)
+    ]
+    counts = Counter(mine(settings, bootstrap, code, 60))
+    assert len(counts) == 60
+    assert set(counts.values()) == {1}
+
+
+def _states(ledger: Path) -> Counter[str]:
+    if not ledger.exists():
+        return Counter()
+    with sqlite3.connect(ledger, timeout=5) as db:
+        try:
+            return Counter(state for (state,) in db.execute("SELECT state FROM drop_files"))
+        except sqlite3.OperationalError:  # the watcher has not created its table yet
+            return Counter()
+
+
+def _wait(condition: object, what: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    pytest.fail(f"timed out waiting for: {what}")

@@ -1,0 +1,80 @@
+"""`hubnet listen hl7` as a real process: MLLP in, ACKs out, events and dead letters on the real broker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.hl7v2.mllp import send_mllp
+from schemas.dead_letter import DeadLetter
+from schemas.envelope import HubEvent
+from schemas.topics import DLQ, EVENTS, catalogue
+from services.core import kafka_clients, topics
+from services.core.broker import free_port
+from services.core.settings import Settings
+from tests.conftest import REPO
+from tests.integration.kafka_helpers import read_until
+
+pytestmark = pytest.mark.integration
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read().decode() if process.stdout else "exited"
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the listener did not open its port")
+
+
+def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique: str, tmp_path: Path) -> None:
+    admin = kafka_clients.admin(settings, bootstrap)
+    topics.apply(admin, catalogue())
+    admin.close()
+    port = free_port()
+    partner = f"RQ8-{unique}"
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUBNET_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "listen", "hl7", "--partner", partner, "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process)
+        feed = (REPO / "samples" / "hl7v2" / "family-hub-feed.hl7").read_bytes()
+        start = feed.index(b"MSH|")
+        first = feed[start : feed.index(b"\rMSH|", start)]
+        assert b"MSA|AA|" in send_mllp("127.0.0.1", port, first)
+        wrong_digit = first.replace(b"9990001006^^^NHS", b"9990001007^^^NHS")
+        refused = send_mllp("127.0.0.1", port, wrong_digit)
+        assert b"MSA|AE|" in refused
+        assert b"PID-3" in refused
+        garbage = b"this is not HL7"
+        assert b"MSA|AR|" in send_mllp("127.0.0.1", port, garbage)
+    finally:
+        process.terminate()  # SIGTERM, as Kubernetes stops it: the listener must flush, then exit 0
+        assert process.wait(30) == 0
+
+    def mine(records: list[Any]) -> list[bytes]:
+        return [r.value for r in records if dict(r.headers).get("source_partner") == partner.encode()]
+
+    events = mine(read_until(settings, bootstrap, EVENTS, lambda rs: bool(mine(rs)), timeout_s=10))
+    assert events, "the accepted message's events reached fh.events"
+    assert {HubEvent.from_bytes(v).source_partner for v in events} == {partner}
+    dead = [
+        DeadLetter.from_bytes(v)
+        for v in mine(read_until(settings, bootstrap, DLQ, lambda rs: len(mine(rs)) >= 2))
+    ]
+    # HL7 records keep their bytes, with segments terminated by CR as the standard writes them
+    assert sorted(d.original.rstrip(b"\r") for d in dead) == sorted([garbage, wrong_digit])

@@ -1,0 +1,115 @@
+"""The durable publisher through the real embedded broker, including a broker outage."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas.envelope import Entry, HubEvent, Identifier, resource_id
+from schemas.event_types import EventType
+from schemas.identifiers import NHS_NUMBER
+from schemas.topics import Catalogue, TopicSpec
+from services.core import kafka_clients, topics
+from services.core.broker import EmbeddedBroker, free_port
+from services.core.outbox import OutboundMessage
+from services.core.publisher import DurablePublisher
+from services.core.settings import Settings
+from services.ingest.pipeline import event_message
+from tests.integration.kafka_helpers import read_all
+
+pytestmark = pytest.mark.integration
+
+
+def one_topic(admin_settings: Settings, bootstrap: str, name: str, partitions: int = 3) -> None:
+    admin = kafka_clients.admin(admin_settings, bootstrap)
+    spec = TopicSpec(
+        name=name, partitions=partitions, retention_ms=-1, cleanup_policy="delete", key="k", purpose="t"
+    )
+    topics.apply(admin, Catalogue(topic=[spec]))
+    admin.close()
+
+
+def sample_event(n: int) -> HubEvent:
+    patient = {"resourceType": "Patient", "id": resource_id("p", str(n)), "birthDate": "2020-01-01"}
+    return HubEvent.create(
+        event_type=EventType.PERSON_REGISTERED,
+        source_partner="RQ8",
+        source_system="pas",
+        source_record_id=f"r{n}",
+        record_version="1",
+        occurred_at=datetime(2025, 1, 1, tzinfo=UTC),
+        subjects=[Identifier(system=NHS_NUMBER, value="9434765919")],
+        entries=[Entry.of(patient)],
+    )
+
+
+def test_an_envelope_round_trips_through_kafka_byte_identical(
+    settings: Settings, bootstrap: str, unique: str
+) -> None:
+    topic = f"fh.events.{unique}"
+    one_topic(settings, bootstrap, topic)
+    event = sample_event(1)
+    message = event_message(event)
+    publisher = DurablePublisher(settings, bootstrap).start()
+    publisher.publish([OutboundMessage(topic, message.key, message.value, message.headers)])
+    assert publisher.flush(20)
+    publisher.close()
+    (record,) = read_all(settings, bootstrap, topic, expected=1)
+    assert record.value == event.to_bytes()
+    assert record.key == event.key
+    assert [(k, v) for k, v in record.headers] == event.headers()
+    assert HubEvent.from_bytes(record.value) == event
+
+
+def test_outbox_holds_events_while_the_broker_is_down_and_a_new_broker_gets_all_in_key_order(
+    tmp_path: object,
+) -> None:
+    port = free_port()
+    first = EmbeddedBroker(port=port).start()
+    settings = Settings(KAFKA_BOOTSTRAP_SERVERS=first.bootstrap, data_dir=tmp_path)
+    topic = "fh.events"
+    one_topic(settings, first.bootstrap, topic)
+    publisher = DurablePublisher(settings, first.bootstrap).start()
+    keys = [b"a", b"b", b"c"]
+    publisher.publish([OutboundMessage(topic, keys[i % 3], f"before-{i}".encode()) for i in range(30)])
+    assert publisher.flush(20)
+    first.stop()
+
+    publisher.publish([OutboundMessage(topic, keys[i % 3], f"during-{i}".encode()) for i in range(300)])
+    assert not publisher.flush(3), "nothing can be delivered while the broker is down"
+    assert publisher.outbox.backlog() == 300
+
+    with EmbeddedBroker(port=port) as second:  # memory-only: a new, empty broker on the same address
+        one_topic(settings, second.bootstrap, topic)
+        assert publisher.flush(60), f"{publisher.outbox.backlog()} events still in the outbox"
+        publisher.close()
+        records = read_all(settings, second.bootstrap, topic, expected=300)
+
+    by_key: dict[bytes, list[int]] = defaultdict(list)
+    for record in records:
+        by_key[record.key].append(int(record.value.split(b"-")[1]))
+    assert sum(len(v) for v in by_key.values()) >= 300
+    for key, numbers in by_key.items():
+        firsts = list(dict.fromkeys(numbers))  # at-least-once: a resend may repeat, never reorder
+        assert sorted(set(numbers)) == [i for i in range(300) if keys[i % 3] == key]
+        assert firsts == sorted(firsts), f"key {key!r} out of order"
+
+
+def test_published_events_survive_a_publisher_that_dies_before_delivery(
+    tmp_path: object, settings: Settings, bootstrap: str, unique: str
+) -> None:
+    topic = f"fh.events.{unique}"
+    one_topic(settings, bootstrap, topic)
+    dead_settings = Settings(KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9", data_dir=settings.data_dir)
+    crashed = DurablePublisher(dead_settings, "127.0.0.1:9")  # never started: the process "died"
+    crashed.publish([OutboundMessage(topic, b"k", f"m{i}".encode()) for i in range(10)])
+    crashed.outbox.close()
+
+    restarted = DurablePublisher(settings, bootstrap).start()
+    assert restarted.flush(30)
+    restarted.close()
+    assert [r.value for r in read_all(settings, bootstrap, topic, expected=10)] == [
+        f"m{i}".encode() for i in range(10)
+    ]

@@ -1,0 +1,72 @@
+"""`hubnet generate` then `hubnet replay` through the real broker: every record ends in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from connectors import registry
+from connectors.base import Rejection, SourceContext
+from schemas.dead_letter import DeadLetter
+from schemas.envelope import HubEvent
+from schemas.topics import DLQ, EVENTS
+from services.cli.main import app
+from services.core.dead_letters import dead_letter_for
+from services.core.settings import Settings
+from services.synthetic.replay import deliveries
+from tests.integration.kafka_helpers import read_all
+
+pytestmark = pytest.mark.integration
+
+
+def test_replay_sends_every_record_to_events_or_dead_letters(
+    tmp_path: Path, settings: Settings, bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
+    monkeypatch.setenv("HUBNET_DATA_DIR", str(settings.data_dir))
+    county = tmp_path / "county"
+    runner = CliRunner()
+    generated = runner.invoke(
+        app,
+        [
+            "generate",
+            "--families",
+            "4",
+            "--seed",
+            "7",
+            "--out",
+            str(county),
+            "--start",
+            "2022-04-01",
+            "--end",
+            "2025-03-31",
+        ],
+    )
+    assert generated.exit_code == 0, generated.output
+    assert runner.invoke(app, ["topics", "apply"]).exit_code == 0
+    expected_events: set[str] = set()
+    expected_dead: set[str] = set()
+    for delivery in deliveries(county):  # what each record must become, computed offline
+        ctx = SourceContext(partner=delivery.partner, source_name=delivery.path)
+        outcomes = list(registry.get(delivery.fmt).convert(delivery.data, ctx))
+        assert outcomes, "every record has an outcome"
+        for outcome in outcomes:
+            if isinstance(outcome, Rejection):
+                expected_dead.add(dead_letter_for(outcome, delivery.fmt, ctx).dead_letter_id)
+            else:
+                expected_events.add(outcome.event_id)
+
+    result = runner.invoke(app, ["replay", str(county), "--rate", "max"])
+    assert result.exit_code == 0, result.output
+    assert "replayed" in result.output
+
+    events = {
+        HubEvent.from_bytes(r.value).event_id for r in read_all(settings, bootstrap, EVENTS, expected=1)
+    }
+    dead = [DeadLetter.from_bytes(r.value) for r in read_all(settings, bootstrap, DLQ, expected=0)]
+    assert expected_events
+    assert expected_events <= events, f"{len(expected_events - events)} events never reached fh.events"
+    assert expected_dead <= {d.dead_letter_id for d in dead}, "a rejected record is missing from fh.dlq"
+    assert not [d for d in dead if d.dead_letter_id in expected_dead and "hubnet fault" in d.reason]

@@ -1,0 +1,224 @@
+"""cin-census: the DfE Children in Need census XML to hub events.
+
+Public samples: /work/shared/data/childrens-social-care/cin-census/ (fake CIN census XML for the
+2021 and 2024 schemas and a 332-child fake return), from data-to-insight/csc-validator-be-cin
+`fake_data/` @ 1bf6f22, MIT licence. They are validator fixtures, so some records are deliberately
+impossible (dates years ahead); the tests pin which. hubnet's own synthetic sample is in
+samples/cin-census (invented children).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from connectors import registry
+from connectors.base import Record
+from connectors.social_care.connector import CinCensusConnector
+from schemas.envelope import Sensitivity
+from schemas.event_types import EventType
+from schemas.identifiers import UPN, local_system
+from tests.unit.connectors.social_care_support import (
+    CTX,
+    PARTNER,
+    SAMPLES,
+    assert_restricted,
+    assert_sound,
+    run,
+    shared_data,
+)
+
+CONNECTOR = CinCensusConnector()
+SAMPLE = SAMPLES / "cin-census" / "cin-census-2025.xml"
+HEAD = (
+    "<Message><Header><CollectionDetails><ReferenceDate>2025-03-31</ReferenceDate></CollectionDetails>"
+    "<Source><DateTime>2025-05-02T09:30:00</DateTime></Source></Header><Children>"
+)
+IDS = (
+    "<ChildIdentifiers><LAchildID>C-1</LAchildID>"
+    "<PersonBirthDate>2018-01-01</PersonBirthDate></ChildIdentifiers>"
+)
+
+
+def census(*details: str, ids: str = IDS) -> bytes:
+    """A one-child census with the given CINdetails bodies."""
+    body = "".join(f"<CINdetails>{d}</CINdetails>" for d in details)
+    return f"{HEAD}<Child>{ids}{body}</Child></Children></Message>".encode()
+
+
+REFERRAL = "<CINreferralDate>2024-06-01</CINreferralDate><ReferralSource>6</ReferralSource>"
+
+
+def test_registered_under_its_format_name() -> None:
+    assert isinstance(registry.get("cin-census"), CinCensusConnector)
+
+
+def test_public_2021_sample_converts_with_cp_plan_restricted() -> None:
+    data = (shared_data("cin-census") / "CIN_Census_2021.xml").read_bytes()
+    events, rejections = run(CONNECTOR, data)
+    assert rejections == []
+    for event in events:
+        assert_sound(event)
+        assert_restricted(event)  # the episode holds a section 47 enquiry and a protection plan
+    assert Counter(e.event_type for e in events) == {
+        EventType.SOCIAL_CARE_REFERRAL: 1,
+        EventType.SOCIAL_CARE_ASSESSMENT: 2,
+        EventType.CARE_EPISODE: 3,
+    }
+    plan = next(e for e in events if e.source_record_id.startswith("DfEX0000001/1970-10-06/cp-plan"))
+    assert [r.resource["resourceType"] for r in plan.entries] == ["CarePlan", "Flag", "Patient"]
+    assert plan.entries[0].resource["category"][1]["coding"][0]["code"] == "PHY"
+    # the sample's UPN fails its check letter: dropped, the LA child id carries the events
+    assert [s.system for s in events[0].subjects] == [local_system(PARTNER, "person")]
+    assert events[0].entries[-1].resource["deceasedDateTime"] == "1980-10-08"
+
+
+def test_public_2024_sample_rejects_the_impossible_episode_and_steps_down_the_other() -> None:
+    data = (shared_data("cin-census") / "CIN_Census_2024.xml").read_bytes()
+    events, [rejection] = run(CONNECTOR, data)
+    assert rejection.record_ref == "/Message/Children/Child[1]/CINdetails[1]"
+    assert rejection.location == (
+        "/Message/Children/Child[1]/CINdetails[1]/Assessments[1]/AssessmentActualStartDate"
+    )
+    assert "future" in rejection.reason
+    assert all(e.subjects[0].value == "child_fails_assessments" for e in events)
+    codes = [e.event_type for e in events]
+    assert codes[-2:] == [EventType.CARE_EPISODE, EventType.REFERRAL_REQUESTED]
+    assert events[-1].source_record_id == "child_fails_assessments/2024-10-24/closure/step-down"
+    assert events[0].entries[-1].resource["gender"] == "male"  # 2024 schema: <Sex>M</Sex>
+    for event in events:
+        assert_sound(event)
+
+
+def test_public_large_sample_maps_every_possible_episode() -> None:
+    data = (shared_data("cin-census") / "fake_CIN_data.xml").read_bytes()
+    events, rejections = run(CONNECTOR, data)
+    assert sorted(r.record_ref or "" for r in rejections) == [
+        "/Message/Children/Child[169]/CINdetails[1]",
+        "/Message/Children/Child[169]/CINdetails[2]",
+        "/Message/Children/Child[298]/CINdetails[1]",
+    ]
+    assert all("in the future" in r.reason for r in rejections)
+    referrals = [e for e in events if e.event_type is EventType.SOCIAL_CARE_REFERRAL]
+    assert len(referrals) == 402 - 3
+    assert {
+        e.sensitivity
+        for e in referrals
+        if e.entries[0].resource["reasonCode"][0]["coding"][0]["code"] == "N1"
+    } == {Sensitivity.RESTRICTED}
+    for event in events[:60]:
+        assert_sound(event)
+
+
+def test_hubnet_sample_converts_and_labels_protection_restricted() -> None:
+    events, rejections = run(CONNECTOR, SAMPLE.read_bytes())
+    assert rejections == []
+    first_child = [e for e in events if e.subjects[0].value == "P-5101"]
+    second_child = [e for e in events if e.subjects[0].value == "P-5102"]
+    for event in first_child:
+        assert_restricted(event)
+        assert_sound(event)
+    assert [s.system for s in first_child[0].subjects] == [local_system(PARTNER, "person"), UPN]
+    assert {e.sensitivity for e in second_child} == {Sensitivity.NORMAL}
+    assert second_child[-1].event_type is EventType.REFERRAL_REQUESTED
+    assessment = first_child[1].entries[0].resource
+    assert assessment["resourceType"] == "Procedure"
+    assert assessment["status"] == "completed"
+    assert [c["coding"][0]["code"] for c in assessment["reasonCode"]] == ["3B", "4B"]
+
+
+def test_record_version_is_when_the_file_was_produced() -> None:
+    events, _ = run(CONNECTOR, SAMPLE.read_bytes())
+    assert {e.record_version for e in events} == {"2025-05-02T09:30:00.000000Z"}
+    later, _ = run(CONNECTOR, SAMPLE.read_bytes().replace(b"2025-05-02T09:30:00", b"2026-05-02T09:30:00"))
+    assert [e.source_record_id for e in later] == [e.source_record_id for e in events]
+    assert all(a.event_id != b.event_id for a, b in zip(events, later, strict=True))
+    again, _ = run(CONNECTOR, SAMPLE.read_bytes())
+    assert [e.event_id for e in again] == [e.event_id for e in events]
+
+
+@pytest.mark.parametrize(
+    ("data", "location", "words"),
+    [
+        (census(REFERRAL.replace(">6<", ">11<")), "/CINdetails[1]/ReferralSource", "codes"),
+        (
+            census(
+                REFERRAL
+                + "<CINclosureDate>2024-05-01</CINclosureDate><ReasonForClosure>RC1</ReasonForClosure>"
+            ),
+            "/CINdetails[1]/CINclosureDate",
+            "end date is before the start",
+        ),
+        (
+            census(REFERRAL + "<CINclosureDate>2024-07-01</CINclosureDate>"),
+            "/CINdetails[1]/ReasonForClosure",
+            "reason",
+        ),
+        (
+            census(
+                REFERRAL + "<ChildProtectionPlans><CPPstartDate>2024-07-01</CPPstartDate>"
+                "<LatestCategoryOfAbuse>XYZ</LatestCategoryOfAbuse></ChildProtectionPlans>"
+            ),
+            "/CINdetails[1]/ChildProtectionPlans[1]/LatestCategoryOfAbuse",
+            "codes",
+        ),
+        (
+            census(REFERRAL, ids=IDS.replace("2018-01-01", "2030-01-01")),
+            "/ChildIdentifiers/PersonBirthDate",
+            "future",
+        ),
+        (
+            census(REFERRAL, ids=IDS.replace("<LAchildID>C-1</LAchildID>", "")),
+            "/ChildIdentifiers/LAchildID",
+            "missing",
+        ),
+        (census("<ReferralSource>6</ReferralSource>"), "/CINdetails[1]/CINreferralDate", "missing"),
+        (
+            census(REFERRAL.replace("2024-06-01", "2024-13-01")),
+            "/CINdetails[1]/CINreferralDate",
+            "not a date",
+        ),
+    ],
+)
+def test_bad_episodes_are_rejected_with_element_path(data: bytes, location: str, words: str) -> None:
+    events, [rejection] = run(CONNECTOR, data)
+    assert events == []
+    assert rejection.location == "/Message/Children/Child[1]" + location
+    assert words in rejection.reason
+
+
+def test_child_without_cindetails_is_rejected_not_dropped() -> None:
+    _, [rejection] = run(CONNECTOR, census())
+    assert rejection.location == "/Message/Children/Child[1]/CINdetails"
+    assert rejection.record_ref == "/Message/Children/Child[1]"
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"<Message><Header>", "not well-formed"),
+        (b"<CTfile/>", "root element"),
+        (b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa">]><Message>&a;</Message>', "DTD"),
+        (HEAD.encode() + b"</Children></Message>", "no records"),
+    ],
+)
+def test_broken_documents_are_one_rejection(data: bytes, words: str) -> None:
+    events, [rejection] = run(CONNECTOR, data)
+    assert events == []
+    assert words in rejection.reason
+    assert rejection.original == data
+
+
+def test_bad_episode_does_not_block_the_childs_other_episodes_and_replays_alone() -> None:
+    bad = REFERRAL.replace("2024-06-01", "2029-06-01")
+    good = REFERRAL.replace("2024-06-01", "2023-01-05")
+    events, [rejection] = run(CONNECTOR, census(bad, good))
+    assert [e.source_record_id for e in events] == ["C-1/2023-01-05/referral"]
+    assert rejection.record_ref == "/Message/Children/Child[1]/CINdetails[1]"
+    replay = CONNECTOR.map_record(
+        Record(raw=census(good), ref="/Message/Children/Child[1]/CINdetails[2]"), CTX
+    )
+    assert [e.event_id for e in replay] == [e.event_id for e in events]
+    _, [again] = run(CONNECTOR, rejection.original)
+    assert again.location == "/Message/Children/Child[1]/CINdetails[1]/CINreferralDate"

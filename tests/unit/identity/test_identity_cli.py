@@ -1,0 +1,58 @@
+"""`hubnet identity review list|confirm|reject`, `show` and `split` over a store in a temporary data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli.main import app
+from services.core.settings import Settings
+from services.identity.service import IdentityService
+from services.identity.store import IdentityStore
+from services.identity.worker import store_path
+from tests.unit.identity.events import event, nhs, person
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HUBNET_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUBNET_LOG_FORMAT", "json")
+    store = IdentityStore.open(store_path(Settings(data_dir=tmp_path)))
+    service = IdentityService(store)
+    service.link(event(person("Amy", "Jones", "2019-05-02", "female", "CO15 1AB", local=("gp", "1")), "r1"))
+    service.link(event(person("Amy", "Smith", "2019-05-02", "female", "CM1 2AB", local=("vcs", "2")), "r2"))
+    service.link(event(person("Ben", "Jones", "2015-01-01", nhs_number=nhs(7), local=("csc", "P1")), "r3"))
+    store.close()
+    return tmp_path
+
+
+def test_review_list_confirm_and_show(data_dir: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(app, ["identity", "review", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "1 review(s)" in listed.output
+    store = IdentityStore.open(store_path(Settings(data_dir=data_dir)))
+    (review,) = store.reviews()
+    confirmed = runner.invoke(app, ["identity", "review", "confirm", review["review_id"], "--by", "alice"])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "merged" in confirmed.output
+    again = runner.invoke(app, ["identity", "review", "reject", review["review_id"], "--by", "alice"])
+    assert again.exit_code == 2
+    assert "already confirmed" in again.output
+    shown = runner.invoke(app, ["identity", "show", review["person_id"]])
+    assert "merge by user:alice" in shown.output
+    store.close()
+
+
+def test_split_moves_an_identifier_to_a_new_person(data_dir: Path) -> None:
+    store = IdentityStore.open(store_path(Settings(data_dir=data_dir)))
+    token = "https://hubnet.example.org/Id/local/csc/person|P1"
+    person_id = store.persons_of([token])[token]
+    result = CliRunner().invoke(
+        app, ["identity", "split", person_id, token, "--by", "bob", "--reason", "cousin"]
+    )
+    assert result.exit_code == 0, result.output
+    assert store.persons_of([token])[token] != person_id
+    store.close()

@@ -1,0 +1,172 @@
+"""Projector and store: idempotency, versions, retractions, ordering, merges, consent, search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from schemas.envelope import Sensitivity
+from schemas.event_types import EventType
+from schemas.identifiers import NHS_NUMBER
+from schemas.linked import LinkedEvent
+from services.timeline.model import Cursor, Filters, utc_text
+from services.timeline.store import TimelineStore
+from tests.unit.timeline.events import NHS, TENDRING, at, feed, linked, merged
+
+
+@pytest.fixture
+def store() -> Iterator[TimelineStore]:
+    store = TimelineStore.open(":memory:")
+    yield store
+    store.close()
+
+
+def test_same_event_twice_is_one_entry(store: TimelineStore) -> None:
+    event = linked()
+    assert feed(store, event, event) == [True, False]
+    assert store.count_entries() == 1
+
+
+def test_late_older_version_never_overwrites_newer(store: TimelineStore) -> None:
+    feed(store, linked(version="3", occurred="2024-03-03T00:00:00"))
+    feed(store, linked(version="2", occurred="2024-03-02T00:00:00"))
+    [entry] = store.entries(["p1"], Filters())
+    assert entry.record_version == "3"
+    feed(store, linked(version="4", occurred="2024-03-04T00:00:00"))
+    [entry] = store.entries(["p1"], Filters())
+    assert entry.record_version == "4"
+
+
+def test_timestamp_versions_compare_as_time(store: TimelineStore) -> None:
+    feed(store, linked(version="2024-05-01T10:00:00Z"), linked(version="2024-04-01T10:00:00Z"))
+    [entry] = store.entries(["p1"], Filters())
+    assert entry.record_version == "2024-05-01T10:00:00Z"
+
+
+def test_retraction_removes_record_and_blocks_late_original(store: TimelineStore) -> None:
+    feed(store, linked(record="r1"), linked(record="r2", occurred="2024-01-01T00:00:00"))
+    retraction = linked(record="r1", version="2", event_type=EventType.RECORD_RETRACTED, retracts="r1")
+    feed(store, retraction)
+    assert [e.source_record_id for e in store.entries(["p1"], Filters())] == ["r2"]
+    feed(store, linked(record="r1", version="1"))
+    assert store.count_entries() == 1
+
+
+def test_retraction_before_any_version_blocks_it(store: TimelineStore) -> None:
+    feed(store, linked(record="x", version="1", event_type=EventType.RECORD_RETRACTED, retracts="r9"))
+    feed(store, linked(record="r9", version="2024-01-01T00:00:00Z"))
+    assert store.count_entries() == 0
+
+
+def test_out_of_order_arrivals_list_by_occurred_time_with_cursor_paging(store: TimelineStore) -> None:
+    days = [5, 1, 9, 3, 7, 2, 8, 4, 6]
+    feed(store, *(linked(record=f"r{d}", occurred=f"2024-01-0{d}T09:00:00") for d in days))
+    first = store.entries(["p1"], Filters(), limit=4)
+    assert [e.source_record_id for e in first] == ["r9", "r8", "r7", "r6"]
+    cursor = Cursor(utc_text(first[-1].occurred_at), first[-1].event_id)
+    rest = store.entries(["p1"], Filters(), cursor=Cursor.decode(cursor.encode()), limit=10)
+    assert [e.source_record_id for e in rest] == ["r5", "r4", "r3", "r2", "r1"]
+
+
+def test_filters_by_domain_partner_type_and_dates(store: TimelineStore) -> None:
+    feed(
+        store,
+        linked(record="a", partner="essex-hv", occurred="2024-01-01T00:00:00"),
+        linked(record="b", partner="school", event_type=EventType.ATTENDANCE, occurred="2024-02-01T00:00:00"),
+        linked(record="c", partner="school", event_type=EventType.EXCLUSION, occurred="2024-03-01T00:00:00"),
+    )
+
+    def ids(filters: Filters, hide: set[str] | None = None, domains: list[str] | None = None) -> list[str]:
+        found = store.entries(["p1"], filters, hide_partners=hide or set(), domains=domains)
+        return [e.source_record_id for e in found]
+
+    assert ids(Filters(domains=frozenset({"education"}))) == ["c", "b"]
+    assert ids(Filters(partners=frozenset({"essex-hv"}))) == ["a"]
+    assert ids(Filters(event_types=frozenset({"attendance"}))) == ["b"]
+    assert ids(Filters(since=at("2024-01-15T00:00:00"), until=at("2024-02-15T00:00:00"))) == ["b"]
+    assert ids(Filters(), hide={"school"}) == ["a"]
+    assert ids(Filters(), domains=["health"]) == ["a"]
+    assert ids(Filters(domains=frozenset({"education"})), domains=["health"]) == []
+
+
+def test_merge_moves_entries_and_unmerge_moves_them_back(store: TimelineStore) -> None:
+    feed(
+        store, linked(person="p1", record="a"), linked(person="p2", record="b", nhs=NHS[1], families=("f2",))
+    )
+    feed(store, merged("p1", "p2", ("f1",)))
+    assert {e.source_record_id for e in store.entries(["p1"], Filters())} == {"a", "b"}
+    survivor = store.person("p2")
+    assert survivor is not None
+    assert survivor.person_id == "p1"
+    late = linked(person="p2", record="c", nhs=NHS[1], families=("f2",), occurred="2024-04-01T00:00:00")
+    feed(store, late)
+    assert {e.source_record_id for e in store.entries(["p1"], Filters())} == {"a", "b", "c"}
+    feed(store, merged("p1", "p2", ("f1",), unmerge=True))
+    assert {e.source_record_id for e in store.entries(["p1"], Filters())} == {"a"}
+    assert {e.source_record_id for e in store.entries(["p2"], Filters())} == {"b", "c"}
+
+
+def test_merge_redelivered_after_unmerge_changes_nothing(store: TimelineStore) -> None:
+    merge = merged("p1", "p2", ("f1",))
+    feed(store, linked(person="p1", record="a"), linked(person="p2", record="b", nhs=NHS[1]))
+    feed(store, merge, merged("p1", "p2", ("f1",), unmerge=True), merge)
+    assert {e.source_record_id for e in store.entries(["p2"], Filters())} == {"b"}
+
+
+def test_family_members_relationships_area_and_search(store: TimelineStore) -> None:
+    feed(
+        store,
+        linked(person="mum", nhs=NHS[1], name=("Sarah", "Jones"), birth="1994-02-03", record="m"),
+        linked(person="baby", related=("mum",), event_type=EventType.BIRTH_NOTIFICATION, record="b"),
+    )
+    family = store.family("f1")
+    assert family is not None
+    assert family.area == TENDRING
+    assert family.postcode == "CO15 1AB"
+    roles = {m.person.person_id: m.role for m in family.members}
+    assert roles == {"mum": "carer", "baby": "child"}
+    assert [p.person_id for p in store.search(token=f"{NHS_NUMBER}|{NHS[0]}")] == ["baby"]
+    assert [p.person_id for p in store.search(family_key="jones", birth_date="1994-02-03")] == ["mum"]
+    assert {p.person_id for p in store.search(postcode="CO15 1AB")} == {"mum", "baby"}
+    assert store.search(family_key="jones", birth_date="1994-02-03", given_key="amelia") == []
+
+
+def test_newest_statement_of_a_person_wins(store: TimelineStore) -> None:
+    feed(
+        store,
+        linked(record="a", postcode="CM1 2AB", ingested="2024-05-01T00:00:00"),
+        linked(record="b", postcode="CO15 1AB", ingested="2024-04-01T00:00:00"),
+    )
+    person, family = store.person("p1"), store.family("f1")
+    assert person is not None
+    assert family is not None
+    assert person.postcode == "CM1 2AB"
+    assert family.area == "E07000070"
+
+
+def test_consent_withdrawal_latest_decision_per_partner(store: TimelineStore) -> None:
+    def consent(status: str, when: str, record: str) -> LinkedEvent:
+        resource = {
+            "resourceType": "Consent",
+            "id": record,
+            "status": status,
+            "dateTime": when,
+            "provision": {"actor": [{"reference": {"identifier": {"value": "food-bank"}}}]},
+        }
+        return linked(record=record, event_type=EventType.CONSENT_RECORDED, extra=(resource,))
+
+    feed(store, consent("rejected", "2024-02-01T00:00:00Z", "c2"))
+    feed(store, consent("active", "2024-01-01T00:00:00Z", "c1"))
+    assert store.withdrawn_partners(["f1"]) == {"food-bank"}
+    feed(store, consent("active", "2024-03-01T00:00:00Z", "c3"))
+    assert store.withdrawn_partners(["f1"]) == frozenset()
+
+
+def test_titles_are_human_readable(store: TimelineStore) -> None:
+    feed(store, linked(sensitivity=Sensitivity.RESTRICTED))
+    [entry] = store.entries(["p1"], Filters())
+    assert entry.title == "6-8 week review — Health visiting"
+    assert "{" not in entry.summary
+    assert entry.summary.startswith("Contact")
+    assert entry.restricted
