@@ -1,10 +1,14 @@
 """The durable publisher every connector transport uses: outbox first, Kafka second.
 
-Delivery guarantee: at-least-once, in order per key. The commit order is:
+Delivery guarantee: nothing lost, in order per key, and no repeats from a crash. The commit order:
 1. `publish()` writes the messages to the SQLite outbox in one transaction and returns;
-2. the relay thread produces the oldest outbox rows (acks=all, idempotent, one request in flight);
+2. the relay thread produces the oldest outbox rows (acks=all, idempotent, one request in flight),
+   each with a header naming its outbox row;
 3. only rows the broker acknowledged are deleted from the outbox.
-A crash between 2 and 3 resends a few messages; consumers are idempotent on the event id.
+After a crash between 2 and 3, the restarted relay first reads the broker's records since the
+oldest waiting row was queued and removes the rows found there (`_reconcile`), so they are not sent
+again. One case is left: a produce request still in flight from the killed process that the broker
+appends after the new relay has looked; consumers stay idempotent on the event id for it.
 """
 
 from __future__ import annotations
@@ -13,18 +17,25 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
+from kafka import TopicPartition
 
 from services.core import kafka_clients, metrics
-from services.core.outbox import OutboundMessage, Outbox, QueuedMessage
+from services.core.outbox import OUTBOX_HEADER, OutboundMessage, Outbox, QueuedMessage
 from services.core.settings import Settings
+from services.core.topic_reader import read_range
 
 log = structlog.get_logger(__name__)
 BATCH = 1000
 MAX_BACKOFF_S = 5.0
+CLOCK_MARGIN_MS = 60_000
+"""Read the broker from this long before the oldest waiting row was queued: record timestamps are
+the producer's clock, so this absorbs a clock step between queueing and sending."""
+PRUNE_EVERY_S = 600.0
 
 
 class Publisher(Protocol):
@@ -79,7 +90,18 @@ class DurablePublisher:
 
     def _relay(self) -> None:
         backoff = 0.1
+        reconciled = False
+        pruned_at = 0.0
         while not self._stop.is_set():
+            if time.monotonic() - pruned_at > PRUNE_EVERY_S:
+                self.outbox.prune_delivered()
+                pruned_at = time.monotonic()
+            if not reconciled:
+                reconciled = self._reconcile()
+                if not reconciled:
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_S)
+                    continue
             batch = self.outbox.peek(BATCH)
             if not batch:
                 self._wake.wait(0.5)
@@ -92,11 +114,51 @@ class DurablePublisher:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
+    def _reconcile(self) -> bool:
+        """Remove waiting rows an earlier relay delivered but had not removed when it stopped.
+
+        Runs once per start, before anything is sent, and only when rows are waiting. False when
+        the broker could not be read (the relay retries with backoff, sending nothing meanwhile)."""
+        oldest = self.outbox.oldest_queued_at()
+        if oldest is None:
+            return True
+        since_ms = int(_parse_utc(oldest) * 1000) - CLOCK_MARGIN_MS
+        try:
+            found = self._delivered_since(self.outbox.pending_topics(), since_ms)
+        except Exception as error:  # broker unreachable: try again later
+            log.warning("outbox.reconcile_failed", error_type=type(error).__name__)
+            return False
+        self.outbox.remove(sorted(found))
+        if found:
+            log.info("outbox.reconciled", already_delivered=len(found), backlog=self.outbox.backlog())
+        return True
+
+    def _delivered_since(self, topics: list[str], since_ms: int) -> set[int]:
+        consumer = kafka_clients.consumer(self._settings, self._bootstrap, group_id=None)
+        try:
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in sorted(consumer.partitions_for_topic(topic) or [])
+            ]
+            if not partitions:
+                return set()
+            starts = consumer.offsets_for_times(dict.fromkeys(partitions, since_ms))
+            start = {tp: found.offset for tp, found in starts.items() if found is not None}
+            return {
+                seq
+                for record in read_range(consumer, start)
+                for name, value in record.headers or ()
+                if name == OUTBOX_HEADER and (seq := self.outbox.seq_of(value)) is not None
+            }
+        finally:
+            consumer.close()
+
     def _deliver(self, batch: list[QueuedMessage]) -> bool:
         """Send a batch; delete what the broker acknowledged. False when anything failed."""
         try:
             producer = self._producer or self._connect()
-            sent = [(q, _send(producer, q.message)) for q in batch]
+            sent = [(q, _send(producer, q.message, self.outbox.row_header(q.seq))) for q in batch]
             producer.flush(timeout=30)
         except Exception as error:  # any broker failure: keep the rows, retry with backoff
             log.warning("outbox.relay_failed", error_type=type(error).__name__, backlog=len(batch))
@@ -122,5 +184,10 @@ class DurablePublisher:
             self._producer = None
 
 
-def _send(producer: Any, message: OutboundMessage) -> Any:
-    return producer.send(message.topic, key=message.key, value=message.value, headers=list(message.headers))
+def _send(producer: Any, message: OutboundMessage, row: tuple[str, bytes]) -> Any:
+    return producer.send(message.topic, key=message.key, value=message.value, headers=[*message.headers, row])
+
+
+def _parse_utc(stamp: str) -> float:
+    """Seconds since the epoch of the outbox's `queued_at` (UTC, `...Z`)."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

@@ -6,8 +6,8 @@ not published again. `GET /v1/events/{id}` reads it.
 
 Commit order (see `submission.Submissions.submit`): inside one gateway transaction, which also
 serialises concurrent submitters across processes: 1. look up which ids are new; 2. write their
-messages to the durable outbox; 3. record them here. A crash between 2 and 3 can publish an item
-once more on resend (at-least-once; consumers are idempotent on the event id), never lose one.
+messages to the durable outbox; 3. record them here. A crash between 2 and 3 loses nothing, and the
+resend is not queued again: the outbox itself remembers each item id (`OutboundMessage.dedup_id`).
 """
 
 from __future__ import annotations

@@ -7,13 +7,15 @@ location), or refused (an event type the partner may not publish, or an event id
 owns). An id already recorded returns its first result and is not published again.
 
 Delivery: see `idempotency` for the commit order; what `submit(publish=True)` returns is in the
-durable outbox.
+durable outbox. Each queued message carries its item id as the outbox `dedup_id`, so a crash after
+the outbox commit and before the statuses commit cannot queue an item twice when the input is
+sent again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -175,7 +177,7 @@ class Submissions:
             trace_id=ctx.trace_id, at=datetime.now(UTC),
         )  # fmt: skip
         known[event.event_id] = status  # the same event twice in one input is queued once
-        batch.messages.append(event_message(event))
+        batch.messages.append(replace(event_message(event), dedup_id=event.event_id))
         batch.statuses.append(status)
         return item
 
@@ -203,6 +205,6 @@ def _dead_item(
         location=dead.location, record_ref=dead.record_ref, trace_id=ctx.trace_id, at=dead.rejected_at,
     )  # fmt: skip
     known[dead.dead_letter_id] = status
-    batch.messages.append(dead_letter_message(dead))
+    batch.messages.append(replace(dead_letter_message(dead), dedup_id=dead.dead_letter_id))
     batch.statuses.append(status)
     return item

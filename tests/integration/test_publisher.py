@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,7 @@ from schemas.identifiers import NHS_NUMBER
 from schemas.topics import Catalogue, TopicSpec
 from services.core import kafka_clients, topics
 from services.core.broker import EmbeddedBroker, free_port
-from services.core.outbox import OutboundMessage
+from services.core.outbox import OUTBOX_HEADER, OutboundMessage
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.ingest.pipeline import event_message
@@ -59,7 +60,10 @@ def test_an_envelope_round_trips_through_kafka_byte_identical(
     (record,) = read_all(settings, bootstrap, topic, expected=1)
     assert record.value == event.to_bytes()
     assert record.key == event.key
-    assert [(k, v) for k, v in record.headers] == event.headers()
+    *headers, (row_header, row) = record.headers
+    assert headers == event.headers()
+    assert row_header == OUTBOX_HEADER
+    assert publisher.outbox.seq_of(row) is not None
     assert HubEvent.from_bytes(record.value) == event
 
 
@@ -113,3 +117,58 @@ def test_published_events_survive_a_publisher_that_dies_before_delivery(
     assert [r.value for r in read_all(settings, bootstrap, topic, expected=10)] == [
         f"m{i}".encode() for i in range(10)
     ]
+
+
+def _dies_before_removing(publisher: DurablePublisher) -> None:
+    """Stand-in for kill -9 between the broker's acknowledgement and the outbox removal: the relay
+    thread ends there, leaving the acknowledged rows in the outbox."""
+    publisher.outbox.remove = lambda seqs: publisher._stop.set()  # type: ignore[method-assign]
+
+
+def _wait_dead(publisher: DurablePublisher) -> None:
+    assert publisher._thread is not None
+    publisher._thread.join(30)
+    assert not publisher._thread.is_alive(), "the relay did not deliver"
+    publisher._drop_producer()
+    publisher.outbox.close()
+
+
+def test_a_relay_killed_after_the_acks_does_not_send_again_after_a_restart(
+    settings: Settings, bootstrap: str, unique: str
+) -> None:
+    topic = f"fh.events.{unique}"
+    one_topic(settings, bootstrap, topic)
+    crashed = DurablePublisher(settings, bootstrap)
+    crashed.publish([OutboundMessage(topic, b"k%d" % (i % 3), b"first-%d" % i) for i in range(40)])
+    _dies_before_removing(crashed)
+    crashed.start()
+    _wait_dead(crashed)
+
+    restarted = DurablePublisher(settings, bootstrap)
+    assert restarted.outbox.backlog() == 40, "the crashed relay left its delivered rows behind"
+    restarted.publish([OutboundMessage(topic, b"k", b"second-%d" % i) for i in range(5)])
+    restarted.start()
+    assert restarted.flush(30)
+    restarted.close()
+
+    values = Counter(r.value for r in read_all(settings, bootstrap, topic, expected=45))
+    sent = [b"first-%d" % i for i in range(40)] + [b"second-%d" % i for i in range(5)]
+    assert sorted(values) == sorted(sent)
+    assert set(values.values()) == {1}, "a message was sent twice"
+    assert restarted.delivered == 5
+
+
+def test_a_message_with_a_dedup_id_is_queued_once_even_after_delivery(
+    settings: Settings, bootstrap: str, unique: str
+) -> None:
+    topic = f"fh.events.{unique}"
+    one_topic(settings, bootstrap, topic)
+    publisher = DurablePublisher(settings, bootstrap).start()
+    message = OutboundMessage(topic, b"k", b"only-once", dedup_id=f"event-{unique}")
+    assert publisher.publish([message, message]) == 1
+    assert publisher.flush(20)
+    assert publisher.publish([message]) == 0, "the caller's retry after a crash is absorbed"
+    assert publisher.publish([replace(message, dedup_id=None)]) == 1, "no dedup id: always queued"
+    assert publisher.flush(20)
+    publisher.close()
+    assert [r.value for r in read_all(settings, bootstrap, topic, expected=2)] == [b"only-once"] * 2

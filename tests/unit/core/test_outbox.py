@@ -4,6 +4,8 @@ import contextlib
 import threading
 from pathlib import Path
 
+import pytest
+
 from services.core.outbox import OutboundMessage, Outbox
 
 
@@ -53,3 +55,34 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert box.backlog() == 200
+
+
+def test_a_dedup_id_is_queued_once_while_waiting_and_after_removal(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    first = OutboundMessage("fh.events", b"k", b"v", dedup_id="e1")
+    assert box.put_many([first, first, message(2)]) == 2
+    assert box.put_many([first]) == 0, "still waiting"
+    box.remove([q.seq for q in box.peek(10)])
+    assert box.put_many([first]) == 0, "delivered within the retention"
+    assert box.put_many([message(2)]) == 1, "messages without an id are always queued"
+
+
+def test_a_delivered_dedup_id_is_forgotten_after_the_retention(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    box.put_many([OutboundMessage("fh.events", b"k", b"v", dedup_id="e1")])
+    box.remove([q.seq for q in box.peek(1)])
+    monkeypatch.setattr("services.core.outbox.DEDUP_RETENTION_S", -1.0)
+    assert box.prune_delivered() == 1
+    assert box.put_many([OutboundMessage("fh.events", b"k", b"v", dedup_id="e1")]) == 1
+
+
+def test_rows_are_named_on_the_broker_by_a_header_only_their_own_outbox_reads(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "a.sqlite")
+    other = Outbox(tmp_path / "b.sqlite")
+    name, value = box.row_header(42)
+    assert name == "hubnet-outbox"
+    assert box.seq_of(value) == 42
+    assert other.seq_of(value) is None
+    assert Outbox(tmp_path / "a.sqlite").outbox_id == box.outbox_id, "the id survives a restart"
