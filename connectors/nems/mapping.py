@@ -67,8 +67,10 @@ def map_nems_message(data: bytes, ctx: SourceContext) -> list[HubEvent]:
         found = index.resolve(reference)
         return r4[found]["resource"] if found is not None else None
 
-    subjects = _subjects(focus, lookup, facts, ctx.partner)
-    ordered = [r4[focus_at], *(entry for p, entry in enumerate(r4) if p != focus_at)]
+    births = _event_type(facts, focus) is EventType.BIRTH_NOTIFICATION
+    subject_at = _baby_at(r4, focus_at) if births else focus_at
+    subjects = _subjects(r4[subject_at]["resource"], lookup, facts, ctx.partner)
+    ordered = [r4[subject_at], *(entry for p, entry in enumerate(r4) if p != subject_at)]
     names = [name for entry in r4 for name in iter_references(entry["resource"])]
     targets = hub_targets(index, r4, facts.source_system, names)
     level = sensitivity_of([entry["resource"] for entry in r4])
@@ -115,6 +117,23 @@ def _message_entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
             hint="put the MessageHeader first, as FHIR messaging requires",
         )
     return list(entries)
+
+
+def _baby_at(entries: list[dict[str, Any]], focus_at: int) -> int:
+    """The baby's entry in a birth notification: the youngest Patient of the message.
+
+    PDS birth notifications focus the baby and carry the mother as a second Patient, but some
+    publishers' layouts focus the mother; reading those by position would make the mother the
+    child. Birth dates decide, and the focus stands when they cannot (one Patient, or no dates)."""
+    dated = [
+        (str(entry["resource"]["birthDate"]), position)
+        for position, entry in enumerate(entries)
+        if entry["resource"].get("resourceType") == "Patient" and entry["resource"].get("birthDate")
+    ]
+    if len(dated) < 2:
+        return focus_at
+    youngest = max(dated)
+    return youngest[1] if [d for d, _ in dated].count(youngest[0]) == 1 else focus_at
 
 
 def _subjects(focus: dict[str, Any], lookup: Lookup, facts: MessageFacts, partner: str) -> list[Identifier]:

@@ -244,3 +244,32 @@ def test_vaccine_not_given_becomes_status_not_done() -> None:
     r4 = event.entries[0].resource
     assert r4["status"] == "not-done"
     assert r4["statusReason"] == {"text": "Parent declined"}
+
+
+def birth_notification_with_mother(focus_on_mother: bool) -> bytes:
+    """The sample's child plus the mother as a second Patient, focused either way round."""
+    bundle = message()
+    header(bundle)["event"] = {
+        "system": "https://fhir.nhs.uk/STU3/CodeSystem/EventType-1",
+        "code": "pds-birth-notification-1",
+    }
+    baby_entry = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    mother = copy.deepcopy(baby_entry)
+    mother["fullUrl"] = "urn:uuid:5f0c6a1e-2b7d-4c1a-9e0f-1a2b3c4d5e99"
+    mother["resource"]["id"] = "mother"
+    mother["resource"]["birthDate"] = "1991-06-02"
+    mother["resource"]["gender"] = "female"
+    mother["resource"]["identifier"][0]["value"] = "9990000026"
+    bundle["entry"].append(mother)
+    focus = mother if focus_on_mother else baby_entry
+    header(bundle)["focus"] = [{"reference": focus["fullUrl"]}]
+    return orjson.dumps(bundle)
+
+
+@pytest.mark.parametrize("focus_on_mother", [False, True])
+def test_birth_notification_subject_is_the_baby_whichever_patient_is_the_focus(focus_on_mother: bool) -> None:
+    [event], rejections = run(CONNECTOR, birth_notification_with_mother(focus_on_mother))
+    assert rejections == []
+    assert [s.value for s in event.subjects] == ["9990000018"]
+    assert event.entries[0].resource["birthDate"] != "1991-06-02", "the baby comes first"
+    assert_sound(event)
