@@ -4,11 +4,23 @@ UK Core is an R4 profile set; R4B's models are the closest the library ships. In
 release (NHS event messages are STU3) are checked against that release's models before mapping. Errors become
 `ValidationError`s that name the FHIR path (`Patient.birthDate`) and never echo the value, because
 reasons travel to logs and ops pages where personal data must not appear.
+
+Most of the cost of fhir.resources validation is a fixed charge per complex element (each
+HumanName, Coding, Reference runs its own model's Python validators), and feeds repeat elements
+constantly: the same vaccine Coding, the same unit, the same patient's name in every message about
+them. So each complex element is validated once, with its own model, and the instance is handed to
+the parent's model, which accepts an already-validated instance of the right class as it stands
+(that is pydantic's and fhir.resources' rule, not a shortcut of ours). Every element of every
+resource is still checked by its fhir.resources model; only the repeats are not checked twice.
+Errors are always reported by the plain whole-resource validation, so paths and wording do not
+depend on what was cached.
 """
 
 from __future__ import annotations
 
+import typing
 from collections import OrderedDict
+from functools import cache
 from typing import Any, Literal
 
 import orjson
@@ -19,7 +31,10 @@ from fhir.resources.STU3 import get_fhir_model_class as get_stu3_model_class
 from schemas.errors import ValidationError
 
 _VALID_CACHE_SIZE = 8192
+_ELEMENT_CACHE_SIZE = 16384
 _valid: OrderedDict[tuple[str, bytes], None] = OrderedDict()
+_elements: dict[tuple[type[pydantic.BaseModel], bytes], pydantic.BaseModel] = {}
+_ANY_RESOURCE = ("Resource", "DomainResource")  # `contained`, `Bundle.entry.resource`: left whole
 
 
 def _seen_valid(release: str, resource: dict[str, Any]) -> tuple[bool, tuple[str, bytes] | None]:
@@ -39,6 +54,7 @@ def _seen_valid(release: str, resource: dict[str, Any]) -> tuple[bool, tuple[str
 def clear_validation_cache() -> None:
     """Forget what was validated; benchmarks call it so repeated inputs are not measured as free."""
     _valid.clear()
+    _elements.clear()
 
 
 def _remember_valid(key: tuple[str, bytes] | None) -> None:
@@ -47,6 +63,65 @@ def _remember_valid(key: tuple[str, bytes] | None) -> None:
     _valid[key] = None
     if len(_valid) > _VALID_CACHE_SIZE:
         _valid.popitem(last=False)
+
+
+@cache
+def _complex_elements(model: type[pydantic.BaseModel]) -> dict[str, tuple[type[pydantic.BaseModel], bool]]:
+    """JSON name -> (element model, repeats?) of the model's complex-typed elements, read from
+    the fhir.resources field annotations (`List[abc.HumanNameType] | None`). Anything else (primitives,
+    `Resource`-typed elements, primitive-extension lists with null placeholders) is not listed, so
+    it is validated with its parent as before."""
+    found: dict[str, tuple[type[pydantic.BaseModel], bool]] = {}
+    for name, field in model.model_fields.items():
+        for option in typing.get_args(field.annotation) or (field.annotation,):
+            repeats = typing.get_origin(option) is list
+            kind = typing.get_args(option)[0] if repeats else option
+            get_model = getattr(kind, "get_model_klass", None)
+            if get_model is None:
+                continue
+            element = get_model()
+            if element.__resource_type__ not in _ANY_RESOURCE:
+                found[field.alias or name] = (element, repeats)
+            break
+    return found
+
+
+def _with_validated_parts(model: type[pydantic.BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """A shallow copy of `data` whose complex elements are validated model instances. A list
+    holding anything but objects (a null, a string) stays as sent, for the parent to reject."""
+    elements = _complex_elements(model)
+    parts = dict(data)
+    for name, value in data.items():
+        spec = elements.get(name)
+        if spec is None:
+            continue
+        element, repeats = spec
+        if repeats and isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            parts[name] = [_validated(element, item) for item in value]
+        elif not repeats and isinstance(value, dict):
+            parts[name] = _validated(element, value)
+    return parts
+
+
+def _validated(model: type[pydantic.BaseModel], value: dict[str, Any]) -> pydantic.BaseModel:
+    """The model instance of one complex element, validated on first sight only (FIFO-bounded)."""
+    key = (model, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    found = _elements.get(key)
+    if found is None:
+        found = model.model_validate(_with_validated_parts(model, value))
+        _elements[key] = found
+        if len(_elements) > _ELEMENT_CACHE_SIZE:
+            del _elements[next(iter(_elements))]
+    return found
+
+
+def _check(model: type[pydantic.BaseModel], resource: dict[str, Any]) -> None:
+    """Validate from already-validated parts; on any failure (or content orjson cannot
+    serialise) validate the resource whole, so the reported error is the plain one."""
+    try:
+        model.model_validate(_with_validated_parts(model, resource))
+    except (pydantic.ValidationError, TypeError):
+        model.model_validate(resource)
 
 
 def validate_resource(
@@ -70,7 +145,7 @@ def validate_resource(
             f"'{resource_type}' is not a FHIR {label} resource type", location=f"{prefix}resourceType"
         ) from None
     try:
-        model.model_validate(resource)
+        _check(model, resource)
     except pydantic.ValidationError as error:
         first = error.errors()[0]
         path = ".".join(str(p) for p in (resource_type, *first["loc"]) if p != "__root__")
