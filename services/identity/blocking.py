@@ -8,7 +8,8 @@ disagrees in every way at once:
 - `nd` family-name sound + date of birth: first-name typos and nicknames, a move.
 - `gd` formal first name + date of birth: a changed family name (marriage, a child's new surname).
 - `np` family-name sound + first initial + postcode: a mistyped date of birth.
-- `ny` family-name sound + first-name sound + birth year: a mistyped date and a move.
+- `ym` family-name sound + first-name sound + birth year and month: a mistyped day and a move.
+- `yd` family-name sound + first-name sound + birth year and day: a mistyped month and a move.
 
 A query also asks with the day and month swapped and with the names the other way round, so
 those slips find their match. Keys hold no readable personal data beyond what the store already
@@ -67,8 +68,10 @@ def _keys(given: str, family: str, born: str, postcode: str) -> set[str]:
     keys: set[str] = set()
     if family_sound and born:
         keys.add(f"nd|{family_sound}|{born}")
-        if first:
-            keys.add(f"ny|{family_sound}|{soundex(first)}|{born[:4]}")
+        if first and len(born) == 10:  # a full date: each key leaves out the part that may be wrong
+            first_sound = soundex(first)
+            keys.add(f"ym|{family_sound}|{first_sound}|{born[:7]}")
+            keys.add(f"yd|{family_sound}|{first_sound}|{born[:4]}|{born[8:]}")
     if first and born:
         keys.add(f"gd|{first}|{born}")
     if family_sound and first and postcode:

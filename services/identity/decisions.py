@@ -73,7 +73,7 @@ def split(service: IdentityService, person_id: str, tokens: list[str], by: str, 
             )
         new_id = resource_id("hub-person-split", person_id, *moving)
         store.add_person(new_id)
-        store.move_tokens(moving, new_id)
+        store.move_tokens(moving, person_id, new_id)
         for family_id, role in store.memberships(person_id):
             store.add_member(family_id, new_id, role, "unmerge")
         store.decide(moving[0], staying[0], "different", by)

@@ -15,6 +15,7 @@ into an empty store gives the same ids.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -80,7 +81,8 @@ class Resolver:
         makes them that member: a school's contact "Vicky Johnson" of a child whose household
         has a carer Vicky Johnson at that postcode. Otherwise they are resolved like anyone."""
         if not self.store.persons_of(facts.tokens):
-            found = [p for p in dict.fromkeys(household) if self._agrees(facts, p)]
+            rejected = {p for p, verdicts in self._verdicts(facts).items() if "different" in verdicts}
+            found = [p for p in dict.fromkeys(household) if p not in rejected and self._agrees(facts, p)]
             if len(found) == 1:
                 person_id = found[0]
                 self.store.audit(
@@ -94,7 +96,7 @@ class Resolver:
         return self.resolve(facts)
 
     def _agrees(self, facts: Facts, person_id: str) -> bool:
-        if not self._compatible(facts, person_id) or self._rejected(facts, person_id):
+        if not self._compatible(facts, person_id):
             return False
         return any(
             agrees_in_household(compare(facts, stored)) for stored in self.store.profiles_of(person_id)
@@ -140,17 +142,19 @@ class Resolver:
             score = compare(facts, stored)
             if person_id not in best or score.total > best[person_id].total:
                 best[person_id] = score
+        verdicts = self._verdicts(facts)
         for person_id in best:
-            if "same" in self.store.verdicts_for_tokens(facts.tokens, person_id):
+            if "same" in verdicts.get(person_id, ()):
                 self.store.audit(
                     "link", person_id, None, by="rule:human", reason="a person confirmed this match"
                 )
                 return Match(person_id=person_id, rule="human")
-        ranked = sorted(
-            ((p, s) for p, s in best.items() if self._compatible(facts, p) and not self._rejected(facts, p)),
-            key=lambda item: (-item[1].total, self.store.seq(item[0])),
-        )
-        outcomes = [(p, s, decide(s)) for p, s in ranked[:5]]
+        eligible = [
+            (p, s)
+            for p, s in best.items()
+            if self._compatible(facts, p) and "different" not in verdicts.get(p, ())
+        ]
+        outcomes = [(p, s, decide(s)) for p, s in self._top(eligible)]
         links = [(p, s) for p, s, outcome in outcomes if outcome == Outcome.LINK]
         if len(links) == 1:
             person_id, score = links[0]
@@ -174,6 +178,19 @@ class Resolver:
                 )
                 reviews.append(review_id)
         return Match(person_id=person_id, rule="review" if reviews else "new", reviews=tuple(reviews))
+
+    def _top(self, scored: list[tuple[str, Score]], count: int = 5) -> list[tuple[str, Score]]:
+        """The `count` best-scored persons, the older person first among equal scores. Only ties
+        reaching into the top need the persons' ages, so only theirs are read."""
+        scored = sorted(scored, key=lambda item: -item[1].total)
+        if len(scored) > count:
+            last = scored[count - 1][1].total
+            scored = [item for item in scored if item[1].total >= last]
+        ties = Counter(score.total for _, score in scored)
+        scored.sort(
+            key=lambda item: (-item[1].total, self.store.seq(item[0]) if ties[item[1].total] > 1 else 0)
+        )
+        return scored[:count]
 
     def _new_person(self, facts: Facts) -> str:
         person_id = person_id_for(facts.tokens[0])
@@ -205,9 +222,19 @@ class Resolver:
         held = self.store.verified_nhs(person_id)
         return not held or facts.nhs in held
 
-    def _rejected(self, facts: Facts, person_id: str) -> bool:
-        """True when a person decided this record's identifiers are not this person."""
-        return "different" in self.store.verdicts_for_tokens(facts.tokens, person_id)
+    def _verdicts(self, facts: Facts) -> dict[str, set[str]]:
+        """Human verdicts ('same', 'different') between this record's identifiers and each hub
+        person holding the other identifier of a decision. One query for the record rather than
+        one per candidate: almost no record has a decision, and then nothing more is read."""
+        decided = self.store.decisions_about(facts.tokens)
+        if not decided:
+            return {}
+        holders = self.store.persons_of({other for _, other, _ in decided})
+        found: dict[str, set[str]] = {}
+        for _, other, verdict in decided:
+            if other in holders:
+                found.setdefault(holders[other], set()).add(verdict)
+        return found
 
     def merge(
         self, a: str, b: str, by: str, reason: str, detail: dict[str, object] | None = None

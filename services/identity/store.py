@@ -35,8 +35,9 @@ CREATE TABLE IF NOT EXISTS profile (
     verified INTEGER NOT NULL, given TEXT NOT NULL, family TEXT NOT NULL, birth_date TEXT NOT NULL,
     sex TEXT NOT NULL, postcode TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS profile_person ON profile (person_id);
-CREATE INDEX IF NOT EXISTS profile_source ON profile (source_token);
-CREATE INDEX IF NOT EXISTS profile_postcode ON profile (postcode);
+DROP INDEX IF EXISTS profile_source;
+DROP INDEX IF EXISTS profile_postcode;
+CREATE INDEX IF NOT EXISTS profile_postcode_person ON profile (postcode, person_id);
 CREATE TABLE IF NOT EXISTS block (key TEXT NOT NULL, profile_id TEXT NOT NULL, PRIMARY KEY (key, profile_id));
 CREATE TABLE IF NOT EXISTS family (family_id TEXT PRIMARY KEY, merged_into TEXT, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS family_ident (token TEXT PRIMARY KEY, family_id TEXT NOT NULL);
@@ -56,6 +57,7 @@ CREATE INDEX IF NOT EXISTS review_status ON review (status);
 CREATE TABLE IF NOT EXISTS decision (
     token_a TEXT NOT NULL, token_b TEXT NOT NULL, verdict TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY (token_a, token_b));
+CREATE INDEX IF NOT EXISTS decision_b ON decision (token_b);
 CREATE TABLE IF NOT EXISTS notice (
     seq INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL, headers TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
@@ -153,17 +155,23 @@ class IdentityStore(SqlStore):
         return True
 
     def candidates(self, keys: Iterable[str]) -> list[tuple[str, Facts]]:
-        """(person id, facts) of stored records sharing a key, at most BLOCK_LIMIT per key."""
-        found: dict[str, tuple[str, Facts]] = {}
-        for key in sorted(keys):
-            rows = self._all(
-                f"SELECT {_PROFILE_COLUMNS} FROM block JOIN profile USING (profile_id) "  # noqa: S608
-                "WHERE key = ? LIMIT ?",
-                (key, BLOCK_LIMIT),
-            )
-            for row in rows:
-                found.setdefault(row[0], (row[1], _facts(row)))
-        return list(found.values())
+        """(person id, facts) of stored records sharing a key, at most BLOCK_LIMIT read per key.
+
+        One statement for all the keys of a record: a capped sub-select per key, so a block
+        larger than the cap is never read whole, and each record once however many keys it
+        shares. Ordered by profile id, so replaying gives the same order."""
+        keys = sorted(keys)
+        if not keys:
+            return []
+        capped = " UNION ALL ".join(
+            f"SELECT profile_id FROM (SELECT profile_id FROM block WHERE key = ? LIMIT ?) AS b{n}"  # noqa: S608
+            for n in range(len(keys))
+        )
+        rows = self._all(
+            f"SELECT {_PROFILE_COLUMNS} FROM profile WHERE profile_id IN ({capped}) ORDER BY profile_id",  # noqa: S608
+            [value for key in keys for value in (key, BLOCK_LIMIT)],
+        )
+        return [(row[1], _facts(row)) for row in rows]
 
     def profiles_of(self, person_id: str) -> list[Facts]:
         query = f"SELECT {_PROFILE_COLUMNS} FROM profile WHERE person_id = ?"  # noqa: S608
@@ -175,11 +183,15 @@ class IdentityStore(SqlStore):
             self._run(f"UPDATE {table} SET person_id = ? WHERE person_id = ?", (new, old))  # noqa: S608
         self._run("UPDATE person SET merged_into = ? WHERE person_id = ?", (new, old))
 
-    def move_tokens(self, tokens: Sequence[str], new: str) -> None:
-        """Move identifiers and the profiles they stated to person `new` (an unmerge)."""
+    def move_tokens(self, tokens: Sequence[str], old: str, new: str) -> None:
+        """Move identifiers of person `old`, and the profiles they stated, to person `new` (an
+        unmerge). Profiles are found through their person, so no index on the source is kept up
+        on every event for this rare human decision."""
         for token in tokens:
             self._run("UPDATE ident SET person_id = ? WHERE token = ?", (new, token))
-            self._run("UPDATE profile SET person_id = ? WHERE source_token = ?", (new, token))
+            self._run(
+                "UPDATE profile SET person_id = ? WHERE person_id = ? AND source_token = ?", (new, old, token)
+            )
 
     # families
 
@@ -320,17 +332,18 @@ class IdentityStore(SqlStore):
         )
         return {r[0] for r in rows}
 
-    def verdicts_for_tokens(self, tokens: Sequence[str], person_id: str) -> set[str]:
-        """Human verdicts between any of these identifiers and any identifier of the person."""
-        found: set[str] = set()
-        for token in tokens:
-            rows = self._all(
-                "SELECT d.verdict FROM decision d JOIN ident i ON i.token IN (d.token_a, d.token_b) "
-                "WHERE ? IN (d.token_a, d.token_b) AND i.person_id = ? AND i.token <> ?",
-                (token, person_id, token),
-            )
-            found |= {r[0] for r in rows}
-        return found
+    def decisions_about(self, tokens: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(token, other token, verdict) of every human decision naming one of these identifiers:
+        one query per record, and almost always nothing."""
+        if not tokens:
+            return []
+        marks = ",".join("?" * len(tokens))
+        rows = self._all(
+            f"SELECT token_a, token_b, verdict FROM decision WHERE token_a IN ({marks}) "  # noqa: S608
+            f"UNION ALL SELECT token_b, token_a, verdict FROM decision WHERE token_b IN ({marks})",
+            [*tokens, *tokens],
+        )
+        return [(r[0], r[1], r[2]) for r in rows if r[0] != r[1]]
 
     # notices: merge/unmerge events waiting for the worker to publish (a transactional outbox)
 
