@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,31 +53,47 @@ _NHS_AUTHORITY = "NHS"
 _NHS_TYPE = "NH"
 _SLUG = re.compile(r"[^a-z0-9.]+")
 _BAD_DTM = "the date/time is not in HL7 form YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]"
+_BAD_OFFSET = "the time zone offset is outside -14:00..+14:00"
+_BAD_DAY = "the date/time does not exist in the calendar"
+_DTM_HINTS = {
+    _BAD_DTM: "send dates as HL7 DTM, e.g. 20250314",
+    _BAD_OFFSET: "send the offset from UTC, e.g. +0000 or +0100",
+    _BAD_DAY: "check the date",
+}
 
 
 MAX_OFFSET = timedelta(hours=14)
 """FHIR dateTime (and every real time zone) stays within 14 hours of UTC."""
 
 
-def _parse_dtm(value: Value, component: int) -> tuple[re.Match[str], datetime] | None:
+_Dtm = tuple[tuple[str | None, ...], datetime]
+
+
+def _parse_dtm(value: Value, component: int) -> _Dtm | None:
     """The DTM's parts (for its precision) and its moment, or None when empty."""
     text = value.comp(component)
     if not text:
         return None
+    parsed = _dtm(text)
+    if isinstance(parsed, tuple):
+        return parsed
+    raise MappingError(parsed, value.loc(component), hint=_DTM_HINTS[parsed])
+
+
+@lru_cache(maxsize=4096)
+def _dtm(text: str) -> _Dtm | str:
+    """Parse one DTM text, or say why not. Cached: a message repeats its times (MSH-7, EVN-2,
+    OBX-14) and a feed repeats dates of birth; the result is immutable, the text its only input."""
     match = _DTM.fullmatch(text)
     if not match:
-        raise MappingError(_BAD_DTM, value.loc(component), hint="send dates as HL7 DTM, e.g. 20250314")
+        return _BAD_DTM
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     if offset is None:
         zone: tzinfo = LOCAL_TIME
     else:
         delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
         if delta > MAX_OFFSET or int(offset[3:5]) > 59:
-            raise MappingError(
-                "the time zone offset is outside -14:00..+14:00",
-                value.loc(component),
-                hint="send the offset from UTC, e.g. +0000 or +0100",
-            )
+            return _BAD_OFFSET
         zone = timezone(delta if offset[0] == "+" else -delta)
     try:
         moment = datetime(
@@ -90,10 +107,8 @@ def _parse_dtm(value: Value, component: int) -> tuple[re.Match[str], datetime] |
             tzinfo=zone,
         )
     except ValueError:
-        raise MappingError(
-            "the date/time does not exist in the calendar", value.loc(component), hint="check the date"
-        ) from None
-    return match, moment
+        return _BAD_DAY
+    return match.groups(), moment
 
 
 def to_datetime(value: Value, component: int = 1) -> datetime | None:
@@ -107,7 +122,7 @@ def fhir_date(value: Value, component: int = 1) -> str | None:
     parsed = _parse_dtm(value, component)
     if parsed is None:
         return None
-    return "-".join(part for part in parsed[0].group(1, 2, 3) if part)
+    return "-".join(part for part in parsed[0][:3] if part)
 
 
 def fhir_datetime(value: Value, component: int = 1) -> str | None:
@@ -115,28 +130,28 @@ def fhir_datetime(value: Value, component: int = 1) -> str | None:
     parsed = _parse_dtm(value, component)
     if parsed is None:
         return None
-    match, moment = parsed
-    if match.group(4) is None:
-        return "-".join(part for part in match.group(1, 2, 3) if part)
+    parts, moment = parsed
+    if parts[3] is None:
+        return "-".join(part for part in parts[:3] if part)
     return moment.isoformat()
 
 
 def human_name(value: Value) -> dict[str, Any] | None:
     """XPN: family^given^middle^suffix^prefix^degree^type."""
-    family = value.comp(1)
-    given = [g for g in (value.comp(2), value.comp(3)) if g]
+    family, first, middle, suffix, prefix, _, kind = value.components(7)
+    given = [g for g in (first, middle) if g]
     if not family and not given:
         return None
     name: dict[str, Any] = {}
-    if use := _NAME_USE.get(value.comp(7).upper()):
+    if use := _NAME_USE.get(kind.upper()):
         name["use"] = use
     if family:
         name["family"] = family
     if given:
         name["given"] = given
-    if prefix := value.comp(5):
+    if prefix:
         name["prefix"] = [prefix]
-    if suffix := value.comp(4):
+    if suffix:
         name["suffix"] = [suffix]
     return name
 
@@ -185,9 +200,10 @@ def coding_system(name: str) -> str | None:
 
 def codeable_concept(value: Value) -> dict[str, Any] | None:
     """CE/CWE/CNE: code^text^system, alternate code^text^system, ..., original text (9)."""
+    parts = value.components(9)
     codings = []
-    for first in (1, 4):
-        code, display, system = value.comp(first), value.comp(first + 1), value.comp(first + 2)
+    for first in (0, 3):
+        code, display, system = parts[first : first + 3]
         if code:
             coding: dict[str, Any] = {"code": code}
             if url := coding_system(system):
@@ -195,7 +211,7 @@ def codeable_concept(value: Value) -> dict[str, Any] | None:
             if display:
                 coding["display"] = display
             codings.append(coding)
-    text = value.comp(9) or value.comp(2)
+    text = parts[8] or parts[1]
     if not codings and not text:
         return None
     concept: dict[str, Any] = {"coding": codings} if codings else {}

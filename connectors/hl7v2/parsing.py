@@ -79,14 +79,22 @@ class Value:
 
     def _split(self) -> list[str | list[str]]:
         delims = self._delims
-        parts: list[str | list[str]] = []
-        for part in self.text.split(delims.component):
+        text = self.text
+        parts: list[str | list[str]]
+        if delims.subcomponent not in text and delims.escape not in text and NULL not in text:
+            # The common case: nothing to decode but edge spaces (strip returns the same string
+            # when there are none), so one pass of C-level splitting and stripping.
+            parts = [part.strip() for part in text.split(delims.component)]
+            self._parts = parts
+            return parts
+        parts = []
+        for part in text.split(delims.component):
             if delims.subcomponent in part:
                 parts.append([delims.decode(piece) for piece in part.split(delims.subcomponent)])
             elif delims.escape in part or part.strip() != part or part == NULL:
                 parts.append(delims.decode(part))
             else:
-                parts.append(part)  # the common case: plain text, nothing to decode
+                parts.append(part)  # plain text, nothing to decode
         self._parts = parts
         return parts
 
@@ -99,6 +107,13 @@ class Value:
         if isinstance(part, str):
             return part if sub == 1 else ""
         return part[sub - 1] if sub <= len(part) else ""
+
+    def components(self, count: int) -> list[str]:
+        """Components 1..`count` as `comp(n)` reads each (first subcomponent), '' when absent:
+        one call for mappers that read most components of a data type (CE, XPN, XTN)."""
+        parts = self._parts if self._parts is not None else self._split()
+        found = [part if isinstance(part, str) else part[0] for part in parts[:count]]
+        return found + [""] * (count - len(found))
 
     def subs(self, number: int) -> list[str]:
         """Every non-empty subcomponent of a component (e.g. the parts of a street address)."""
@@ -152,8 +167,9 @@ class Segment:
         """The first repetition of a field (an empty `Value` when the field is empty)."""
         found = self._values.get(field)
         if found is None:
-            text = self.raw(field).split(self._delims.repetition, 1)[0]
-            found = self._values[field] = Value(text, self._delims, self.loc(field))
+            fields = self._fields
+            text = fields[field].split(self._delims.repetition, 1)[0] if field < len(fields) else ""
+            found = self._values[field] = Value(text, self._delims, f"{self.label}-{field}")
         return found
 
     def text(self, field: int, component: int = 1, sub: int = 1) -> str:

@@ -110,3 +110,18 @@ def test_parsing_a_foreign_bundle_says_what_is_wrong(bundle: dict[str, object], 
 def test_versions_order_numbers_numerically_and_timestamps_as_text() -> None:
     assert version_order("10") > version_order("9")
     assert version_order("2025-01-02T00:00:00Z") > version_order("2024-12-31T23:59:59Z")
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [("",), ("p", "1"), ("essex/chis", "patient:ab12", "NK1(2)"), ("é", "☃", "\x1f"), ("x" * 500,)],
+)
+def test_ids_are_the_rfc_4122_version_5_uuids_of_their_parts(parts: tuple[str, ...]) -> None:
+    """Ids are computed without `uuid.UUID` objects for speed; they must stay exactly uuid5,
+    or every event and resource id already stored would change."""
+    import uuid
+
+    from schemas.envelope import EVENT_ID_NAMESPACE
+
+    assert resource_id(*parts) == str(uuid.uuid5(EVENT_ID_NAMESPACE, "\x1f".join(parts)))
+    assert event_id_for(*(parts * 3)[:3]) == str(uuid.uuid5(EVENT_ID_NAMESPACE, "\x1f".join((parts * 3)[:3])))
