@@ -49,3 +49,6 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"public sample data not found at {path} (it lives beside the repository in shared/data)")
     return path
+
+
+pytest_plugins = ["tests.databases"]

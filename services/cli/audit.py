@@ -28,9 +28,8 @@ def audit(
     """Timeline audit records, newest first (the same records are on fh.audit)."""
     from services.timeline.model import utc_text
     from services.timeline.store import TimelineStore
-    from services.timeline.worker import store_path
 
-    timeline = TimelineStore.open(store or store_path(start()))
+    timeline = TimelineStore.from_settings(start(), store)
     try:
         rows = timeline.audit_rows(
             actor=actor, target=target, since=utc_text(since) if since else None, limit=limit

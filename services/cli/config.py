@@ -6,6 +6,7 @@ import typer
 from pydantic import SecretStr
 
 from services.core.settings import Settings
+from services.stores.connect import redacted_url
 
 app = typer.Typer(help="Show configuration and its documentation.", no_args_is_help=True)
 
@@ -38,4 +39,6 @@ def show() -> None:
     for name in Settings.model_fields:
         value = getattr(settings, name)
         shown = "********" if isinstance(value, SecretStr) else value
+        if name == "database_url" and value:
+            shown = redacted_url(value)
         typer.echo(f"{env_name(name)}={'' if shown is None else shown}")

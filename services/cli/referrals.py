@@ -15,7 +15,7 @@ from services.core.settings import Settings
 from services.referrals.lifecycle import Action, LifecycleError
 from services.referrals.network import DEFAULT_CONFIG, Network, load_network
 from services.referrals.service import ReferralNotFoundError, ReferralService
-from services.referrals.store import ReferralStore, store_path
+from services.referrals.store import ReferralStore
 from services.referrals.worker import SCAN_INTERVAL_S
 
 app = typer.Typer(help="Referrals routed across the hub network: list, show, act.", no_args_is_help=True)
@@ -76,7 +76,7 @@ def worker(
 
 
 def _service(settings: Settings, config: Path) -> ReferralService:
-    return ReferralService(ReferralStore.open(store_path(settings)), load_network(config))
+    return ReferralService(ReferralStore.from_settings(settings), load_network(config))
 
 
 @app.command("list")

@@ -14,10 +14,6 @@ from services.core.broker import require_bootstrap
 app = typer.Typer(help="Rebuild a view from its topic.", no_args_is_help=True)
 
 
-def users_path(data_dir: Path) -> Path:
-    return data_dir / "users.sqlite"
-
-
 @friendly_errors
 def serve_api(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -39,7 +35,6 @@ def serve_api(
     from services.timeline.audit import AuditTrail
     from services.timeline.store import TimelineStore
     from services.timeline.users import UserStore
-    from services.timeline.worker import store_path
     from services.web.app import create_app
     from services.web.routes_identity import install_default as install_identity_reviews
     from services.web.routes_ops import install as install_ops
@@ -50,8 +45,8 @@ def serve_api(
     bootstrap = require_bootstrap(settings)
     publisher = DurablePublisher(settings, bootstrap, settings.data_dir / "timeline-outbox.sqlite").start()
     presence = Presence(settings, bootstrap, "api", serve_http=False).start()  # routes on the app
-    timeline = TimelineStore.open(store or store_path(settings))
-    users = UserStore.open(users_path(settings.data_dir))
+    timeline = TimelineStore.from_settings(settings, store)
+    users = UserStore.from_settings(settings)
     web = create_app(
         timeline, users, AuditTrail(timeline, publisher), load_secret(settings.data_dir / "web-secret"),
         trust_proxy=trust_proxy, health=presence.health,
@@ -78,11 +73,11 @@ def worker_timeline(
     from services.ops.presence import Presence
     from services.streams.app import run_worker
     from services.timeline.store import TimelineStore
-    from services.timeline.worker import build, store_path
+    from services.timeline.worker import build
 
     settings = start()
     bootstrap = require_bootstrap(settings)
-    timeline = TimelineStore.open(store or store_path(settings))
+    timeline = TimelineStore.from_settings(settings, store)
     app_, _ = build(settings, bootstrap, store=timeline)
     with Presence(settings, bootstrap, "timeline"):
         run_worker(app_, loglevel=settings.log_level.lower())
@@ -106,12 +101,11 @@ def rebuild_timeline(
     from schemas.topics import LINKED
     from services.core.topic_reader import read_to_end
     from services.timeline.store import TimelineStore
-    from services.timeline.worker import rebuild, store_path
+    from services.timeline.worker import rebuild
 
     settings = start()
     bootstrap = require_bootstrap(settings)
-    path = store or store_path(settings)
-    timeline = TimelineStore.open(path)
+    timeline = TimelineStore.from_settings(settings, store)
     if replace:
         timeline.clear_projection()
     try:
@@ -122,4 +116,4 @@ def rebuild_timeline(
             )
     finally:
         timeline.close()
-    typer.echo(f"timeline rebuilt at {path}: {applied} events applied, {failed} unreadable skipped")
+    typer.echo(f"timeline rebuilt: {applied} events applied, {failed} unreadable skipped")

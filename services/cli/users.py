@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from services.cli.runtime import friendly_errors, start
-from services.cli.timeline import users_path
 from services.timeline.policy import COUNTY_WIDE, GRANTS, Role
 from services.timeline.users import UserStore
 
@@ -19,7 +18,7 @@ DEMO_PASSWORD = "hubnet-demo-password"  # noqa: S105 - documented demo accounts 
 
 
 def _store() -> UserStore:
-    return UserStore.open(users_path(start().data_dir))
+    return UserStore.from_settings(start())
 
 
 @app.command("add")

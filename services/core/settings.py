@@ -81,6 +81,23 @@ class Settings(BaseSettings):
     )
     kafka_ssl_certfile: Path | None = Field(default=None, description="Client certificate for mutual TLS.")
     kafka_ssl_keyfile: Path | None = Field(default=None, description="Client private key for mutual TLS.")
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "postgresql://user@host:port/db: every store on this PostgreSQL database (one schema per "
+            "store). Unset: SQLite files in the data dir. Put the password in HUBNET_DATABASE_PASSWORD."
+        ),
+    )
+    database_password: SecretStr | None = Field(
+        default=None, description="PostgreSQL password (never logged); overrides one in the URL."
+    )
+    database_sslmode: Literal["disable", "prefer", "require", "verify-ca", "verify-full"] = Field(
+        default="prefer",
+        description="PostgreSQL TLS: disable, prefer, require, verify-ca or verify-full (production).",
+    )
+    database_sslrootcert: Path | None = Field(
+        default=None, description="CA certificate that signed the PostgreSQL server's (verify-ca/full)."
+    )
 
     @model_validator(mode="after")
     def _sasl_complete(self) -> Settings:
@@ -90,6 +107,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "HUBNET_KAFKA_SECURITY_PROTOCOL uses SASL: set HUBNET_KAFKA_SASL_MECHANISM, "
                 "HUBNET_KAFKA_SASL_USERNAME and HUBNET_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _database_url_known(self) -> Settings:
+        if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "HUBNET_DATABASE_URL must start with postgresql:// (unset it to use SQLite files)"
             )
         return self
 

@@ -11,24 +11,22 @@ order in both databases.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from connectors.common.fhir_time import utc_stamp
-from services.core.settings import Settings
 from services.referrals.consent import ConsentFact
 from services.referrals.lifecycle import TERMINAL, Status
 from services.referrals.request import PersonFacts
+from services.stores.migrations import Migration
 from services.streams.sqlstore import SqlStore
 
-SCHEMA = """
+SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS referral (
     referral_id TEXT PRIMARY KEY, source_event_id TEXT NOT NULL, source_system TEXT NOT NULL,
     source_record_id TEXT NOT NULL, referrer TEXT NOT NULL, person_id TEXT NOT NULL,
@@ -63,6 +61,9 @@ CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY, key BLOB NOT NULL, value BLOB NOT NULL, headers TEXT NOT NULL);
 """
+MIGRATIONS = (
+    Migration(1, "referrals, attempts, places, people, consent, timers, history, outbox", SCHEMA_1),
+)
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,7 @@ class Outgoing:
 _COLUMNS = tuple(f.name for f in fields(Referral))
 _COLUMN_LIST = ",".join(_COLUMNS)
 _OPEN = tuple(s.value for s in Status if s not in TERMINAL)
-
-
-def store_path(settings: Settings) -> Path:
-    """The referral store, shared by the worker and the inbox API of the same data folder."""
-    return settings.data_dir / "referrals.sqlite"
+_ATTEMPT = ("referral_id", "attempt", "offer_id", "week", "outcome", "reason", "at", "explanation")
 
 
 def stamp(moment: datetime) -> str:
@@ -134,15 +131,14 @@ def stamp(moment: datetime) -> str:
 class ReferralStore(SqlStore):
     """Repository over one DB-API connection; one `transaction()` per event, action or timer."""
 
-    SCHEMA = SCHEMA
+    STORE = "referrals"
+    MIGRATIONS = MIGRATIONS
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """As the base, but on SQLite the write lock is taken at the start (BEGIN IMMEDIATE), so the
-        worker and the inbox API never both read a referral and both write their next version."""
-        if isinstance(self._db, sqlite3.Connection) and not self._db.in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
-        with super().transaction():
+        """The write lock is taken at the start (`write_transaction`), so the worker and the inbox
+        API (sharing the store) never both read a referral and both write its next version."""
+        with self.write_transaction():
             yield
 
     # referrals
@@ -171,8 +167,7 @@ class ReferralStore(SqlStore):
         values = [getattr(referral, c) for c in _COLUMNS]
         values[_COLUMNS.index("status")] = referral.status.value
         values[_COLUMNS.index("request")] = orjson.dumps(referral.request).decode()
-        marks = ",".join("?" * len(_COLUMNS))
-        self._run(f"INSERT OR REPLACE INTO referral ({_COLUMN_LIST}) VALUES ({marks})", values)  # noqa: S608
+        self._run(self.upsert("referral", _COLUMNS, ("referral_id",)), values)
 
     def find(self, where: str, params: Sequence[Any] = (), limit: int = 500) -> list[Referral]:
         """Referrals matching a WHERE clause of this module's callers (never user text)."""
@@ -228,7 +223,7 @@ class ReferralStore(SqlStore):
 
     def add_attempt(self, referral_id: str, attempt: Attempt) -> None:
         self._run(
-            "INSERT OR REPLACE INTO attempt VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.upsert("attempt", _ATTEMPT, ("referral_id", "attempt")),
             (
                 referral_id,
                 attempt.attempt,
@@ -272,7 +267,11 @@ class ReferralStore(SqlStore):
 
     def take_place(self, offer_id: str, week: str, delta: int) -> None:
         """Count a place taken (+1) or given back (-1) in the week the referral was sent."""
-        self._run("INSERT OR IGNORE INTO place VALUES (?, ?, 0)", (offer_id, week))
+        self._run(
+            "INSERT INTO place (offer_id, week, used) VALUES (?, ?, 0) "
+            "ON CONFLICT (offer_id, week) DO NOTHING",
+            (offer_id, week),
+        )
         self._run("UPDATE place SET used = used + ? WHERE offer_id = ? AND week = ?", (delta, offer_id, week))
 
     # people and consent
@@ -291,7 +290,7 @@ class ReferralStore(SqlStore):
     def save_person(self, person_id: str, facts: PersonFacts) -> None:
         merged = self.person(person_id).merged(facts)
         self._run(
-            "INSERT OR REPLACE INTO person VALUES (?, ?, ?, ?)",
+            self.upsert("person", ("person_id", "birth_date", "outcode", "send"), ("person_id",)),
             (
                 person_id,
                 merged.birth_date.isoformat() if merged.birth_date else None,
@@ -302,7 +301,7 @@ class ReferralStore(SqlStore):
 
     def save_consent(self, fact: ConsentFact, person_id: str, family_id: str) -> None:
         self._run(
-            "INSERT OR REPLACE INTO consent VALUES (?, ?, ?, ?, ?)",
+            self.upsert("consent", ("consent_id", "person_id", "family_id", "permit", "at"), ("consent_id",)),
             (fact.consent_id, person_id, family_id, int(fact.permit), stamp(fact.at)),
         )
 
@@ -316,7 +315,12 @@ class ReferralStore(SqlStore):
     # SLA timers: one per referral, for its current step
 
     def set_timer(self, referral_id: str, attempt: int, due: datetime) -> None:
-        self._run("INSERT OR REPLACE INTO timer VALUES (?, ?, ?, 0)", (referral_id, attempt, stamp(due)))
+        self._run(
+            "INSERT INTO timer (referral_id, attempt, due_at, fired) VALUES (?, ?, ?, 0) "
+            "ON CONFLICT (referral_id) DO UPDATE SET "
+            "attempt = excluded.attempt, due_at = excluded.due_at, fired = 0",
+            (referral_id, attempt, stamp(due)),
+        )
 
     def clear_timer(self, referral_id: str) -> None:
         self._run("DELETE FROM timer WHERE referral_id = ?", (referral_id,))
@@ -339,7 +343,9 @@ class ReferralStore(SqlStore):
 
     def add_history(self, referral: Referral, actor: str) -> None:
         self._run(
-            "INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?, ?)",
+            self.upsert(
+                "history", ("referral_id", "seq", "at", "status", "actor", "reason"), ("referral_id", "seq")
+            ),
             (
                 referral.referral_id,
                 referral.seq,
@@ -361,7 +367,7 @@ class ReferralStore(SqlStore):
         return self._run("SELECT 1 FROM seen WHERE event_id = ?", (event_id,)).fetchone() is not None
 
     def remember(self, event_id: str) -> None:
-        self._run("INSERT OR IGNORE INTO seen VALUES (?)", (event_id,))
+        self._run("INSERT INTO seen (event_id) VALUES (?) ON CONFLICT (event_id) DO NOTHING", (event_id,))
 
     def queue(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         encoded = orjson.dumps([[name, raw.decode()] for name, raw in headers]).decode()

@@ -32,7 +32,7 @@ from services.core.settings import Settings
 from services.referrals.network import Network
 from services.referrals.service import ReferralService
 from services.referrals.sla import Clock
-from services.referrals.store import ReferralStore, store_path
+from services.referrals.store import ReferralStore
 from services.streams.app import create_app, guarded_agent, raw_topic, send_and_wait
 
 log = structlog.get_logger(__name__)
@@ -55,7 +55,7 @@ def build(
     """The faust app of the referral worker and the service it drives; tests pass their own topics,
     group (`group=`), clock and scan interval."""
     app = create_app(WORKER, settings, bootstrap, **overrides)
-    service = ReferralService(ReferralStore.open(store_path(settings)), network, clock)
+    service = ReferralService(ReferralStore.from_settings(settings), network, clock)
     referrals = raw_topic(app, sink)
     sending = asyncio.Lock()
 

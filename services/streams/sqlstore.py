@@ -1,81 +1,164 @@
-"""The base of every worker's store (identity index, referral state, timeline): one DB-API
-connection, SQLite by default and PostgreSQL in production with the same SQL.
+"""The base of every worker's store (identity index, referral state, timeline, users): one
+DB-API connection, SQLite by default and PostgreSQL in production with the same SQL.
 
-Subclasses declare `SCHEMA` (portable DDL, statements separated by `;`) and write plain SQL with
-`?` placeholders, translated here for drivers that use `%s`. Each unit of work (one event, one
-human decision) runs in `transaction()`, so its effects are stored whole or not at all; a worker
-that commits a batch of events at once runs each in a `savepoint()` inside one `transaction()`.
+Subclasses declare their schema as numbered `MIGRATIONS` (services/stores/migrations.py; a store
+with only a `SCHEMA` string has it as migration 1), applied when the store opens, and write plain
+SQL with `?` placeholders, translated here for psycopg's `%s`. Write portable SQL: `INSERT ...
+ON CONFLICT (key) DO NOTHING / DO UPDATE SET c = excluded.c` (`upsert()` builds it), never
+`INSERT OR REPLACE`. Each unit of work (one event, one human decision) runs in `transaction()`, so
+its effects are stored whole or not at all; a worker that commits a batch of events at once runs
+each in a `savepoint()` inside one `transaction()`.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import functools
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from services.core.settings import Settings
+from services.stores.connect import Dialect, connect, connect_sqlite, dialect_of
+from services.stores.migrations import Migration, Migrator, lock_key
+
+
+@functools.lru_cache(maxsize=4096)
+def to_format_style(text: str) -> str:
+    """`?` placeholders as psycopg's `%s` (a literal `%` doubled), cached: stores repeat their SQL."""
+    return text.replace("%", "%%").replace("?", "%s")
+
 
 class SqlStore:
-    """Repository base over one DB-API connection."""
+    """Repository base over one DB-API connection (sqlite3 or psycopg)."""
 
+    STORE: ClassVar[str] = ""
+    """The store's name: its SQLite file `<name>.sqlite`, its PostgreSQL schema `hubnet_<name>`."""
     SCHEMA: ClassVar[str] = ""
+    MIGRATIONS: ClassVar[tuple[Migration, ...]] = ()
     SQLITE_CACHE_KIB: ClassVar[int] = 65536
     """SQLite page cache per connection; a store whose index must stay in memory raises it."""
 
-    def __init__(self, connection: Any, paramstyle: str = "qmark") -> None:
+    def __init__(self, connection: Any) -> None:
         self._db = connection
-        self._paramstyle = paramstyle
-        for statement in self.SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-        self._db.commit()
+        self.dialect = dialect_of(connection)
+        self._postgres = self.dialect is Dialect.POSTGRESQL
+        self._unit = 0
+        Migrator(connection).apply(self.migrations())
+        self._write_lock = lock_key(f"hubnet.write.{Migrator(connection).schema()}") if self._postgres else 0
+
+    @classmethod
+    def migrations(cls) -> tuple[Migration, ...]:
+        if cls.MIGRATIONS:
+            return cls.MIGRATIONS
+        return (Migration(1, "schema", cls.SCHEMA),) if cls.SCHEMA.strip() else ()
 
     @classmethod
     def open(cls, path: Path | str) -> Self:
-        """SQLite in WAL mode: readers (a CLI, an API) never block the worker."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(f"PRAGMA cache_size=-{int(cls.SQLITE_CACHE_KIB)}")
-        return cls(connection)
+        """A SQLite file in WAL mode: readers (a CLI, an API) never block the worker."""
+        return cls(connect_sqlite(path, cache_kib=cls.SQLITE_CACHE_KIB))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, path: Path | None = None) -> Self:
+        """The store where the settings put it: `<data dir>/<STORE>.sqlite`, or PostgreSQL when
+        `HUBNET_DATABASE_URL` is set; `path`, a SQLite file named on a command line, overrides
+        both. Every service opens its stores through here."""
+        if path is not None:
+            return cls.open(path)
+        return cls(connect(settings, cls.STORE, cache_kib=cls.SQLITE_CACHE_KIB))
 
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    @property
+    def in_transaction(self) -> bool:
+        if self._postgres:
+            return bool(self._db.info.transaction_status != 0)  # 0 = IDLE
+        return bool(self._db.in_transaction)
+
+    def _begin(self) -> None:
+        """Open a transaction if none is (PostgreSQL opens one with the next statement itself)."""
+        if not self._postgres and not self._db.in_transaction:
+            self._run("BEGIN")
+
+    def transaction(self) -> AbstractContextManager[None]:
         """Commit on success, roll back on any error, so a failed unit leaves no half state."""
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._unit += 1
         try:
             yield
         except BaseException:
             self._db.rollback()
             raise
+        finally:
+            self._unit -= 1
         self._db.commit()
 
     @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def write_transaction(self) -> Iterator[None]:
+        """`transaction()` that takes the store's write lock first, so two processes (a worker and
+        an API) never both read a row and both write their next version of it: `BEGIN IMMEDIATE`
+        on SQLite, a transaction-scoped advisory lock on PostgreSQL."""
+        fresh = not self.in_transaction
+        with self._transaction():
+            if fresh and self._postgres:
+                self._run("SELECT pg_advisory_xact_lock(?)", (self._write_lock,))
+            elif fresh:
+                self._run("BEGIN IMMEDIATE")
+            yield
+
+    @contextmanager
+    def savepoint(self, name: str = "unit") -> Iterator[None]:
         """One unit inside a bigger transaction (group commit): a failing unit undoes only its
         own writes, the units before it stay for the commit. Opens the transaction if needed, so
         releasing the savepoint never commits on its own."""
-        if not getattr(self._db, "in_transaction", True):
-            self._run("BEGIN")
-        self._run("SAVEPOINT unit")
+        self._begin()
+        self._unit += 1
+        self._run(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            self._run("ROLLBACK TO SAVEPOINT unit")
-            self._run("RELEASE SAVEPOINT unit")
+            self._run(f"ROLLBACK TO SAVEPOINT {name}")
+            self._run(f"RELEASE SAVEPOINT {name}")
             raise
-        self._run("RELEASE SAVEPOINT unit")
+        finally:
+            self._unit -= 1
+        self._run(f"RELEASE SAVEPOINT {name}")
+
+    def upsert(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        """`INSERT ... ON CONFLICT (key) DO UPDATE` of every other column: the portable form of
+        SQLite's `INSERT OR REPLACE` (both databases run it; the row keeps its identity)."""
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        return (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "  # noqa: S608
+            f"ON CONFLICT ({', '.join(key)}) {action}"
+        )
 
     def _sql(self, text: str) -> str:
-        return text.replace("?", "%s") if self._paramstyle in ("format", "pyformat") else text
+        """The statement in this connection's placeholder style."""
+        return to_format_style(text) if self._postgres else text
 
     def _run(self, text: str, params: Sequence[Any] = ()) -> Any:
-        return self._db.execute(self._sql(text), tuple(params))
+        if not self._postgres:
+            return self._db.execute(text, tuple(params))
+        idle = not self._unit and self._db.info.transaction_status == 0
+        cursor = self._db.execute(to_format_style(text), tuple(params))
+        if idle and text.lstrip()[:6].upper() == "SELECT":
+            # A read outside any unit ends its implicit transaction (rows are already fetched),
+            # as SQLite does: a reader never sits idle in a transaction holding back vacuum.
+            self._db.commit()
+        return cursor
+
+    def _many(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._postgres:
+            with self._db.cursor() as cursor:
+                cursor.executemany(self._sql(text), rows)
+        else:
+            self._db.executemany(text, rows)
 
     def _one(self, text: str, params: Sequence[Any] = ()) -> Any:
         return self._run(text, params).fetchone()

@@ -17,11 +17,12 @@ from typing import Any
 import orjson
 
 from schemas.envelope import version_order
+from services.stores.migrations import Migration
 from services.timeline.model import TimelineEntry, utc_text
 from services.timeline.projector import Change, ConsentChange, Merge, PersonSeen, Retract, UpsertEntry
 from services.timeline.reads import ENTRY_COLUMNS, TimelineReads
 
-SCHEMA = """
+SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS applied (event_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS entry (
     event_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, origin_person_id TEXT NOT NULL,
@@ -62,6 +63,7 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor)
 """
+MIGRATIONS = (Migration(1, "entries, records, persons, families, consent, audit", SCHEMA_1),)
 NEW_PERSON = (
     "INSERT INTO person (person_id, name, family_key, given_key, birth_date, sex, postcode, stated_at, "
     "families_at) VALUES (?, '', '', '', '', '', '', '', '') ON CONFLICT (person_id) DO NOTHING"
@@ -74,7 +76,8 @@ RETRACTED_FOR_GOOD = "~"
 class TimelineStore(TimelineReads):
     """The timeline; `apply` per linked event, the rest are reads."""
 
-    SCHEMA = SCHEMA
+    STORE = "timeline"
+    MIGRATIONS = MIGRATIONS
 
     # writes
 
@@ -83,20 +86,12 @@ class TimelineStore(TimelineReads):
 
         `commit=False` leaves them in the open transaction for `flush()`, so a worker commits many
         events at once (group commit) yet a failing event never undoes the others before it."""
-        if not getattr(self._db, "in_transaction", True):
-            self._run("BEGIN")
-        self._run("SAVEPOINT event")
-        try:
+        with self.savepoint("event"):
             fresh = not self._one("SELECT 1 FROM applied WHERE event_id = ?", (event_id,))
             if fresh:
                 self._run("INSERT INTO applied (event_id) VALUES (?)", (event_id,))
                 for change in changes:
                     self._apply(change)
-        except BaseException:
-            self._run("ROLLBACK TO SAVEPOINT event")
-            self._run("RELEASE SAVEPOINT event")
-            raise
-        self._run("RELEASE SAVEPOINT event")
         if commit:
             self.flush()
         return fresh

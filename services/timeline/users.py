@@ -19,14 +19,16 @@ from typing import Any
 import orjson
 
 from schemas.errors import HubnetError
+from services.stores.migrations import Migration
 from services.streams.sqlstore import SqlStore
 from services.timeline.policy import COUNTY_WIDE, Role
 
-SCHEMA = """
+SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS hub_user (
     username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, areas TEXT NOT NULL,
     salt TEXT NOT NULL, password_hash TEXT NOT NULL, active INTEGER NOT NULL, created_at TEXT NOT NULL)
 """
+MIGRATIONS = (Migration(1, "local hub staff accounts", SCHEMA_1),)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 MIN_PASSWORD = 10
 
@@ -48,7 +50,8 @@ def hash_password(password: str, salt: bytes) -> str:
 class UserStore(SqlStore):
     """Local accounts; passwords are never stored, only salted scrypt hashes."""
 
-    SCHEMA = SCHEMA
+    STORE = "users"
+    MIGRATIONS = MIGRATIONS
 
     def add(
         self, username: str, password: str, role: Role, areas: Sequence[str], display_name: str = ""

@@ -21,7 +21,7 @@ from services.referrals.access import Staff, can_act, can_see, staff_from_princi
 from services.referrals.lifecycle import Action, LifecycleError, allowed_actions
 from services.referrals.network import load_network
 from services.referrals.service import ReferralNotFoundError, ReferralService
-from services.referrals.store import ReferralStore, store_path
+from services.referrals.store import ReferralStore
 from services.timeline.users import Principal
 from services.web import pages
 
@@ -48,7 +48,7 @@ def install(app: FastAPI, service: ReferralService) -> None:
 
 def install_default(app: FastAPI, settings: Settings) -> None:
     """`install` with the referral worker's store (same data folder) and the configured network."""
-    store = ReferralStore.open(store_path(settings))
+    store = ReferralStore.from_settings(settings)
     install(app, ReferralService(store, load_network()))
 
 

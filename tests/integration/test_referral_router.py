@@ -30,7 +30,7 @@ from services.referrals.network import Network, load_network
 from services.referrals.request import referral_id_for
 from services.referrals.service import ReferralService
 from services.referrals.sla import ManualClock
-from services.referrals.store import ReferralStore, store_path
+from services.referrals.store import ReferralStore
 from services.referrals.worker import build
 from tests.integration.kafka_helpers import read_all
 from tests.unit.referrals.support import CHELMSFORD, CLACTON, HARLOW, NOW, referral, sen_event
@@ -120,7 +120,7 @@ def test_routing_scenarios_through_the_broker(
         first = await asyncio.to_thread(read_all, settings, bootstrap, sink, expected, 60.0)
         rid = referral_id_for(send_22.event.event_id)
         # the inbox API's own connection to the same store, as in its own process
-        inbox = ReferralService(ReferralStore.open(store_path(settings)), network, clock)
+        inbox = ReferralService(ReferralStore.from_settings(settings), network, clock)
         await asyncio.to_thread(inbox.act, rid, Action.REJECT, "worker-harlow", "no transitions worker free")
         inbox.store.close()
         clock.advance(timedelta(days=3))  # past every 16-working-hour SLA

@@ -172,12 +172,12 @@ def sen_event(record: str, *, serial: int, family: str, provision: str = "E") ->
 
 
 class Harness:
-    """A referral service on an in-memory store with a manual clock: what most tests need."""
+    """A referral service on a store (in-memory SQLite unless given) with a manual clock."""
 
-    def __init__(self, network: Network | None = None) -> None:
+    def __init__(self, network: Network | None = None, store: ReferralStore | None = None) -> None:
         self.clock = ManualClock(NOW)
         self.network = network or load_network()
-        self.store = ReferralStore.open(":memory:")
+        self.store = store or ReferralStore.open(":memory:")
         self.service = ReferralService(self.store, self.network, self.clock)
 
     def messages(self) -> list[HubEvent]:

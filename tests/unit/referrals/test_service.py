@@ -1,6 +1,6 @@
-"""The referral service on an in-memory store: routing, re-routing, the manager's queue, consent,
-duplicates, SLA escalation on an advanced clock, retractions, idempotent redelivery, and the
-BaRS-style messages it queues for fh.referrals."""
+"""The referral service on its store (SQLite and PostgreSQL, tests/databases.py): routing,
+re-routing, the manager's queue, consent, duplicates, SLA escalation on an advanced clock,
+retractions, idempotent redelivery, and the BaRS-style messages it queues for fh.referrals."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.referrals.network import load_network
 from services.referrals.service import ReferralNotFoundError, ReferralService
 from services.referrals.sla import ManualClock
 from services.referrals.store import ReferralStore
+from tests.databases import Backend
 from tests.unit.referrals.support import (
     CLACTON,
     HARLOW,
@@ -31,8 +32,8 @@ from tests.unit.referrals.support import (
 
 
 @pytest.fixture
-def hub() -> Harness:
-    return Harness()
+def hub(backend: Backend) -> Harness:
+    return Harness(store=backend.open(ReferralStore))
 
 
 def only(hub: Harness) -> str:

@@ -1,8 +1,7 @@
-"""Projector and store: idempotency, versions, retractions, ordering, merges, consent, search."""
+"""Projector and store: idempotency, versions, retractions, ordering, merges, consent, search;
+each on SQLite and on PostgreSQL (the `backend` fixture, tests/databases.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,14 +11,13 @@ from schemas.identifiers import NHS_NUMBER
 from schemas.linked import LinkedEvent
 from services.timeline.model import Cursor, Filters, utc_text
 from services.timeline.store import TimelineStore
+from tests.databases import Backend
 from tests.unit.timeline.events import NHS, TENDRING, at, feed, linked, merged
 
 
 @pytest.fixture
-def store() -> Iterator[TimelineStore]:
-    store = TimelineStore.open(":memory:")
-    yield store
-    store.close()
+def store(backend: Backend) -> TimelineStore:
+    return backend.open(TimelineStore)
 
 
 def test_same_event_twice_is_one_entry(store: TimelineStore) -> None:

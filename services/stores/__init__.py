@@ -1,0 +1,1 @@
+"""Where every store's rows live: SQLite files by default, or one PostgreSQL database."""
