@@ -9,6 +9,7 @@ lowered); topic words are matched on codes' display text and free text of the co
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from schemas.envelope import CONFIDENTIALITY_SYSTEM, Sensitivity
@@ -38,7 +39,7 @@ def sensitivity_of(resources: list[dict[str, Any]]) -> Sensitivity:
     level = Sensitivity.NORMAL
     for resource in resources:
         found = _labelled(resource)
-        if found is Sensitivity.NORMAL and _RESTRICTED_TOPICS.search(" ".join(_coded_text(resource))):
+        if found is Sensitivity.NORMAL and _names_restricted_topic(" ".join(_coded_text(resource))):
             found = Sensitivity.RESTRICTED
         if _ORDER[found] > _ORDER[level]:
             level = found
@@ -54,6 +55,12 @@ def label(resource: dict[str, Any], level: Sensitivity) -> dict[str, Any]:
     security = [s for s in meta.get("security") or [] if s.get("system") != CONFIDENTIALITY_SYSTEM]
     meta["security"] = [*security, {"system": CONFIDENTIALITY_SYSTEM, "code": level.value}]
     return {**resource, "meta": meta}
+
+
+@lru_cache(maxsize=4096)
+def _names_restricted_topic(text: str) -> bool:
+    """Cached: coded text repeats (the same LOINC and vaccine displays in every message)."""
+    return _RESTRICTED_TOPICS.search(text) is not None
 
 
 def _labelled(resource: dict[str, Any]) -> Sensitivity:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from connectors.base import SourceContext
@@ -142,7 +143,13 @@ def map_message(message: Message, source: SourceContext) -> list[HubEvent]:
 
 def _source_system(message: Message, partner: str) -> str:
     """The sending application and facility (MSH-3, MSH-4) of this partner."""
-    parts = [_SLUG.sub("-", message.header.text(n).lower()).strip("-") or "unknown" for n in (3, 4)]
+    return _system_of(partner, message.header.text(3), message.header.text(4))
+
+
+@lru_cache(maxsize=1024)
+def _system_of(partner: str, application: str, facility: str) -> str:
+    """Cached: a feed has a handful of senders, and every message of theirs names them again."""
+    parts = [_SLUG.sub("-", name.lower()).strip("-") or "unknown" for name in (application, facility)]
     return local_system(partner, "hl7v2/" + "/".join(parts))
 
 

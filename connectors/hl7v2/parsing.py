@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hl7.util import unescape
 
@@ -297,14 +298,19 @@ def parse_message(raw: bytes) -> Message:
 
 def _delimiters(msh: str) -> Delimiters:
     field = msh[3:4]
+    end = msh.find(field, 4) if field else -1
+    return _declared(field, msh[4:end] if end > 0 else msh[4:])
+
+
+@lru_cache(maxsize=256)
+def _declared(field: str, chars: str) -> Delimiters:
+    """MSH-1 and MSH-2 checked; cached, as nearly every message declares the same five."""
     if not field or field.isalnum() or field.isspace():
         raise MappingError(
             "the field separator is missing or is a letter, digit or space",
             location="MSH-1",
             hint="MSH must start 'MSH|^~\\&|'",
         )
-    end = msh.find(field, 4)
-    chars = msh[4:end] if end > 0 else msh[4:]
     if (
         len(chars) not in (4, 5)
         or len(set(chars + field)) != len(chars) + 1
