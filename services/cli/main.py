@@ -21,6 +21,7 @@ from services.cli import (
     generate,
     identity,
     listen,
+    migrate,
     monitor,
     partners,
     publish,
@@ -74,5 +75,6 @@ app.add_typer(timeline.app, name="rebuild")
 app.add_typer(users.app, name="users")
 app.command("audit")(audit.audit)
 app.command("monitor")(monitor.monitor)
+app.command("migrate")(migrate.migrate)
 partners.app.command("expect")(expectations.expect)
 partners.app.command("expected")(expectations.expected)

@@ -44,8 +44,10 @@ class SqlStore:
         self.dialect = dialect_of(connection)
         self._postgres = self.dialect is Dialect.POSTGRESQL
         self._unit = 0
-        Migrator(connection).apply(self.migrations())
-        self._write_lock = lock_key(f"hubnet.write.{Migrator(connection).schema()}") if self._postgres else 0
+        migrator = Migrator(connection)
+        migrator.apply(self.migrations())
+        self._write_lock = lock_key(f"hubnet.write.{migrator.schema()}") if self._postgres else 0
+        connection.commit()  # end the transaction reading the schema name: the store starts idle
 
     @classmethod
     def migrations(cls) -> tuple[Migration, ...]:

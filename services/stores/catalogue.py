@@ -1,0 +1,49 @@
+"""Every store hubnet keeps and its migrations: what `hubnet migrate` walks through.
+
+A store also applies its own pending migrations when it opens (so `make run` needs no extra
+step); `hubnet migrate` lets a deployment do it first, in one place, and see what it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.core.settings import Settings
+from services.identity.store import IdentityStore
+from services.referrals.store import ReferralStore
+from services.stores.connect import connect
+from services.stores.migrations import Migration, Migrator
+from services.timeline.store import TimelineStore
+from services.timeline.users import UserStore
+
+
+@dataclass(frozen=True)
+class StoreSchema:
+    """One store: its name (file `<name>.sqlite`, schema `hubnet_<name>`) and its migrations."""
+
+    name: str
+    migrations: tuple[Migration, ...]
+
+
+def catalogue() -> list[StoreSchema]:
+    return [
+        StoreSchema("identity", IdentityStore.migrations()),
+        StoreSchema(ReferralStore.STORE, ReferralStore.migrations()),
+        StoreSchema(TimelineStore.STORE, TimelineStore.migrations()),
+        StoreSchema(UserStore.STORE, UserStore.migrations()),
+    ]
+
+
+def migrate(settings: Settings, *, dry_run: bool = False) -> dict[str, list[Migration]]:
+    """Per store, the migrations applied now (or, with `dry_run`, the ones pending)."""
+    done: dict[str, list[Migration]] = {}
+    for store in catalogue():
+        connection = connect(settings, store.name)
+        try:
+            migrator = Migrator(connection)
+            done[store.name] = (
+                migrator.pending(store.migrations) if dry_run else migrator.apply(store.migrations)
+            )
+        finally:
+            connection.close()
+    return done
