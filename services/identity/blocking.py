@@ -51,24 +51,29 @@ def index_keys(facts: Facts) -> set[str]:
 
 
 def query_keys(facts: Facts) -> set[str]:
-    """The keys to look up for a new record: its own, plus swapped day/month and swapped names."""
+    """The keys to look up for a new record: its own, then its date with day and month swapped
+    (only when that is a date) and its names the other way round. The two variants ask only the
+    exact-date keys: swapped day and month plus another slip is a different birth date to
+    scoring anyway, and reversed names with a date slip and a move is more than one slip at a
+    time. Each key looked up is a read of the index, so none is asked that cannot find a match."""
     keys = index_keys(facts)
     born = facts.birth_date
-    if len(born) == 10:
+    if len(born) == 10 and born[8:10] != born[5:7] and born[8:10] <= "12":
         swapped = f"{born[:4]}-{born[8:10]}-{born[5:7]}"
-        keys |= _keys(facts.given, facts.family, swapped, facts.postcode)
+        keys |= _keys(facts.given, facts.family, swapped, facts.postcode, slips=False)
     if facts.given and facts.family:
-        keys |= _keys(facts.family, facts.given.split()[0], born, facts.postcode)
+        keys |= _keys(facts.family, facts.given.split()[0], born, facts.postcode, slips=False)
     return keys
 
 
-def _keys(given: str, family: str, born: str, postcode: str) -> set[str]:
+def _keys(given: str, family: str, born: str, postcode: str, *, slips: bool = True) -> set[str]:
+    """The keys of one reading of a record; `slips`: with the keys that tolerate a date slip."""
     first = canonical_given(given.split(maxsplit=1)[0]) if given else ""
     family_sound = soundex(family)
     keys: set[str] = set()
     if family_sound and born:
         keys.add(f"nd|{family_sound}|{born}")
-        if first and len(born) == 10:  # a full date: each key leaves out the part that may be wrong
+        if slips and first and len(born) == 10:  # a full date: each key leaves out the part that may be wrong
             first_sound = soundex(first)
             keys.add(f"ym|{family_sound}|{first_sound}|{born[:7]}")
             keys.add(f"yd|{family_sound}|{first_sound}|{born[:4]}|{born[8:]}")

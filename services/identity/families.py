@@ -162,13 +162,10 @@ class Families:
         return {facts.postcode for facts in self.store.profiles_of(person_id) if facts.postcode}
 
     def _suggest(self, person_id: str, family_name: str, postcode: str, families: tuple[str, ...]) -> None:
-        """A person living alone as far as the hub knows, at the postcode of a family of the same
-        family name, may belong to it: suggested, never linked."""
+        """A person living alone as far as the hub knows, at the postcode of a family with a
+        member of the same family name there, may belong to it: suggested, never linked."""
         if not (family_name and postcode) or any(len(self.store.members(f)) > 1 for f in families):
             return
-        for family_id in self.store.postcode_families(postcode):
-            if family_id in families:
-                continue
-            names = {f.family for p, _ in self.store.members(family_id) for f in self.store.profiles_of(p)}
-            if family_name in names:
+        for family_id in self.store.namesake_families(postcode, family_name):
+            if family_id not in families:
                 self.store.suggest(family_id, person_id, "co-residence: same postcode and family name")

@@ -202,9 +202,13 @@ class Resolver:
     def _file(self, facts: Facts, person_id: str) -> bool:
         """Attach the record's identifiers and file its facts under its blocking keys; False when
         exactly these facts were filed before (most events of a known person)."""
+        owners = self.store.owners(facts.tokens)
         for ident in facts.identifiers:
             verified = facts.verified_nhs and ident.system == NHS_NUMBER
-            if self.store.persons_of([ident.token]).get(ident.token) in (None, person_id):
+            owner = owners.get(ident.token)
+            # an identifier already this person's is left alone unless it is now verified: a
+            # rewrite of the same row would still dirty an index page the commit must write
+            if owner is None or (owner[0] == person_id and verified and not owner[1]):
                 self.store.attach(ident.token, person_id, verified)
         profile_id = resource_id(
             "profile", facts.source_token, facts.nhs, str(facts.verified_nhs), *facts.demographics()

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS profile (
 CREATE INDEX IF NOT EXISTS profile_person ON profile (person_id);
 DROP INDEX IF EXISTS profile_source;
 DROP INDEX IF EXISTS profile_postcode;
-CREATE INDEX IF NOT EXISTS profile_postcode_person ON profile (postcode, person_id);
+CREATE INDEX IF NOT EXISTS profile_postcode_family ON profile (postcode, family, person_id);
 CREATE TABLE IF NOT EXISTS block (key TEXT NOT NULL, profile_id TEXT NOT NULL, PRIMARY KEY (key, profile_id));
 CREATE TABLE IF NOT EXISTS family (family_id TEXT PRIMARY KEY, merged_into TEXT, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS family_ident (token TEXT PRIMARY KEY, family_id TEXT NOT NULL);
@@ -104,11 +104,16 @@ class IdentityStore(SqlStore):
         return person_id
 
     def persons_of(self, tokens: Iterable[str]) -> dict[str, str]:
+        return {token: person_id for token, (person_id, _) in self.owners(tokens).items()}
+
+    def owners(self, tokens: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        """token -> (person id, verified) for the identifiers already linked, in one query."""
         tokens = list(tokens)
         if not tokens:
             return {}
         marks = ",".join("?" * len(tokens))
-        return dict(self._all(f"SELECT token, person_id FROM ident WHERE token IN ({marks})", tokens))  # noqa: S608
+        rows = self._all(f"SELECT token, person_id, verified FROM ident WHERE token IN ({marks})", tokens)  # noqa: S608
+        return {token: (person_id, bool(verified)) for token, person_id, verified in rows}
 
     def attach(self, token: str, person_id: str, verified: bool = False) -> None:
         self._run(
@@ -135,10 +140,9 @@ class IdentityStore(SqlStore):
 
     def add_profile(self, profile_id: str, person_id: str, facts: Facts, keys: Iterable[str]) -> bool:
         """File a source record's facts under its blocking keys; False when already filed."""
-        if self._one("SELECT 1 FROM profile WHERE profile_id = ?", (profile_id,)):
-            return False
-        self._run(
-            f"INSERT INTO profile ({_PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        filed = self._run(
+            f"INSERT INTO profile ({_PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (profile_id) DO NOTHING",
             (
                 profile_id,
                 person_id,
@@ -147,7 +151,9 @@ class IdentityStore(SqlStore):
                 int(facts.verified_nhs),
                 *facts.demographics(),
             ),
-        )
+        ).rowcount
+        if not filed:
+            return False
         self._db.executemany(
             self._sql("INSERT INTO block (key, profile_id) VALUES (?, ?) ON CONFLICT DO NOTHING"),
             [(key, profile_id) for key in keys],
@@ -254,12 +260,13 @@ class IdentityStore(SqlStore):
     def suggestions(self) -> list[tuple[str, str, str]]:
         return [(r[0], r[1], r[2]) for r in self._all("SELECT family_id, person_id, reason FROM suggestion")]
 
-    def postcode_families(self, postcode: str) -> list[str]:
-        """Families with a member whose record gives this postcode (for co-residence suggestions)."""
+    def namesake_families(self, postcode: str, family_name: str) -> list[str]:
+        """Families with a member whose record gives this postcode and this family name (for
+        co-residence suggestions): read from one index, however many people share the postcode."""
         rows = self._all(
             "SELECT DISTINCT m.family_id FROM profile p JOIN member m ON m.person_id = p.person_id "
-            "WHERE p.postcode = ? LIMIT ?",
-            (postcode, BLOCK_LIMIT),
+            "WHERE p.postcode = ? AND p.family = ? LIMIT ?",
+            (postcode, family_name, BLOCK_LIMIT),
         )
         return [r[0] for r in rows]
 
