@@ -33,7 +33,7 @@ from schemas.errors import ValidationError
 _VALID_CACHE_SIZE = 8192
 _ELEMENT_CACHE_SIZE = 16384
 _valid: OrderedDict[tuple[str, bytes], None] = OrderedDict()
-_elements: dict[tuple[type[pydantic.BaseModel], bytes], pydantic.BaseModel] = {}
+_elements: OrderedDict[tuple[type[pydantic.BaseModel], bytes], pydantic.BaseModel] = OrderedDict()
 _ANY_RESOURCE = ("Resource", "DomainResource")  # `contained`, `Bundle.entry.resource`: left whole
 
 
@@ -111,7 +111,7 @@ def _validated(model: type[pydantic.BaseModel], value: dict[str, Any]) -> pydant
         found = model.model_validate(_with_validated_parts(model, value))
         _elements[key] = found
         if len(_elements) > _ELEMENT_CACHE_SIZE:
-            del _elements[next(iter(_elements))]
+            _elements.popitem(last=False)  # O(1) and atomic, so threads sharing the cache are safe
     return found
 
 

@@ -156,3 +156,16 @@ def test_clearing_the_cache_forgets_elements_too() -> None:
     assert fhir_validation._elements
     clear_validation_cache()
     assert not fhir_validation._elements
+
+
+def test_the_element_cache_stays_within_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Oldest elements leave first; a long-running worker's memory does not grow with its feed."""
+    from connectors.common import fhir_validation
+
+    clear_validation_cache()
+    monkeypatch.setattr(fhir_validation, "_ELEMENT_CACHE_SIZE", 10)
+    for n in range(50):
+        validate_resource({"resourceType": "Patient", "name": [{"family": f"Example{n}"}]})
+    assert len(fhir_validation._elements) == 10
+    with pytest.raises(ValidationError, match=r"Patient\.name"):
+        validate_resource({"resourceType": "Patient", "name": [{"family": "Example0", "bogus": 1}]})
