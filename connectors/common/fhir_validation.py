@@ -108,7 +108,7 @@ def _validated(model: type[pydantic.BaseModel], value: dict[str, Any]) -> pydant
     key = (model, orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
     found = _elements.get(key)
     if found is None:
-        found = model.model_validate(_with_validated_parts(model, value))
+        found = model(**_with_validated_parts(model, value))
         _elements[key] = found
         if len(_elements) > _ELEMENT_CACHE_SIZE:
             _elements.popitem(last=False)  # O(1) and atomic, so threads sharing the cache are safe
@@ -117,9 +117,12 @@ def _validated(model: type[pydantic.BaseModel], value: dict[str, Any]) -> pydant
 
 def _check(model: type[pydantic.BaseModel], resource: dict[str, Any]) -> None:
     """Validate from already-validated parts; on any failure (or content orjson cannot
-    serialise) validate the resource whole, so the reported error is the plain one."""
+    serialise) validate the resource whole, so the reported error is the plain one.
+
+    The parts go to the model's constructor: fhir.resources models have their own `__init__`
+    (the resourceType check), which `model_validate` calls for a dict too, one dispatch later."""
     try:
-        model.model_validate(_with_validated_parts(model, resource))
+        model(**_with_validated_parts(model, resource))
     except (pydantic.ValidationError, TypeError):
         model.model_validate(resource)
 
