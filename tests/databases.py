@@ -82,7 +82,7 @@ class Backend:
         if self.url is None:
             connection = connect_sqlite(self.tmp_path / f"{store}.sqlite")
         else:
-            connection = connect_postgresql(self.url, schema_name(f"{self.prefix}_{store}"))
+            connection = connect_postgresql(self.url, schema_name(store, self.prefix))
         self.opened.append(connection)
         return connection
 
@@ -90,8 +90,10 @@ class Backend:
         return cls(self.connection(store or cls.STORE or cls.__name__.lower()))
 
     def settings(self, **values: Any) -> Settings:
-        """Settings placing every store on this backend (PostgreSQL: the session database)."""
-        return Settings(data_dir=self.tmp_path, database_url=self.url, **values)
+        """Settings placing every store on this backend (PostgreSQL: this test's schemas in the
+        session database)."""
+        placed: dict[str, Any] = {"data_dir": self.tmp_path, "database_url": self.url}
+        return Settings(**(placed | {"database_schema_prefix": self.prefix} | values))
 
     def close(self) -> None:
         for connection in self.opened:

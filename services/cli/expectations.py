@@ -31,7 +31,7 @@ def expect(
     if (every is None) == (not clear):
         fail("give either --every INTERVAL or --clear")
     period = None if every is None else parse_interval(every)
-    store = OpsStore.in_data_dir(start().data_dir)
+    store = OpsStore.in_data_dir(start())
     try:
         if period is None:
             found = store.forget_expectation(code)
@@ -46,7 +46,7 @@ def expect(
 @friendly_errors
 def expected() -> None:
     """List each partner's expected interval."""
-    store = OpsStore.in_data_dir(start().data_dir)
+    store = OpsStore.in_data_dir(start())
     try:
         table = Table("partner", "expected every", "since")
         for code, expectation in store.expectations().items():

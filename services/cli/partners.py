@@ -24,7 +24,7 @@ out = Console()
 
 
 def _store() -> PartnerStore:
-    return PartnerStore(Database.in_data_dir(start().data_dir))
+    return PartnerStore(Database.at(start()))
 
 
 def _show_key(code: str, issued: IssuedKey) -> None:

@@ -47,7 +47,7 @@ def ingest(
     )
     bootstrap = require_bootstrap(settings)
     publisher = DurablePublisher(settings, bootstrap).start()
-    gateway = Gateway.open(settings.data_dir, publisher, limits)
+    gateway = Gateway.open(settings, publisher, limits)
     presence = Presence(settings, bootstrap, "ingest", serve_http=False).start()  # routes on the app
     try:
         uvicorn.run(

@@ -33,7 +33,7 @@ def watch(
     """Process each settled file once into done/ or failed/ with a report beside it, until Ctrl-C."""
     settings = start()
     publisher = DurablePublisher(settings, require_bootstrap(settings)).start()
-    gateway = Gateway.open(settings.data_dir, publisher)
+    gateway = Gateway.open(settings, publisher)
     try:
         _make_inboxes(folder, gateway)
         drop = FileDrop(folder, gateway, settle_s=settle)

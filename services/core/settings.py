@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     database_sslrootcert: Path | None = Field(
         default=None, description="CA certificate that signed the PostgreSQL server's (verify-ca/full)."
     )
+    database_schema_prefix: str = Field(
+        default="hubnet",
+        pattern=r"^[a-z][a-z0-9_]{0,30}$",
+        description="PostgreSQL schemas are <prefix>_<store>: two installations can share a database.",
+    )
 
     @model_validator(mode="after")
     def _sasl_complete(self) -> Settings:

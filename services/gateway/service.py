@@ -9,6 +9,7 @@ from pathlib import Path
 from connectors import registry
 from connectors.base import Connector
 from services.core.publisher import Publisher
+from services.core.settings import Settings
 from services.gateway.database import Database
 from services.gateway.idempotency import EventStatusStore
 from services.gateway.partners import PartnerStore
@@ -41,13 +42,13 @@ class Gateway:
     @classmethod
     def open(
         cls,
-        data_dir: Path,
+        data_dir: Path | Settings,
         publisher: Publisher,
         limits: Limits | None = None,
         connector_for: Callable[[str], Connector] = registry.get,
     ) -> Gateway:
         limits = limits or Limits()
-        db = Database.in_data_dir(data_dir)
+        db = Database.at(data_dir)
         statuses = EventStatusStore(db)
         return cls(
             db=db,

@@ -67,7 +67,7 @@ class Point:
 
 def record_cycle(settings: Settings, bootstrap: str, report: StatusReport, every_s: float) -> Sample:
     """Save the monitor's report and one sample in the ops store; called once per monitor cycle."""
-    store = OpsStore.in_data_dir(settings.data_dir)
+    store = OpsStore.in_data_dir(settings)
     try:
         store.save_monitor_report(report.collected_at, every_s, report.model_dump_json())
         sample = take_sample(settings, bootstrap, store, report)

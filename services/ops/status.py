@@ -144,7 +144,7 @@ def collect(settings: Settings, now: datetime | None = None) -> StatusReport:
     report.services = heartbeat.judge(beats, now)
     entries = _section(report, "dead letters", lambda: dead_letters.load(settings, bootstrap)) or []
     report.dead_letters = dead_letters.summarise(entries)
-    store = OpsStore.in_data_dir(settings.data_dir)
+    store = OpsStore.in_data_dir(settings)
     try:
         _add_trends(store, report.lag, now)
         last = _section(report, "partners", lambda: partners.scan(settings, bootstrap, store, exact_ends))

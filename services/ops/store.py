@@ -8,8 +8,8 @@
 - what `hubnet monitor` saw: its latest status report and one sample per cycle (events and dead
   letters so far, lag per group, ingest-to-linked latency) for the last hour, which the ops page shows.
 
-Plain SQL on the gateway's `Database` (SQLite WAL, PostgreSQL-ready); every table can be deleted
-and is rebuilt from Kafka, except the expectations operators typed in.
+Plain SQL on the gateway's `Database` (SQLite WAL, or PostgreSQL schema `hubnet_ops`); every table
+can be deleted and is rebuilt from Kafka, except the expectations operators typed in.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from services.core.settings import Settings
 from services.gateway.database import Database
 
-DB_FILE = "ops.sqlite"
+STORE = "ops"
 LAG_SAMPLES_KEPT = 20
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS lag_samples (
@@ -75,8 +76,9 @@ class OpsStore:
         db.script(_SCHEMA)
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path) -> OpsStore:
-        return cls(Database(data_dir / DB_FILE))
+    def in_data_dir(cls, place: Path | Settings) -> OpsStore:
+        """The ops store in a data folder, or where the settings put it (PostgreSQL when set)."""
+        return cls(Database.at(place, STORE))
 
     def close(self) -> None:
         self._db.close()

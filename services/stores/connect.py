@@ -2,10 +2,11 @@
 
 Unset `HUBNET_DATABASE_URL` keeps today's layout: one SQLite file per store in the data dir (WAL,
 so readers such as the CLI and the API never block the worker). Set, every store lives in that
-PostgreSQL database, each in its own schema (`hubnet_<store>`, made the connection's
-`search_path`). A schema per store, rather than table-name prefixes, keeps every store's SQL
-exactly as it runs on SQLite (stores share table names such as `person`, `consent` and `outbox`)
-and mirrors the one-file-per-store layout, so a store can move to its own server later.
+PostgreSQL database, each in its own schema (`hubnet_<store>`, prefix from
+`HUBNET_DATABASE_SCHEMA_PREFIX`) made the connection's `search_path`. A schema per store, rather
+than table-name prefixes, keeps every store's SQL exactly as it runs on SQLite (stores share
+table names such as `person`, `consent` and `outbox`) and mirrors the one-file-per-store layout,
+so a store can move to its own server later.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ def dialect_of(connection: Any) -> Dialect:
     return Dialect.SQLITE if isinstance(connection, sqlite3.Connection) else Dialect.POSTGRESQL
 
 
-def schema_name(store: str) -> str:
+def schema_name(store: str, prefix: str = "hubnet") -> str:
     """The PostgreSQL schema of a store; names are ours (never user text), checked all the same."""
-    if not store.replace("_", "").isalnum() or not store.isascii():
-        raise ValueError(f"store name {store!r}: use letters, digits and underscores")
-    return f"hubnet_{store.lower()}"
+    name = f"{prefix}_{store}".lower()
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"schema name {name!r}: use letters, digits and underscores")
+    return name
 
 
 def redacted_url(url: str) -> str:
@@ -98,7 +100,7 @@ def connect(settings: Settings, store: str, *, cache_kib: int = 65536, synchrono
         )
     return connect_postgresql(
         settings.database_url,
-        schema_name(store),
+        schema_name(store, settings.database_schema_prefix),
         password=settings.database_password.get_secret_value() if settings.database_password else None,
         sslmode=settings.database_sslmode,
         sslrootcert=settings.database_sslrootcert,

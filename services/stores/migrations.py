@@ -111,7 +111,7 @@ class Migrator:
         ordered = _ordered(migrations)
         if not ordered:
             return []
-        self._lock()
+        self.lock()
         try:
             self._execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -135,8 +135,9 @@ class Migrator:
         self._db.commit()
         return applied
 
-    def _lock(self) -> None:
-        """Start the transaction holding the store's migration lock (waits for another migrator)."""
+    def lock(self) -> None:
+        """Start the transaction holding the store's migration lock (waits for another migrator),
+        with the store's PostgreSQL schema made; the caller commits or rolls back."""
         if self.dialect is Dialect.SQLITE:
             if self._db.in_transaction:
                 self._db.commit()

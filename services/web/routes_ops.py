@@ -64,7 +64,7 @@ def install(
     publisher = publisher or app.state.access.audit.publisher
     if publisher is None:
         raise HubnetError("the ops pages need a publisher for replay and discard (the audit trail has none)")
-    app.state.ops = OpsBackend(OpsStore.in_data_dir(settings.data_dir), load_dead_letters, publisher)
+    app.state.ops = OpsBackend(OpsStore.in_data_dir(settings), load_dead_letters, publisher)
     app.include_router(router)
 
 

@@ -19,6 +19,7 @@ from schemas.errors import MappingError
 from schemas.event_types import EventType
 from schemas.identifiers import NHS_NUMBER, local_system, nhs_check_digit, nhs_number_is_valid
 from services.core.outbox import OutboundMessage
+from services.core.settings import Settings
 from services.gateway import claims
 from services.gateway.partners import Partner
 from services.gateway.service import Gateway, Limits
@@ -98,8 +99,9 @@ class ListPublisher:
         return [m for m in self.messages if m.topic == topic]
 
 
-def open_gateway(data_dir: Path, publisher: ListPublisher, limits: Limits | None = None) -> Gateway:
-    return Gateway.open(data_dir, publisher, limits, connector_for=connector_for)
+def open_gateway(place: Path | Settings, publisher: ListPublisher, limits: Limits | None = None) -> Gateway:
+    """A gateway whose database is in a data folder, or where settings put it (tests/databases.py)."""
+    return Gateway.open(place, publisher, limits, connector_for=connector_for)
 
 
 def add_partner(gateway: Gateway, code: str = "nelft-hv", **fields: object) -> str:

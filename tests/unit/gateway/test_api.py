@@ -19,6 +19,7 @@ from schemas.envelope import HubEvent
 from schemas.topics import AUDIT, DLQ, EVENTS
 from services.gateway.app import create_app
 from services.gateway.service import Gateway, Limits
+from tests.databases import Backend
 from tests.unit.gateway.support import FORMAT, ListPublisher, add_partner, line, open_gateway
 
 BATCH = "\n".join([line("r1", 1), line("r2", 2), "r3,1,9990000000,encounter", line("r4", 4)]).encode()
@@ -30,8 +31,10 @@ def publisher() -> ListPublisher:
 
 
 @pytest.fixture
-def gateway(tmp_path: Path, publisher: ListPublisher) -> Iterator[Gateway]:
-    gateway = open_gateway(tmp_path, publisher, Limits(max_body_bytes=4096, rate_per_s=1000, burst=1000))
+def gateway(backend: Backend, publisher: ListPublisher) -> Iterator[Gateway]:
+    """On SQLite and on PostgreSQL: partners, keys and statuses run the same SQL on both."""
+    limits = Limits(max_body_bytes=4096, rate_per_s=1000, burst=1000)
+    gateway = open_gateway(backend.settings(), publisher, limits)
     yield gateway
     gateway.close()
 

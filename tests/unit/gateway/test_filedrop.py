@@ -12,6 +12,7 @@ import pytest
 from schemas.topics import DLQ, EVENTS
 from services.gateway.filedrop import DroppedFile, FileDrop, FileLedger, FileState
 from services.gateway.service import Gateway
+from tests.databases import Backend
 from tests.unit.gateway.support import FORMAT, ListPublisher, add_partner, line, open_gateway
 
 
@@ -21,8 +22,9 @@ def publisher() -> ListPublisher:
 
 
 @pytest.fixture
-def gateway(tmp_path: Path, publisher: ListPublisher) -> Iterator[Gateway]:
-    gateway = open_gateway(tmp_path / "data", publisher)
+def gateway(backend: Backend, publisher: ListPublisher) -> Iterator[Gateway]:
+    """On SQLite and on PostgreSQL: the file ledger runs the same SQL on both."""
+    gateway = open_gateway(backend.settings(data_dir=backend.tmp_path / "data"), publisher)
     add_partner(gateway, formats=(FORMAT,))
     yield gateway
     gateway.close()

@@ -4,13 +4,13 @@ throughput from counters, percentiles, and the sparkline geometry and its text a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 from services.ops import history
 from services.ops.history import Point, Sample
 from services.ops.store import OpsStore
 from services.web.ops_charts import HEIGHT, PAD, chart
+from tests.databases import Backend
 from tests.unit.ops.test_status_view import NOW, healthy_report
 
 
@@ -18,8 +18,8 @@ def at(minutes: float) -> datetime:
     return NOW + timedelta(minutes=minutes)
 
 
-def test_samples_are_kept_for_two_hours_and_read_back_for_the_last_hour(tmp_path: Path) -> None:
-    store = OpsStore.in_data_dir(tmp_path)
+def test_samples_are_kept_for_two_hours_and_read_back_for_the_last_hour(backend: Backend) -> None:
+    store = OpsStore.in_data_dir(backend.settings())
     for minutes in (-150, -90, -30, 0):
         store.add_monitor_sample(at(minutes), Sample(at=at(minutes), events=minutes + 200).model_dump_json())
     assert len(store.monitor_samples(at(-1000))) == 3  # the one from 2.5 hours ago is gone
@@ -27,8 +27,8 @@ def test_samples_are_kept_for_two_hours_and_read_back_for_the_last_hour(tmp_path
     store.close()
 
 
-def test_the_latest_report_replaces_the_one_before(tmp_path: Path) -> None:
-    store = OpsStore.in_data_dir(tmp_path)
+def test_the_latest_report_replaces_the_one_before(backend: Backend) -> None:
+    store = OpsStore.in_data_dir(backend.settings())
     assert history.latest_report(store) is None
     first = healthy_report()
     store.save_monitor_report(first.collected_at, 30.0, first.model_dump_json())

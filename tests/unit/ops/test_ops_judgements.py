@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -13,6 +12,7 @@ from services.ops import heartbeat, lag, partners
 from services.ops.heartbeat import Beat, Liveness
 from services.ops.lag import Trend
 from services.ops.store import Expectation, OpsStore
+from tests.databases import Backend
 
 T0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 
@@ -74,8 +74,8 @@ def test_lag_trend_compares_with_the_oldest_of_the_last_samples(
     assert lag.trend(earlier, now) == expected
 
 
-def test_lag_samples_are_kept_per_group_and_capped(tmp_path: Path) -> None:
-    store = OpsStore.in_data_dir(tmp_path)
+def test_lag_samples_are_kept_per_group_and_capped(backend: Backend) -> None:
+    store = OpsStore.in_data_dir(backend.settings())
     for i in range(30):
         earlier = store.add_lag_sample("g", T0 + timedelta(seconds=i), i)
     store.add_lag_sample("other", T0, 999)
@@ -116,8 +116,8 @@ def test_partner_gauges_use_the_same_silence_rule_as_status() -> None:
     )
 
 
-def test_expectations_survive_in_the_ops_store_and_can_be_cleared(tmp_path: Path) -> None:
-    store = OpsStore.in_data_dir(tmp_path)
+def test_expectations_survive_in_the_ops_store_and_can_be_cleared(backend: Backend) -> None:
+    store = OpsStore.in_data_dir(backend.settings())
     store.expect("school", timedelta(days=1), T0)
     store.expect("school", timedelta(hours=2), T0 + timedelta(hours=1))
     assert store.expectations() == {"school": Expectation(timedelta(hours=2), T0 + timedelta(hours=1))}
@@ -127,8 +127,8 @@ def test_expectations_survive_in_the_ops_store_and_can_be_cleared(tmp_path: Path
     store.close()
 
 
-def test_scan_keeps_the_newest_time_per_partner(tmp_path: Path) -> None:
-    store = OpsStore.in_data_dir(tmp_path)
+def test_scan_keeps_the_newest_time_per_partner(backend: Backend) -> None:
+    store = OpsStore.in_data_dir(backend.settings())
     store.save_scan("fh.events", {0: 5}, {"a": T0 + timedelta(hours=1)})
     store.save_scan("fh.dlq", {0: 2}, {"a": T0, "b": T0})  # an older input from "a" read later
     assert store.last_activity() == {"a": T0 + timedelta(hours=1), "b": T0}
