@@ -15,7 +15,6 @@ from services.cli.runtime import err, friendly_errors, start
 from services.identity import decisions
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
-from services.identity.worker import store_path
 
 app = typer.Typer(help="Identity resolution: review possible matches, unmerge, score.", no_args_is_help=True)
 review = typer.Typer(help="Possible matches waiting for a person to decide.", no_args_is_help=True)
@@ -26,7 +25,7 @@ ReasonOpt = Annotated[str, typer.Option(help="Why (kept on the audit trail).")]
 
 
 def _service() -> IdentityService:
-    return IdentityService(IdentityStore.open(store_path(start())))
+    return IdentityService(IdentityStore.from_settings(start()))
 
 
 @review.command("list")

@@ -55,14 +55,14 @@ CREATE TABLE IF NOT EXISTS review (
     created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS review_status ON review (status);
 CREATE TABLE IF NOT EXISTS decision (
-    token_a TEXT NOT NULL, token_b TEXT NOT NULL, verdict TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL,
+    token_a TEXT NOT NULL, token_b TEXT NOT NULL, verdict TEXT NOT NULL, "by" TEXT NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY (token_a, token_b));
 CREATE INDEX IF NOT EXISTS decision_b ON decision (token_b);
 CREATE TABLE IF NOT EXISTS notice (
     seq INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL, headers TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, action TEXT NOT NULL, person_id TEXT, other_id TEXT,
-    by TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL);
+    "by" TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_person ON audit (person_id);
 """
 _PROFILE_COLUMNS = (
@@ -77,6 +77,7 @@ def now() -> str:
 class IdentityStore(SqlStore):
     """The identity index; one `transaction()` per event or human decision."""
 
+    STORE = "identity"
     SCHEMA = SCHEMA
     SQLITE_CACHE_KIB = 131072  # 128 MiB: the blocking index stays in memory at a million persons
 
@@ -154,8 +155,8 @@ class IdentityStore(SqlStore):
         ).rowcount
         if not filed:
             return False
-        self._db.executemany(
-            self._sql("INSERT INTO block (key, profile_id) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+        self._many(
+            "INSERT INTO block (key, profile_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(key, profile_id) for key in keys],
         )
         return True
@@ -323,8 +324,8 @@ class IdentityStore(SqlStore):
     def decide(self, token_a: str, token_b: str, verdict: str, by: str) -> None:
         first, second = sorted((token_a, token_b))
         self._run(
-            "INSERT INTO decision (token_a, token_b, verdict, by, at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (token_a, token_b) DO UPDATE SET verdict = excluded.verdict, by = excluded.by, "
+            'INSERT INTO decision (token_a, token_b, verdict, "by", at) VALUES (?, ?, ?, ?, ?) '
+            'ON CONFLICT (token_a, token_b) DO UPDATE SET verdict = excluded.verdict, "by" = excluded."by", '
             "at = excluded.at",
             (first, second, verdict, by, now()),
         )
@@ -385,14 +386,14 @@ class IdentityStore(SqlStore):
         detail: dict[str, Any] | None = None,
     ) -> None:
         self._run(
-            "INSERT INTO audit (seq, at, action, person_id, other_id, by, reason, detail) "
+            'INSERT INTO audit (seq, at, action, person_id, other_id, "by", reason, detail) '
             "SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM audit",
             (now(), action, person_id, other_id, by, reason, orjson.dumps(detail or {}).decode()),
         )
 
     def history(self, person_id: str) -> list[dict[str, Any]]:
         rows = self._all(
-            "SELECT seq, at, action, person_id, other_id, by, reason, detail FROM audit "
+            'SELECT seq, at, action, person_id, other_id, "by", reason, detail FROM audit '
             "WHERE person_id = ? OR other_id = ? ORDER BY seq",
             (person_id, person_id),
         )

@@ -23,7 +23,6 @@ in the same store and published here by a timer.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -45,10 +44,6 @@ BATCH_WITHIN_S = 0.05
 """A batch closes at 500 messages or 50 ms after it started, so an event is linked within ~50 ms."""
 
 
-def store_path(settings: Settings) -> Path:
-    return settings.data_dir / "identity.sqlite"
-
-
 def build(
     settings: Settings,
     bootstrap: str,
@@ -60,7 +55,7 @@ def build(
     """The faust app of the identity worker and the service it drives; tests pass their own
     topics and group (`group=`) so they never share the catalogue topics."""
     app = create_app(WORKER, settings, bootstrap, **overrides)
-    service = IdentityService(IdentityStore.open(store_path(settings)))
+    service = IdentityService(IdentityStore.from_settings(settings))
     linked = raw_topic(app, sink)
 
     async def publish_notices() -> None:

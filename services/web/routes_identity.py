@@ -12,7 +12,6 @@ from services.core.settings import Settings
 from services.identity import api
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
-from services.identity.worker import store_path
 from services.timeline.policy import Role
 from services.web import pages
 
@@ -32,4 +31,4 @@ def reviewer(request: Request, action: str, target: str | None) -> str:
 
 def install_default(app: FastAPI, settings: Settings) -> None:
     """The review API over the identity worker's store (same data folder)."""
-    api.install(app, IdentityService(IdentityStore.open(store_path(settings))), reviewer)
+    api.install(app, IdentityService(IdentityStore.from_settings(settings)), reviewer)

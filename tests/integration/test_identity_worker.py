@@ -17,7 +17,7 @@ from schemas.event_types import EventType
 from schemas.linked import LinkedEvent
 from services.core import kafka_clients
 from services.core.settings import Settings
-from services.identity.worker import build, store_path
+from services.identity.worker import build
 from tests.integration.kafka_helpers import read_all
 from tests.unit.identity.events import event, nhs, person
 
@@ -107,7 +107,7 @@ def test_a_locked_store_is_retried_not_dead_lettered(tmp_path: Path, bootstrap: 
 
     app, service = build(settings, bootstrap, source=source, sink=sink, dlq=dlq, group=f"t-identity-{unique}")
     service.store._db.execute("PRAGMA busy_timeout = 20")  # fail fast instead of waiting 30 s
-    other = sqlite3.connect(store_path(settings), isolation_level=None)
+    other = sqlite3.connect(settings.data_dir / "identity.sqlite", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # the other writer holds the lock
 
     async def run() -> tuple[list[Any], list[Any]]:

@@ -3,9 +3,6 @@ verdicts read once per record (kept across a replay). Real SQLite store, synthet
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from schemas.identifiers import local_system
@@ -13,6 +10,7 @@ from services.identity.blocking import BLOCK_LIMIT, index_keys, query_keys
 from services.identity.facts import Facts, read_event
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
+from tests.databases import Backend
 from tests.unit.identity.events import event, person
 
 GP_TOKEN = f"{local_system('gp', 'person')}|1"
@@ -20,10 +18,9 @@ VCS_TOKEN = f"{local_system('vcs', 'person')}|2"
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[IdentityService]:
-    store = IdentityStore.open(tmp_path / "identity.sqlite")
-    yield IdentityService(store)
-    store.close()
+def service(backend: Backend) -> IdentityService:
+    """On SQLite and on PostgreSQL (tests/databases.py): the identity index runs the same SQL."""
+    return IdentityService(backend.open(IdentityStore))
 
 
 def amy(**changes: object) -> dict[str, object]:

@@ -11,7 +11,6 @@ from services.cli.main import app
 from services.core.settings import Settings
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
-from services.identity.worker import store_path
 from tests.unit.identity.events import event, nhs, person
 
 
@@ -19,7 +18,7 @@ from tests.unit.identity.events import event, nhs, person
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HUBNET_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HUBNET_LOG_FORMAT", "json")
-    store = IdentityStore.open(store_path(Settings(data_dir=tmp_path)))
+    store = IdentityStore.from_settings(Settings(data_dir=tmp_path))
     service = IdentityService(store)
     service.link(event(person("Amy", "Jones", "2019-05-02", "female", "CO15 1AB", local=("gp", "1")), "r1"))
     service.link(event(person("Amy", "Smith", "2019-05-02", "female", "CM1 2AB", local=("vcs", "2")), "r2"))
@@ -33,7 +32,7 @@ def test_review_list_confirm_and_show(data_dir: Path) -> None:
     listed = runner.invoke(app, ["identity", "review", "list"])
     assert listed.exit_code == 0, listed.output
     assert "1 review(s)" in listed.output
-    store = IdentityStore.open(store_path(Settings(data_dir=data_dir)))
+    store = IdentityStore.from_settings(Settings(data_dir=data_dir))
     (review,) = store.reviews()
     confirmed = runner.invoke(app, ["identity", "review", "confirm", review["review_id"], "--by", "alice"])
     assert confirmed.exit_code == 0, confirmed.output
@@ -47,7 +46,7 @@ def test_review_list_confirm_and_show(data_dir: Path) -> None:
 
 
 def test_split_moves_an_identifier_to_a_new_person(data_dir: Path) -> None:
-    store = IdentityStore.open(store_path(Settings(data_dir=data_dir)))
+    store = IdentityStore.from_settings(Settings(data_dir=data_dir))
     token = "https://hubnet.example.org/Id/local/csc/person|P1"
     person_id = store.persons_of([token])[token]
     result = CliRunner().invoke(

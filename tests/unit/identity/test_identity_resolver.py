@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,16 @@ from schemas.linked import LinkedEvent
 from services.identity import decisions
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
+from tests.databases import Backend
 from tests.unit.identity.events import event, nhs, person
 
 AMY_NHS, SARAH_NHS, OTHER_NHS = nhs(1001), nhs(2002), nhs(3003)
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[IdentityService]:
-    store = IdentityStore.open(tmp_path / "identity.sqlite")
-    yield IdentityService(store)
-    store.close()
+def service(backend: Backend) -> IdentityService:
+    """On SQLite and on PostgreSQL (tests/databases.py): the identity index runs the same SQL."""
+    return IdentityService(backend.open(IdentityStore))
 
 
 def amy(**changes: object) -> dict[str, object]:
