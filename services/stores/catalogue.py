@@ -27,7 +27,7 @@ class StoreSchema:
 
 def catalogue() -> list[StoreSchema]:
     return [
-        StoreSchema("identity", IdentityStore.migrations()),
+        StoreSchema(IdentityStore.STORE, IdentityStore.migrations()),
         StoreSchema(ReferralStore.STORE, ReferralStore.migrations()),
         StoreSchema(TimelineStore.STORE, TimelineStore.migrations()),
         StoreSchema(UserStore.STORE, UserStore.migrations()),
