@@ -2,15 +2,17 @@
 VXU^V04, ORU^R01 and ADT^A31), split, mapped and validated.
 
 Every copy of the feed is about a different family: own NHS numbers, visit and order numbers,
-family name, house numbers and phone numbers. So no resource, and no name, address or identifier,
-repeats between copies; the validation caches only help where a real feed repeats itself (the
-same child in each message about them, the same vaccine and LOINC codes, the same units).
+family name, house numbers and phone numbers, and its own message and event times. So no resource,
+and no name, address, identifier or time, repeats between copies; the caches only help where a
+real feed repeats itself (the same child in each message about them, the same vaccine and LOINC
+codes, the same units, the same senders).
 
 Run: python tests/bench/bench_hl7v2.py   (target: 3,000 messages/s per core, CPU time)
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bench_support import report
@@ -21,6 +23,7 @@ from schemas.identifiers import nhs_check_digit
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "hl7v2" / "family-hub-feed.hl7"
 MESSAGES = 2000
 PER_FEED = 5
+_TIME = re.compile(r"(\d{10})(\d{2})(\d{2})\+0000")  # YYYYMMDDHH, MM, SS: each copy its own times
 TARGET = 3000
 
 
@@ -59,6 +62,7 @@ def batch() -> bytes:
         copy = copy.replace("1 Example Road", f"{n + 1} Example Road")
         copy = copy.replace("22 Sample Lane", f"{n + 22} Sample Lane")
         copy = copy.replace("01255 000001", f"01255 {n:06d}").replace("07700 900001", f"07700 9{n:05d}")
+        copy = _TIME.sub(lambda m, n=n: f"{m[1]}{(int(m[2]) + n // 60) % 60:02d}{n % 60:02d}+0000", copy)
         copies.append(copy.replace("|P|2.", f"-{n}|P|2."))
     return "".join(copies).encode()
 
