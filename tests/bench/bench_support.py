@@ -10,9 +10,10 @@ from connectors.common.fhir_validation import clear_validation_cache
 
 
 def report(connector: Connector, data: bytes, rounds: int = 5, target: float | None = None) -> None:
-    """Print CPU time per record (best and worst of `rounds`: the spread is the noise of a shared
-    machine) and the best wall-clock time; with `target` (records/s per core), whether the best
-    CPU figure meets it. Targets are per core, so CPU time is the figure that counts."""
+    """Print CPU time per record (best and worst of `rounds`: the first round also pays one-off
+    start-up work, the rest of the spread is the noise of a shared machine) and the best wall-clock
+    time; with `target` (records/s per core), whether the best CPU figure meets it. Targets are per
+    core, so CPU time is the figure that counts."""
     ctx = SourceContext(partner="bench")
     cpu: list[float] = []
     wall = float("inf")
