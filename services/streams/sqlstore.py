@@ -13,7 +13,7 @@ each in a `savepoint()` inside one `transaction()`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -39,8 +39,12 @@ class SqlStore:
     SQLITE_CACHE_KIB: ClassVar[int] = 65536
     """SQLite page cache per connection; a store whose index must stay in memory raises it."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, reconnect: Callable[[], Any] | None = None) -> None:
+        """`reconnect` opens the same store again: a PostgreSQL connection lost (server restart,
+        fail-over) is replaced between units instead of failing every unit after it."""
         self._db = connection
+        self._reconnect = reconnect
+        self._last_status = 0
         self.dialect = dialect_of(connection)
         self._postgres = self.dialect is Dialect.POSTGRESQL
         self._unit = 0
@@ -67,7 +71,11 @@ class SqlStore:
         both. Every service opens its stores through here."""
         if path is not None:
             return cls.open(path)
-        return cls(connect(settings, cls.STORE, cache_kib=cls.SQLITE_CACHE_KIB))
+
+        def reconnect() -> Any:
+            return connect(settings, cls.STORE, cache_kib=cls.SQLITE_CACHE_KIB)
+
+        return cls(reconnect(), reconnect if settings.database_url else None)
 
     def close(self) -> None:
         self._db.close()
@@ -93,11 +101,14 @@ class SqlStore:
         try:
             yield
         except BaseException:
-            self._db.rollback()
+            if not (self._postgres and self._db.closed):
+                self._db.rollback()
+            self._last_status = 0  # the caller hears of the loss from this error
             raise
         finally:
             self._unit -= 1
         self._db.commit()
+        self._last_status = 0
 
     @contextmanager
     def write_transaction(self) -> Iterator[None]:
@@ -147,13 +158,31 @@ class SqlStore:
     def _run(self, text: str, params: Sequence[Any] = ()) -> Any:
         if not self._postgres:
             return self._db.execute(text, tuple(params))
+        if self._db.closed:
+            self._recover()
         idle = not self._unit and self._db.info.transaction_status == 0
         cursor = self._db.execute(to_format_style(text), tuple(params))
         if idle and text.lstrip()[:6].upper() == "SELECT":
             # A read outside any unit ends its implicit transaction (rows are already fetched),
             # as SQLite does: a reader never sits idle in a transaction holding back vacuum.
             self._db.commit()
+        self._last_status = self._db.info.transaction_status
         return cursor
+
+    def _recover(self) -> None:
+        """Open the lost PostgreSQL connection again. When it was lost inside a transaction, say
+        so (psycopg `OperationalError`, which workers treat as transient and retry the whole unit
+        or batch) rather than carry on as if the uncommitted writes had been kept."""
+        if self._reconnect is None:
+            return  # the driver raises on use
+        import psycopg
+
+        pending = self._last_status != 0
+        self._db, self._last_status = self._reconnect(), 0
+        if pending:
+            raise psycopg.OperationalError(
+                "the PostgreSQL connection was lost with uncommitted work; reconnected, retry the unit"
+            )
 
     def _many(self, text: str, rows: Sequence[Sequence[Any]]) -> None:
         if self._postgres:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -106,3 +108,45 @@ def test_no_password_in_errors_or_logs() -> None:
         connect_postgresql(url, None, sslmode="disable")
     assert "s3cret" not in str(raised.value)
     assert "127.0.0.1" in str(raised.value)
+
+
+def kill(connection: Any, postgres_url: str) -> None:
+    """End a store's server session as a restart or fail-over would."""
+    pid = connection.info.backend_pid
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # waits until it is gone
+
+
+def test_a_lost_connection_is_opened_again_and_lost_work_is_reported(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=postgres_url, database_schema_prefix="t_lost")
+    store = ReferralStore.from_settings(settings)
+    with store.transaction():
+        store.remember("kept")
+    kill(store._db, postgres_url)
+    with pytest.raises(psycopg.OperationalError):  # the first use finds the session gone
+        store.seen("kept")
+    assert store.seen("kept")  # between units: reopened, nothing was pending
+
+    def unit_losing_its_connection() -> None:
+        with store.transaction():
+            store.remember("lost")
+            kill(store._db, postgres_url)
+            store.remember("after")
+
+    with pytest.raises(psycopg.OperationalError):
+        unit_losing_its_connection()
+    with store.transaction():
+        store.remember("next")
+    assert not store.seen("lost")
+    assert store.seen("next")
+
+    store.remember("uncommitted")  # outside a unit, as a group commit leaves work pending
+    kill(store._db, postgres_url)
+    with pytest.raises(psycopg.OperationalError):
+        store.seen("uncommitted")  # the driver notices the loss
+    with pytest.raises(psycopg.OperationalError, match="uncommitted work"):
+        store.seen("uncommitted")  # reconnected, and says the pending work is gone
+    assert not store.seen("uncommitted")
+    store.close()
