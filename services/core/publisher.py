@@ -1,7 +1,8 @@
 """The durable publisher every connector transport uses: outbox first, Kafka second.
 
 Delivery guarantee: nothing lost, in order per key, and no repeats from a crash. The commit order:
-1. `publish()` writes the messages to the SQLite outbox in one transaction and returns;
+1. `publish()` writes the messages to the outbox (services/core/outbox.py) in one transaction and
+   returns;
 2. the relay thread produces the oldest outbox rows (acks=all, idempotent, one request in flight),
    each with a header naming its outbox row;
 3. only rows the broker acknowledged are deleted from the outbox.
@@ -9,6 +10,13 @@ After a crash between 2 and 3, the restarted relay first reads the broker's reco
 oldest waiting row was queued and removes the rows found there (`_reconcile`), so they are not sent
 again. One case is left: a produce request still in flight from the killed process that the broker
 appends after the new relay has looked; consumers stay idempotent on the event id for it.
+
+On PostgreSQL the outbox is shared by every process publishing through it, and only the relay
+holding its relay lock (`Outbox.lead()`) sends, in seq order, so per-key order holds across
+processes; the others try for the lock every `LEAD_RETRY_S`. A relay that takes over (the
+leader's process died, its connection closed) reconciles first, as a restarted one does, so the
+rows the old leader delivered but had not removed are not sent again. `flush()` waits for the
+shared backlog, so it works in any process: the leader empties it.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ CLOCK_MARGIN_MS = 60_000
 """Read the broker from this long before the oldest waiting row was queued: record timestamps are
 the producer's clock, so this absorbs a clock step between queueing and sending."""
 PRUNE_EVERY_S = 600.0
+LEAD_RETRY_S = 1.0
+"""How often a relay that does not lead tries for the lock: the longest a takeover waits."""
 
 
 class Publisher(Protocol):
@@ -50,7 +60,7 @@ class DurablePublisher:
     def __init__(self, settings: Settings, bootstrap: str, outbox_path: Path | None = None) -> None:
         self._settings = settings
         self._bootstrap = bootstrap
-        self.outbox = Outbox(outbox_path or settings.data_dir / "outbox.sqlite")
+        self.outbox = Outbox.at(settings, outbox_path)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,6 +103,9 @@ class DurablePublisher:
         reconciled = False
         pruned_at = 0.0
         while not self._stop.is_set():
+            if not self.outbox.lead():  # another process's relay sends the shared outbox
+                self._stop.wait(LEAD_RETRY_S)
+                continue
             if time.monotonic() - pruned_at > PRUNE_EVERY_S:
                 self.outbox.prune_delivered()
                 pruned_at = time.monotonic()
@@ -117,8 +130,9 @@ class DurablePublisher:
     def _reconcile(self) -> bool:
         """Remove waiting rows an earlier relay delivered but had not removed when it stopped.
 
-        Runs once per start, before anything is sent, and only when rows are waiting. False when
-        the broker could not be read (the relay retries with backoff, sending nothing meanwhile)."""
+        Runs once per start (on PostgreSQL: once this relay leads), before anything is sent, and
+        only when rows are waiting. False when the broker could not be read (the relay retries
+        with backoff, sending nothing meanwhile)."""
         oldest = self.outbox.oldest_queued_at()
         if oldest is None:
             return True

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, computed_field
@@ -20,7 +19,7 @@ from pydantic import BaseModel, computed_field
 from schemas.topics import catalogue
 from services.core import kafka_clients, topics
 from services.core.broker import resolve_bootstrap
-from services.core.outbox import Outbox
+from services.core.outbox import DEFAULT_FILE, Outbox
 from services.core.settings import Settings
 from services.ops import dead_letters, heartbeat, lag, partners
 from services.ops.dead_letters import OpenDeadLetters
@@ -115,8 +114,9 @@ def collect(settings: Settings, now: datetime | None = None) -> StatusReport:
         collected_at=now,
         broker=BrokerStatus(bootstrap=bootstrap, embedded=settings.embedded, reachable=False),
         topics=[],
-        outbox=_outbox(settings.data_dir / "outbox.sqlite"),
+        outbox=None,
     )
+    report.outbox = _section(report, "outbox", lambda: _outbox(settings))
     if bootstrap is None:
         report.broker.error = "no broker configured and no embedded broker running (start one: hubnet up)"
         return report
@@ -171,13 +171,14 @@ def _add_trends(store: OpsStore, groups: list[GroupLag], now: datetime) -> None:
         group.trend, group.change = lag.trend(earlier, group.total)
 
 
-def _outbox(path: Path) -> OutboxStatus | None:
-    if not path.exists():
+def _outbox(settings: Settings) -> OutboxStatus | None:
+    """This machine's outbox file, or on PostgreSQL the outbox every process shares."""
+    if not settings.database_url and not (settings.data_dir / DEFAULT_FILE).exists():
         return None
-    outbox = Outbox(path)
+    outbox = Outbox.at(settings)
     try:
         return OutboxStatus(
-            path=str(path), backlog=outbox.backlog(), oldest_queued_at=outbox.oldest_queued_at()
+            path=outbox.where, backlog=outbox.backlog(), oldest_queued_at=outbox.oldest_queued_at()
         )
     finally:
         outbox.close()

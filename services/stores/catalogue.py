@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.core import outbox
 from services.core.settings import Settings
 from services.identity.store import IdentityStore
 from services.referrals.store import ReferralStore
@@ -28,6 +29,7 @@ class StoreSchema:
 def catalogue() -> list[StoreSchema]:
     return [
         StoreSchema(IdentityStore.STORE, IdentityStore.migrations()),
+        StoreSchema(outbox.STORE, outbox.MIGRATIONS),
         StoreSchema(ReferralStore.STORE, ReferralStore.migrations()),
         StoreSchema(TimelineStore.STORE, TimelineStore.migrations()),
         StoreSchema(UserStore.STORE, UserStore.migrations()),

@@ -1,7 +1,10 @@
-"""The durable publisher through the real embedded broker, including a broker outage."""
+"""The durable publisher through the real embedded broker, including a broker outage, with its
+outbox on both backends (`backend`: a SQLite file, a PostgreSQL schema); on PostgreSQL also two
+publishers sharing one outbox, and one taking over from a leader that died."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,9 +21,16 @@ from services.core.outbox import OUTBOX_HEADER, OutboundMessage
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.ingest.pipeline import event_message
+from tests.databases import Backend
 from tests.integration.kafka_helpers import read_all
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def settings(backend: Backend, bootstrap: str) -> Settings:
+    """The session broker, and the outbox on this test's backend."""
+    return backend.settings(KAFKA_BOOTSTRAP_SERVERS=bootstrap, broker_profile="embedded")
 
 
 def one_topic(admin_settings: Settings, bootstrap: str, name: str, partitions: int = 3) -> None:
@@ -68,11 +78,11 @@ def test_an_envelope_round_trips_through_kafka_byte_identical(
 
 
 def test_outbox_holds_events_while_the_broker_is_down_and_a_new_broker_gets_all_in_key_order(
-    tmp_path: object,
+    backend: Backend,
 ) -> None:
     port = free_port()
     first = EmbeddedBroker(port=port).start()
-    settings = Settings(KAFKA_BOOTSTRAP_SERVERS=first.bootstrap, data_dir=tmp_path)
+    settings = backend.settings(KAFKA_BOOTSTRAP_SERVERS=first.bootstrap)
     topic = "fh.events"
     one_topic(settings, first.bootstrap, topic)
     publisher = DurablePublisher(settings, first.bootstrap).start()
@@ -102,11 +112,11 @@ def test_outbox_holds_events_while_the_broker_is_down_and_a_new_broker_gets_all_
 
 
 def test_published_events_survive_a_publisher_that_dies_before_delivery(
-    tmp_path: object, settings: Settings, bootstrap: str, unique: str
+    backend: Backend, settings: Settings, bootstrap: str, unique: str
 ) -> None:
     topic = f"fh.events.{unique}"
     one_topic(settings, bootstrap, topic)
-    dead_settings = Settings(KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9", data_dir=settings.data_dir)
+    dead_settings = backend.settings(KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9")
     crashed = DurablePublisher(dead_settings, "127.0.0.1:9")  # never started: the process "died"
     crashed.publish([OutboundMessage(topic, b"k", f"m{i}".encode()) for i in range(10)])
     crashed.outbox.close()
@@ -121,16 +131,19 @@ def test_published_events_survive_a_publisher_that_dies_before_delivery(
 
 def _dies_before_removing(publisher: DurablePublisher) -> None:
     """Stand-in for kill -9 between the broker's acknowledgement and the outbox removal: the relay
-    thread ends there, leaving the acknowledged rows in the outbox."""
-    publisher.outbox.remove = lambda seqs: publisher._stop.set()  # type: ignore[method-assign]
+    thread ends there, leaving the acknowledged rows in the outbox. (Removing nothing, as
+    `_reconcile` does at start when the broker holds none of the rows, is not that moment.)"""
+    publisher.outbox.remove = lambda seqs: publisher._stop.set() if seqs else None  # type: ignore[method-assign]
 
 
-def _wait_dead(publisher: DurablePublisher) -> None:
+def _wait_dead(publisher: DurablePublisher, *, close: bool = True) -> None:
+    """Wait for the relay to end; with `close`, the process is gone (its connections closed)."""
     assert publisher._thread is not None
     publisher._thread.join(30)
     assert not publisher._thread.is_alive(), "the relay did not deliver"
     publisher._drop_producer()
-    publisher.outbox.close()
+    if close:
+        publisher.outbox.close()
 
 
 def test_a_relay_killed_after_the_acks_does_not_send_again_after_a_restart(
@@ -143,6 +156,7 @@ def test_a_relay_killed_after_the_acks_does_not_send_again_after_a_restart(
     _dies_before_removing(crashed)
     crashed.start()
     _wait_dead(crashed)
+    assert len(read_all(settings, bootstrap, topic, expected=40)) == 40, "the crashed relay delivered"
 
     restarted = DurablePublisher(settings, bootstrap)
     assert restarted.outbox.backlog() == 40, "the crashed relay left its delivered rows behind"
@@ -172,3 +186,83 @@ def test_a_message_with_a_dedup_id_is_queued_once_even_after_delivery(
     assert publisher.flush(20)
     publisher.close()
     assert [r.value for r in read_all(settings, bootstrap, topic, expected=2)] == [b"only-once"] * 2
+
+
+def _by_key(values: list[bytes]) -> dict[bytes, list[int]]:
+    """`<key>-<n>` values per key, in the order the broker holds them."""
+    found: dict[bytes, list[int]] = defaultdict(list)
+    for value in values:
+        key, _, n = value.rpartition(b"-")
+        found[key].append(int(n))
+    return found
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # a SQLite file has one process
+def test_two_publishers_sharing_a_postgresql_outbox_deliver_each_message_once_in_key_order(
+    settings: Settings, bootstrap: str, unique: str
+) -> None:
+    topic = f"fh.events.{unique}"
+    one_topic(settings, bootstrap, topic)
+    publishers = [DurablePublisher(settings, bootstrap).start() for _ in range(2)]
+
+    def publish(name: str, publisher: DurablePublisher) -> None:
+        for batch in range(20):
+            publisher.publish(
+                [
+                    OutboundMessage(
+                        topic, b"%s%d" % (name.encode(), i % 3), b"%s%d-%d" % (name.encode(), i % 3, i)
+                    )
+                    for i in range(batch * 10, batch * 10 + 10)
+                ]
+            )
+
+    threads = [threading.Thread(target=publish, args=(n, p)) for n, p in zip("ab", publishers, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(p.flush(60) for p in publishers), "each publisher's flush waits for the shared backlog"
+    delivered = sorted(p.delivered for p in publishers)
+    for publisher in publishers:
+        publisher.close()
+
+    values = [r.value for r in read_all(settings, bootstrap, topic, expected=400)]
+    assert len(values) == 400, "a message was sent twice"
+    assert len(set(values)) == 400, "a message was lost"
+    assert delivered == [0, 400], "one relay leads and sends every process's rows"
+    for key, numbers in _by_key(values).items():
+        assert numbers == sorted(numbers), f"key {key!r} out of order"
+        assert len(numbers) in (66, 67)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_relay_takes_over_from_a_leader_that_died_after_the_acks_and_sends_nothing_twice(
+    settings: Settings, bootstrap: str, unique: str
+) -> None:
+    topic = f"fh.events.{unique}"
+    one_topic(settings, bootstrap, topic)
+    leader = DurablePublisher(settings, bootstrap)
+    assert leader.outbox.lead()
+    follower = DurablePublisher(settings, bootstrap).start()  # started before anything was sent
+    leader.publish([OutboundMessage(topic, b"k%d" % (i % 3), b"k%d-%d" % (i % 3, i)) for i in range(40)])
+    _dies_before_removing(leader)
+    leader.start()
+    _wait_dead(leader, close=False)  # the relay stopped; the process still holds its connection
+    assert len(read_all(settings, bootstrap, topic, expected=40)) == 40, "the leader delivered"
+
+    follower.publish(
+        [OutboundMessage(topic, b"k%d" % (i % 3), b"k%d-%d" % (i % 3, i)) for i in range(40, 45)]
+    )
+    assert not follower.flush(2), "the leader's lock is held: the follower must not send"
+    assert follower.outbox.backlog() == 45
+    assert follower.delivered == 0
+
+    leader.outbox.close()  # the leader's process dies: its connection, and so its lock, go
+    assert follower.flush(30), f"{follower.outbox.backlog()} rows still waiting after the takeover"
+    follower.close()
+
+    values = [r.value for r in read_all(settings, bootstrap, topic, expected=45)]
+    assert Counter(values) == Counter(b"k%d-%d" % (i % 3, i) for i in range(45)), "lost or sent twice"
+    assert follower.delivered == 5, "the takeover reconciled the 40 the leader had delivered"
+    for key, numbers in _by_key(values).items():
+        assert numbers == sorted(numbers), f"key {key!r} out of order"

@@ -1,12 +1,20 @@
+"""The outbox on both backends (`backend`: a SQLite file, a PostgreSQL schema), and what only one
+of them has: the legacy SQLite file, the relay lock of a shared PostgreSQL outbox."""
+
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from services.core.outbox import OutboundMessage, Outbox
+from services.core.outbox import OutboundMessage, Outbox, store_of
+from services.stores.connect import connect
+from services.stores.migrations import Migrator
+from tests.databases import Backend
 
 
 def message(i: int, key: bytes = b"k") -> OutboundMessage:
@@ -15,25 +23,35 @@ def message(i: int, key: bytes = b"k") -> OutboundMessage:
     )
 
 
-def test_messages_come_back_in_order_with_binary_headers(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.sqlite")
-    box.put_many([message(i) for i in range(5)])
-    assert [q.message for q in box.peek(10)] == [message(i) for i in range(5)]
+def opened(backend: Backend, name: str = "o.sqlite") -> Outbox:
+    """An outbox as a publisher opens it: `name` is its file, or on PostgreSQL its schema."""
+    box = Outbox.at(backend.settings(), backend.tmp_path / name)
+    backend.opened.append(box)
+    return box
 
 
-def test_a_reopened_outbox_still_holds_what_was_not_removed(tmp_path: Path) -> None:
-    path = tmp_path / "o.sqlite"
-    box = Outbox(path)
+def test_messages_come_back_in_order_with_binary_headers(backend: Backend) -> None:
+    box = opened(backend)
+    box.put_many([message(i) for i in range(5)] + [OutboundMessage("fh.events", None, b"no key")])
+    assert [q.message for q in box.peek(10)] == [message(i) for i in range(5)] + [
+        OutboundMessage("fh.events", None, b"no key")
+    ]
+
+
+def test_a_reopened_outbox_still_holds_what_was_not_removed(backend: Backend) -> None:
+    box = opened(backend)
     box.put_many([message(i) for i in range(3)])
     box.remove([box.peek(1)[0].seq])
     box.close()
-    reopened = Outbox(path)
+    reopened = opened(backend)
     assert [q.message.value for q in reopened.peek(10)] == [b"v1", b"v2"]
     assert reopened.backlog() == 2
+    assert reopened.oldest_queued_at() is not None
+    assert reopened.pending_topics() == ["fh.events"]
 
 
-def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.sqlite")
+def test_a_failed_batch_leaves_nothing_behind(backend: Backend) -> None:
+    box = opened(backend)
 
     def bad() -> object:
         yield message(1)
@@ -44,8 +62,8 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     assert box.backlog() == 0
 
 
-def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.sqlite")
+def test_concurrent_writers_lose_nothing(backend: Backend) -> None:
+    box = opened(backend)
     threads = [
         threading.Thread(target=lambda n=n: box.put_many([message(n * 100 + i) for i in range(50)]))
         for n in range(4)
@@ -57,8 +75,8 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert box.backlog() == 200
 
 
-def test_a_dedup_id_is_queued_once_while_waiting_and_after_removal(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.sqlite")
+def test_a_dedup_id_is_queued_once_while_waiting_and_after_removal(backend: Backend) -> None:
+    box = opened(backend)
     first = OutboundMessage("fh.events", b"k", b"v", dedup_id="e1")
     assert box.put_many([first, first, message(2)]) == 2
     assert box.put_many([first]) == 0, "still waiting"
@@ -68,9 +86,9 @@ def test_a_dedup_id_is_queued_once_while_waiting_and_after_removal(tmp_path: Pat
 
 
 def test_a_delivered_dedup_id_is_forgotten_after_the_retention(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    box = Outbox(tmp_path / "o.sqlite")
+    box = opened(backend)
     box.put_many([OutboundMessage("fh.events", b"k", b"v", dedup_id="e1")])
     box.remove([q.seq for q in box.peek(1)])
     monkeypatch.setattr("services.core.outbox.DEDUP_RETENTION_S", -1.0)
@@ -78,11 +96,75 @@ def test_a_delivered_dedup_id_is_forgotten_after_the_retention(
     assert box.put_many([OutboundMessage("fh.events", b"k", b"v", dedup_id="e1")]) == 1
 
 
-def test_rows_are_named_on_the_broker_by_a_header_only_their_own_outbox_reads(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "a.sqlite")
-    other = Outbox(tmp_path / "b.sqlite")
+def test_a_removed_seq_is_never_given_to_a_new_row(backend: Backend) -> None:
+    """A broker record names its row by seq: a reused seq would let `reconcile` remove a new row
+    that was never sent."""
+    box = opened(backend)
+    box.put_many([message(i) for i in range(3)])
+    last = box.peek(3)[-1].seq
+    box.remove([q.seq for q in box.peek(3)])
+    box.close()
+    reopened = opened(backend)
+    reopened.put_many([message(9)])
+    assert reopened.peek(1)[0].seq > last
+
+
+def test_rows_are_named_on_the_broker_by_a_header_only_their_own_outbox_reads(backend: Backend) -> None:
+    box = opened(backend, "a.sqlite")
+    other = opened(backend, "b.sqlite")
     name, value = box.row_header(42)
     assert name == "hubnet-outbox"
     assert box.seq_of(value) == 42
     assert other.seq_of(value) is None
-    assert Outbox(tmp_path / "a.sqlite").outbox_id == box.outbox_id, "the id survives a restart"
+    assert opened(backend, "a.sqlite").outbox_id == box.outbox_id, "the id survives a restart"
+
+
+def test_outbox_file_names_map_to_store_names() -> None:
+    assert store_of(Path("/data/outbox.sqlite")) == "outbox"
+    assert store_of(Path("timeline-outbox.sqlite")) == "timeline_outbox"
+
+
+def test_an_outbox_file_from_before_dedup_ids_and_migrations_is_adopted(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    legacy = sqlite3.connect(path)
+    legacy.executescript(
+        """
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key BLOB,
+            value BLOB NOT NULL, headers BLOB NOT NULL,
+            queued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );
+        INSERT INTO outbox (topic, key, value, headers) VALUES ('fh.events', x'6b', x'7631', x'5b5d');
+        """
+    )
+    legacy.close()
+    box = Outbox.open(path)
+    assert [(q.message.key, q.message.value) for q in box.peek(10)] == [(b"k", b"v1")]
+    first = OutboundMessage("fh.events", b"k", b"v2", dedup_id="e2")
+    assert box.put_many([first, first]) == 1, "dedup ids work on the adopted file"
+    assert Migrator(box._db).applied() == [1]
+
+
+def test_hubnet_migrate_finds_the_outbox_where_publishers_open_it(backend: Backend) -> None:
+    settings = backend.settings()
+    Outbox.at(settings).close()
+    connection = connect(settings, "outbox")
+    backend.opened.append(connection)
+    assert Migrator(connection).applied() == [1]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # a SQLite file has one process
+def test_on_postgresql_processes_share_one_outbox_and_one_relay_leads_at_a_time(backend: Backend) -> None:
+    first, second = opened(backend), opened(backend)
+    assert first.outbox_id == second.outbox_id, "rows are named alike whichever process sends"
+    first.put_many([message(1)])
+    second.put_many([message(2)])
+    assert [q.message.value for q in first.peek(10)] == [b"v1", b"v2"]
+    assert first.lead()
+    assert not second.lead(), "two relays would send every row twice"
+    assert first.lead(), "the leader keeps the lock"
+    first.close()  # its process died: the server releases the lock once it sees the connection end
+    deadline = time.monotonic() + 10
+    while not second.lead() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert second.lead(), "the lock was not released with the leader's connection"
