@@ -3,11 +3,12 @@ ops store's samples): a SQLite file (WAL) by default, the `hubnet_gateway` schem
 when `HUBNET_DATABASE_URL` is set.
 
 Repositories take a `Database` and speak plain SQL with `?` parameters and portable statements
-(`INSERT ... ON CONFLICT`), translated here for psycopg. Each repository creates its tables with
-idempotent DDL (`script()`), run under the store's migration lock so two processes starting
-together never race. `transaction()` takes the write lock first (`BEGIN IMMEDIATE` on SQLite, a
-transaction-scoped advisory lock on PostgreSQL), which serialises writers in other processes
-sharing the store (the API and `hubnet watch`).
+(`INSERT ... ON CONFLICT`), translated here for psycopg. Each repository applies its store's
+numbered migrations when it opens (`migrate()`; the gateway's in services/gateway/schema.py), under
+the store's migration lock, so two processes starting together never race. `transaction()` takes
+the write lock first (`BEGIN IMMEDIATE` on SQLite, a transaction-scoped advisory lock on
+PostgreSQL), which serialises writers in other processes sharing the store (the API and
+`hubnet watch`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from services.core.settings import Settings
 from services.stores.connect import Dialect, connect, connect_sqlite, dialect_of
-from services.stores.migrations import Migrator, lock_key, translate_ddl
+from services.stores.migrations import Migration, Migrator, lock_key
 from services.streams.sqlstore import to_format_style
 
 STORE = "gateway"
@@ -64,22 +65,11 @@ class Database:
     def in_data_dir(cls, data_dir: Path) -> Database:
         return cls.at(data_dir)
 
-    def script(self, sql: str) -> None:
-        """Create tables (idempotent DDL); called by each repository's constructor."""
-        with self._lock, self._migration_lock():
-            for statement in sql.split(";"):
-                if statement.strip():
-                    self._db.execute(translate_ddl(statement, self.dialect))
-
-    @contextmanager
-    def _migration_lock(self) -> Iterator[None]:
-        try:
-            Migrator(self._db).lock()
-            yield
-        except BaseException:
-            self._db.rollback()
-            raise
-        self._db.commit()
+    def migrate(self, migrations: Sequence[Migration]) -> None:
+        """Apply the store's pending migrations (under the migration lock, so two processes
+        opening it together apply each once); each repository calls it when it opens."""
+        with self._lock:
+            Migrator(self._db).apply(migrations)
 
     def _sql(self, sql: str) -> str:
         return to_format_style(sql) if self._postgres else sql

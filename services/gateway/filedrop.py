@@ -32,6 +32,7 @@ import structlog
 from connectors.base import SourceContext
 from connectors.registry import UnknownFormatError
 from services.gateway.database import Database
+from services.gateway.schema import MIGRATIONS
 from services.gateway.service import Gateway
 from services.gateway.submission import RefusedError
 
@@ -39,18 +40,6 @@ log = structlog.get_logger(__name__)
 FileState = Literal["processing", "done", "failed"]
 INCOMING, DONE, FAILED = "incoming", "done", "failed"
 IGNORED_SUFFIXES = (".part", ".tmp")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS drop_files (
-    partner TEXT NOT NULL,
-    format TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    name TEXT NOT NULL,
-    state TEXT NOT NULL,
-    report TEXT,
-    at TEXT NOT NULL,
-    PRIMARY KEY (partner, format, digest)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -77,7 +66,7 @@ class FileLedger:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        db.script(_SCHEMA)
+        db.migrate(MIGRATIONS)
 
     def finished(self, file: DroppedFile) -> tuple[FileState, dict[str, Any]] | None:
         row = self._db.row(

@@ -19,21 +19,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from services.gateway.database import Database
+from services.gateway.schema import MIGRATIONS
 
 State = Literal["accepted", "dead-lettered"]
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS item_status (
-    item_id TEXT PRIMARY KEY,
-    partner TEXT NOT NULL,
-    state TEXT NOT NULL,
-    event_type TEXT,
-    reason TEXT,
-    location TEXT,
-    record_ref TEXT,
-    trace_id TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
 _FIELDS = ("item_id", "partner", "state", "event_type", "reason", "location", "record_ref", "trace_id", "at")
 
 
@@ -58,7 +46,7 @@ class EventStatusStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.script(_SCHEMA)
+        db.migrate(MIGRATIONS)
 
     def lookup(self, item_ids: Iterable[str]) -> dict[str, ItemStatus]:
         """Statuses of the given ids that are known; unknown ids are absent."""

@@ -18,30 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemas.errors import HubnetError
 from services.gateway import keys
 from services.gateway.database import Database, Row
+from services.gateway.schema import MIGRATIONS
 
 ANY = "*"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS partners (
-    code TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    org_ids TEXT NOT NULL,
-    sender_ids TEXT NOT NULL,
-    formats TEXT NOT NULL,
-    event_types TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id TEXT PRIMARY KEY,
-    partner TEXT NOT NULL REFERENCES partners(code),
-    salt BLOB NOT NULL,
-    digest BLOB NOT NULL,
-    created_at TEXT NOT NULL,
-    expires_at TEXT,
-    revoked_at TEXT
-);
-CREATE INDEX IF NOT EXISTS api_keys_partner ON api_keys(partner);
-"""
 
 
 class PartnerError(HubnetError):
@@ -118,7 +97,7 @@ class PartnerStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        db.script(_SCHEMA)
+        db.migrate(MIGRATIONS)
 
     def add(self, partner: Partner) -> keys.IssuedKey:
         """Register a partner and issue its first key (shown once by the caller)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from services.core.settings import Settings
 from services.gateway.database import Database
+from services.stores.migrations import Migration
 
 STORE = "ops"
 LAG_SAMPLES_KEPT = 20
@@ -58,6 +59,8 @@ CREATE TABLE IF NOT EXISTS monitor_report (
 """
 SAMPLES_KEPT_FOR = timedelta(hours=2)
 """Monitor samples older than this are deleted; the ops page charts the last hour."""
+MIGRATIONS = (Migration(1, "lag, partner activity, scan positions, monitor samples", _SCHEMA),)
+"""Numbered like every store's (`hubnet migrate`); version 1 is idempotent, so older files are adopted."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class OpsStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        db.script(_SCHEMA)
+        db.migrate(MIGRATIONS)
 
     @classmethod
     def in_data_dir(cls, place: Path | Settings) -> OpsStore:

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from services.core import outbox
 from services.core.settings import Settings
+from services.gateway import database as gateway_database
+from services.gateway import schema as gateway_schema
 from services.identity.store import IdentityStore
+from services.ops import store as ops_store
 from services.referrals.store import ReferralStore
 from services.stores.connect import connect
 from services.stores.migrations import Migration, Migrator
@@ -28,7 +31,9 @@ class StoreSchema:
 
 def catalogue() -> list[StoreSchema]:
     return [
+        StoreSchema(gateway_database.STORE, gateway_schema.MIGRATIONS),
         StoreSchema(IdentityStore.STORE, IdentityStore.migrations()),
+        StoreSchema(ops_store.STORE, ops_store.MIGRATIONS),
         StoreSchema(outbox.STORE, outbox.MIGRATIONS),
         StoreSchema(ReferralStore.STORE, ReferralStore.migrations()),
         StoreSchema(TimelineStore.STORE, TimelineStore.migrations()),

@@ -3,6 +3,7 @@ write lock between processes, and no password in a message or a log line."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -16,6 +17,9 @@ from schemas.errors import ConfigurationError
 from services.cli.main import app
 from services.core.logging import redact_value
 from services.core.settings import Settings, load_settings
+from services.gateway import schema as gateway_schema
+from services.gateway.database import Database
+from services.gateway.partners import PartnerStore
 from services.referrals.store import ReferralStore
 from services.stores.connect import connect_postgresql, redacted_url
 from services.timeline.policy import Role
@@ -88,10 +92,34 @@ def test_migrate_command_applies_once_and_lists_pending(backend: Backend) -> Non
     assert first.exit_code == 0, first.output
     again = CliRunner().invoke(app, ["migrate"], env=env)
     assert again.exit_code == 0, again.output
-    for store in ("identity", "referrals", "timeline", "users"):
+    for store in ("gateway", "identity", "ops", "outbox", "referrals", "timeline", "users"):
         assert f"{store}: up to date" in again.output
     if backend.url is None:
         assert "referrals: applied 1" in first.output
+
+
+def test_a_gateway_file_made_before_migrations_is_adopted_with_its_partners(tmp_path: Path) -> None:
+    """The gateway's tables were made by idempotent DDL before they had migrations: `hubnet
+    migrate` records version 1 on such a file without losing a row, and the partner registry
+    then opens it without applying anything more."""
+    legacy = sqlite3.connect(tmp_path / "gateway.sqlite")
+    legacy.executescript(gateway_schema.MIGRATIONS[0].sql)
+    legacy.execute(
+        "INSERT INTO partners VALUES (?, ?, '[]', '[]', '[\"*\"]', '[\"*\"]', '2026-01-01', NULL)",
+        ("hv-east", "East HV"),
+    )
+    legacy.commit()
+    legacy.close()
+    result = CliRunner().invoke(app, ["migrate"], env={"HUBNET_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "gateway: applied 1 partners, api keys, item statuses, file ledger" in result.output
+    assert "ops: applied 1" in result.output
+    db = Database.at(tmp_path)
+    try:
+        assert PartnerStore(db).get("hv-east").name == "East HV"
+        assert db.rows("SELECT version FROM schema_migrations") == [(1,)]
+    finally:
+        db.close()
 
 
 def test_a_bad_database_url_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
