@@ -1,11 +1,13 @@
 """The durable outbox: what `publish()` accepted survives a crash and a broker outage.
 
-Where it lives follows the stores (services/stores/connect.py): a SQLite file per process by
-default (WAL, `synchronous=FULL`: a committed row survives a process crash and a power cut), or,
-when `HUBNET_DATABASE_URL` is set, a PostgreSQL schema (`hubnet_outbox`; the file name
-`timeline-outbox.sqlite` becomes `hubnet_timeline_outbox`) that every process publishing through it
-shares: gateway pods, listeners, replays. Its tables are versioned migrations (`MIGRATIONS`,
-listed in services/stores/catalogue.py for `hubnet migrate`) applied when it opens.
+Where it lives follows the stores (services/stores/connect.py): a SQLite file in the data
+directory by default (WAL, `synchronous=FULL`: a committed row survives a process crash and a power
+cut), shared by every process started on that directory (`hubnet serve`, `hubnet watch`,
+`hubnet listen`... all open `outbox.sqlite`), or, when `HUBNET_DATABASE_URL` is set, a PostgreSQL
+schema (`hubnet_outbox`; the file name `timeline-outbox.sqlite` becomes `hubnet_timeline_outbox`)
+that every process publishing through it shares: gateway pods, listeners, replays. Its tables are
+versioned migrations (`MIGRATIONS`, listed in services/stores/catalogue.py for `hubnet migrate`)
+applied when it opens.
 
 Rows are kept in arrival order (a sequence that never reuses a number) and removed only after the
 broker acknowledged them, so delivery is in order per key and nothing is lost.
@@ -18,16 +20,20 @@ Two crash windows could still put a message on the broker twice; both are closed
   idempotency store in another database): a message with a `dedup_id` is queued at most once
   while it waits and for `DEDUP_RETENTION_S` after delivery, so the caller's retry is absorbed.
 
-Sharing on PostgreSQL: exactly one relay sends, the one whose process holds the outbox's relay
-lock (`lead()`, a session-level advisory lock: the server releases it when that process's
-connection ends, and another relay takes over). The outbox id naming rows on the broker is a
-property of the table (`outbox_identity`), so whichever relay leads recognises every process's
-rows. Queueing holds a shared, removal an exclusive transaction-scoped lock: a dedup id found
+Sharing: exactly one relay sends, the one whose process holds the outbox's relay lock
+(`lead()`): on PostgreSQL a session-level advisory lock, which the server releases when that
+process's connection ends; on SQLite an exclusive `flock` on `<file>.relay.lock`, which the kernel
+releases when the process exits or is killed. Another relay then takes over. Two relays on one
+outbox would each send the rows neither had removed yet. The outbox id naming rows on the broker
+is a property of the table (`outbox_identity`), so whichever relay leads recognises every
+process's rows. Queueing holds a shared, removal an exclusive transaction-scoped lock: a dedup id found
 not delivered cannot be delivered and removed before the queueing transaction commits.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 import uuid
@@ -98,6 +104,16 @@ class OutboundMessage:
     dedup_id: str | None = None
 
 
+@dataclass
+class _Waiting:
+    """One caller's batch of rows waiting for a group commit, and what became of it."""
+
+    rows: list[tuple[Any, ...]]
+    done: bool = False
+    queued: int = 0
+    error: BaseException | None = None
+
+
 @dataclass(frozen=True)
 class QueuedMessage:
     seq: int
@@ -110,18 +126,25 @@ class Outbox:
     The connection runs in autocommit (each read is its own transaction, so no connection sits
     idle in one); writes run in `_transaction()`."""
 
-    def __init__(self, connection: Any, where: str) -> None:
+    def __init__(self, connection: Any, where: str, relay_lock: Path | None = None) -> None:
         self._db = connection
         self.where = where
         """The file, or the PostgreSQL server (password hidden) and schema: for messages."""
         self._postgres = dialect_of(connection) is Dialect.POSTGRESQL
         self._lock = threading.Lock()
+        self._committer = threading.Lock()
+        """Held by the thread committing for everyone waiting (`put_many`)."""
+        self._waiting_lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
         migrator = Migrator(connection)
         migrator.apply(MIGRATIONS)
         schema = migrator.schema()
         self._write_key = lock_key(f"hubnet.write.{schema}")
         self._relay_key = lock_key(f"hubnet.outbox-relay.{schema}")
-        self._leading = not self._postgres  # a SQLite file has one process, hence one relay
+        self._relay_lock = relay_lock
+        """SQLite: the file whose `flock` is the relay lock."""
+        self._relay_lock_fd: int | None = None
+        self._leading = False
         self.outbox_id = self._identity()
 
     @classmethod
@@ -130,7 +153,7 @@ class Outbox:
         connection = connect_sqlite(path, synchronous="FULL")
         connection.isolation_level = None
         _adopt_legacy_file(connection)
-        return cls(connection, str(path))
+        return cls(connection, str(path), relay_lock=path.with_name(path.name + ".relay.lock"))
 
     @classmethod
     def at(cls, settings: Settings, path: Path | None = None) -> Outbox:
@@ -187,13 +210,31 @@ class Outbox:
         return str(row[0])
 
     def lead(self) -> bool:
-        """Whether this process's relay is the one that sends: always on SQLite; on PostgreSQL
-        once it holds the relay lock, kept until this outbox's connection closes (`close()`, or
-        the process dies). Cheap to call again: one query while another process leads."""
+        """Whether this outbox's relay is the one that sends: once it holds the relay lock, kept
+        until `close()` or the process dies. Cheap to call again while another process leads:
+        one query (PostgreSQL) or one failed `flock` (SQLite)."""
         if not self._leading:
             with self._lock:
-                (self._leading,) = self._run("SELECT pg_try_advisory_lock(?)", (self._relay_key,)).fetchone()
+                if self._postgres:
+                    taken = self._run("SELECT pg_try_advisory_lock(?)", (self._relay_key,)).fetchone()
+                    self._leading = bool(taken[0])
+                else:
+                    self._leading = self._lock_file()
         return self._leading
+
+    def _lock_file(self) -> bool:
+        """Take the SQLite relay lock if no other outbox (in any process) holds it. `flock`
+        belongs to this open file, so a second `Outbox` on the same file, even in this process,
+        is refused too, and the kernel releases it with the process, however that ends."""
+        assert self._relay_lock is not None, "a SQLite outbox is opened with its relay lock file"
+        fd = os.open(self._relay_lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._relay_lock_fd = fd
+        return True
 
     def row_header(self, seq: int) -> tuple[str, bytes]:
         """The header that names a row on the broker."""
@@ -208,7 +249,10 @@ class Outbox:
         """Append in one transaction: all of them are durable when this returns, or none.
 
         Returns how many were queued: messages whose `dedup_id` is waiting or recently delivered
-        are not queued again."""
+        are not queued again. Callers on several threads share commits (group commit): whoever
+        commits takes every batch waiting at that moment into its transaction, each batch still
+        all or nothing, so a commit's cost (on SQLite with `synchronous=FULL`, most of a small
+        batch's) is paid once for all of them."""
         queued_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         rows = [
             (
@@ -217,15 +261,47 @@ class Outbox:
             )
             for m in messages
         ]  # fmt: skip
-        with self._transaction(exclusive=False):
-            fresh = [row for row in rows if row[5] is None or not self._was_delivered(row[5])]
-            if not fresh:
-                return 0
-            return self._many(
-                "INSERT INTO outbox (topic, key, value, headers, queued_at, dedup_id) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                fresh,
-            )
+        mine = _Waiting(rows)
+        with self._waiting_lock:
+            self._waiting.append(mine)
+        with self._committer:
+            if not mine.done:  # no commit took it while this thread waited: commit what waits
+                with self._waiting_lock:
+                    group, self._waiting = self._waiting, []
+                self._commit(group)
+        if mine.error is not None:
+            raise mine.error
+        return mine.queued
+
+    def _commit(self, group: list[_Waiting]) -> None:
+        """Queue every waiting batch in one transaction; if that fails, each in its own, so one
+        caller's failure is never another's. Every batch of the group ends `done`, queued or
+        with the error its caller raises."""
+        try:
+            with self._transaction(exclusive=False):
+                counts = [self._queue(waiting.rows) for waiting in group]
+        except Exception as error:
+            if len(group) > 1:
+                for waiting in group:
+                    self._commit([waiting])
+                return
+            counts, group[0].error = [0], error
+        except BaseException as error:  # interrupted while committing for the others: none is queued
+            for waiting in group:
+                waiting.error, waiting.done = error, True
+            raise
+        for waiting, count in zip(group, counts, strict=True):
+            waiting.queued, waiting.done = count, True
+
+    def _queue(self, rows: list[tuple[Any, ...]]) -> int:
+        fresh = [row for row in rows if row[5] is None or not self._was_delivered(row[5])]
+        if not fresh:
+            return 0
+        return self._many(
+            "INSERT INTO outbox (topic, key, value, headers, queued_at, dedup_id) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            fresh,
+        )
 
     def _was_delivered(self, dedup_id: str) -> bool:
         found = self._run(
@@ -292,9 +368,12 @@ class Outbox:
         return str(row[0]) if row else None
 
     def close(self) -> None:
-        """Close the connection (on PostgreSQL this also lets another process's relay lead)."""
+        """Close the connection and give up the relay lock, so another process's relay leads."""
         with self._lock:
             self._db.close()
+            if self._relay_lock_fd is not None:
+                os.close(self._relay_lock_fd)  # closing the file releases its flock
+                self._relay_lock_fd, self._leading = None, False
 
 
 def _adopt_legacy_file(connection: Any) -> None:

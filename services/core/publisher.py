@@ -4,19 +4,20 @@ Delivery guarantee: nothing lost, in order per key, and no repeats from a crash.
 1. `publish()` writes the messages to the outbox (services/core/outbox.py) in one transaction and
    returns;
 2. the relay thread produces the oldest outbox rows (acks=all, idempotent, one request in flight),
-   each with a header naming its outbox row;
+   each with a header naming its outbox row, in batches: it lingers `LINGER_S` for rows to gather;
 3. only rows the broker acknowledged are deleted from the outbox.
 After a crash between 2 and 3, the restarted relay first reads the broker's records since the
 oldest waiting row was queued and removes the rows found there (`_reconcile`), so they are not sent
 again. One case is left: a produce request still in flight from the killed process that the broker
 appends after the new relay has looked; consumers stay idempotent on the event id for it.
 
-On PostgreSQL the outbox is shared by every process publishing through it, and only the relay
+The outbox is shared by every process publishing through it (the processes on one data
+directory share its SQLite file; on PostgreSQL every process shares the schema), and only the relay
 holding its relay lock (`Outbox.lead()`) sends, in seq order, so per-key order holds across
-processes; the others try for the lock every `LEAD_RETRY_S`. A relay that takes over (the
-leader's process died, its connection closed) reconciles first, as a restarted one does, so the
-rows the old leader delivered but had not removed are not sent again. `flush()` waits for the
-shared backlog, so it works in any process: the leader empties it.
+processes and no row is sent by two relays; the others try for the lock every `LEAD_RETRY_S`. A
+relay that takes over (the leader's process died or closed its outbox) reconciles first, as a
+restarted one does, so the rows the old leader delivered but had not removed are not sent again.
+`flush()` waits for the shared backlog, so it works in any process: the leader empties it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ the producer's clock, so this absorbs a clock step between queueing and sending.
 PRUNE_EVERY_S = 600.0
 LEAD_RETRY_S = 1.0
 """How often a relay that does not lead tries for the lock: the longest a takeover waits."""
+LINGER_S = 0.02
+"""How long the relay lets rows gather after a wake or a batch that was not full, before it sends
+again: a produce request, a flush and a removal transaction cost about the same for one row as for
+hundreds, so under load they are shared by every input of the interval (at most 20 ms more
+latency; measured in docs/proof.md "Ingest stage")."""
+GAUGE_EVERY_S = 1.0
+"""How often the relay counts its backlog for the gauge while batches are full: a count scans the
+table, which is then large (after a batch that was not full it is small, and counted every time)."""
 
 
 class Publisher(Protocol):
@@ -65,6 +74,7 @@ class DurablePublisher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._producer: Any = None
+        self._gauge_at = 0.0
         self.delivered = 0
 
     def start(self) -> DurablePublisher:
@@ -117,11 +127,14 @@ class DurablePublisher:
                     continue
             batch = self.outbox.peek(BATCH)
             if not batch:
-                self._wake.wait(0.5)
+                if self._wake.wait(0.5):
+                    self._stop.wait(LINGER_S)
                 self._wake.clear()
                 continue
             if self._deliver(batch):
                 backoff = 0.1
+                if len(batch) < BATCH:
+                    self._stop.wait(LINGER_S)
             else:
                 self._drop_producer()
                 self._stop.wait(backoff)
@@ -130,8 +143,8 @@ class DurablePublisher:
     def _reconcile(self) -> bool:
         """Remove waiting rows an earlier relay delivered but had not removed when it stopped.
 
-        Runs once per start (on PostgreSQL: once this relay leads), before anything is sent, and
-        only when rows are waiting. False when the broker could not be read (the relay retries
+        Runs once per start, once this relay leads, before anything is sent, and only when rows
+        are waiting. False when the broker could not be read (the relay retries
         with backoff, sending nothing meanwhile)."""
         oldest = self.outbox.oldest_queued_at()
         if oldest is None:
@@ -182,7 +195,9 @@ class DurablePublisher:
         self.delivered += len(done)
         for topic, count in Counter(q.message.topic for q in done).items():
             metrics.MESSAGES_DELIVERED.labels(topic).inc(count)
-        metrics.OUTBOX_BACKLOG.set(self.outbox.backlog())
+        if len(batch) < BATCH or time.monotonic() - self._gauge_at > GAUGE_EVERY_S:
+            metrics.OUTBOX_BACKLOG.set(self.outbox.backlog())
+            self._gauge_at = time.monotonic()
         return len(done) == len(batch)
 
     def _connect(self) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -21,7 +22,10 @@ def parse_rate(text: str) -> float | None:
 
 
 class Pacer:
-    """Call `wait()` before each item; sleeps so the long-run rate stays at `per_second`."""
+    """Call `wait()` before each item; sleeps so the long-run rate stays at `per_second`.
+
+    Thread-safe: feeders on several threads sharing one pacer keep the rate together (each
+    `wait()` takes the next slot), as partners sending side by side add up to one load."""
 
     def __init__(
         self,
@@ -32,12 +36,21 @@ class Pacer:
         self._interval = 1 / per_second if per_second else 0.0
         self._clock = clock
         self._sleep = sleep
+        self._lock = threading.Lock()
         self._next = clock()
 
     def wait(self) -> None:
         if not self._interval:
             return
-        now = self._clock()
-        if self._next > now:
-            self._sleep(self._next - now)
-        self._next = max(self._next, now - 1.0) + self._interval  # catch up at most one second of lag
+        with self._lock:
+            now = self._clock()
+            slot = self._next
+            self._next = max(self._next, now - 1.0) + self._interval  # catch up at most one second of lag
+        if slot > now:
+            self._sleep(slot - now)
+
+    def add(self, items: int) -> None:
+        """Count `items` more (fewer, when negative) against the rate than the `wait()`s did: an
+        item that turned out to be several events, when the rate is in events."""
+        with self._lock:
+            self._next += items * self._interval

@@ -1,8 +1,9 @@
 """Connector outcomes to Kafka messages: the step every transport (HTTP, file drop, MLLP, replay) shares.
 
-Delivery: what `ingest` returns is already in the durable outbox (one transaction per input), so an
-input is either wholly accepted-or-dead-lettered or, if the process dies first, not acknowledged to
-the partner at all and resent by them.
+Delivery: what `ingest` returns is already in the durable outbox (one transaction per input, or one
+shared with the inputs other threads queued at that moment: the outbox's group commit, each input
+still whole), so an input is either wholly accepted-or-dead-lettered or, if the process dies first,
+not acknowledged to the partner at all and resent by them.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
-"""The outbox on both backends (`backend`: a SQLite file, a PostgreSQL schema), and what only one
-of them has: the legacy SQLite file, the relay lock of a shared PostgreSQL outbox."""
+"""The outbox on both backends (`backend`: a SQLite file, a PostgreSQL schema), the relay lock that
+lets processes share one, and what only SQLite has: the legacy file, the lock file."""
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,88 @@ def test_concurrent_writers_lose_nothing(backend: Backend) -> None:
     for t in threads:
         t.join()
     assert box.backlog() == 200
+
+
+def _counting_commits(box: Outbox) -> list[bool]:
+    """Record each write transaction of `box` (its `exclusive` flag) once it has committed."""
+    commits: list[bool] = []
+    transaction = box._transaction
+
+    @contextlib.contextmanager
+    def counted(*, exclusive: bool) -> Iterator[None]:
+        with transaction(exclusive=exclusive):
+            yield
+        commits.append(exclusive)
+
+    box._transaction = counted  # type: ignore[method-assign]
+    return commits
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the callers did not get there"
+        time.sleep(0.005)
+
+
+def test_callers_waiting_for_a_commit_share_the_next_one_and_each_returns_once_durable(
+    backend: Backend,
+) -> None:
+    box = opened(backend)
+    reader = opened(backend)  # another connection: it sees committed rows only
+    commits = _counting_commits(box)
+    durable: dict[int, bool] = {}
+
+    def put(i: int) -> None:
+        box.put_many([message(i), message(i + 100)])
+        durable[i] = {message(i), message(i + 100)} <= {q.message for q in reader.peek(100)}
+
+    box._lock.acquire()  # the first caller's commit waits here, so the others queue behind it
+    first = threading.Thread(target=put, args=(0,))
+    first.start()
+    _until(lambda: box._committer.locked() and not box._waiting)
+    others = [threading.Thread(target=put, args=(i,)) for i in range(1, 5)]
+    for thread in others:
+        thread.start()
+    _until(lambda: len(box._waiting) == 4)
+    assert not durable, "nothing may return before its commit"
+    box._lock.release()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert durable == dict.fromkeys(range(5), True)
+    assert commits == [False, False], "the four callers that waited shared one commit"
+    assert box.backlog() == 10
+
+
+def test_a_caller_whose_batch_fails_in_a_shared_commit_does_not_fail_the_others(backend: Backend) -> None:
+    box = opened(backend)
+    box._lock.acquire()
+    outcomes: dict[str, object] = {}
+
+    def put(name: str, batch: list[OutboundMessage]) -> None:
+        try:
+            outcomes[name] = box.put_many(batch)
+        except Exception as error:  # the bad caller's own error comes back to it
+            outcomes[name] = type(error).__name__
+
+    first = threading.Thread(target=put, args=("first", [message(0)]))
+    first.start()
+    _until(lambda: box._committer.locked() and not box._waiting)
+    bad = OutboundMessage("fh.events", b"k", object())  # type: ignore[arg-type]
+    callers = [
+        threading.Thread(target=put, args=("good", [message(1)])),
+        threading.Thread(target=put, args=("bad", [message(2), bad])),
+    ]
+    for thread in callers:
+        thread.start()
+    _until(lambda: len(box._waiting) == 2)
+    box._lock.release()
+    for thread in [first, *callers]:
+        thread.join(10)
+    assert outcomes["first"] == 1
+    assert outcomes["good"] == 1
+    assert isinstance(outcomes["bad"], str)
+    assert [q.message.value for q in box.peek(10)] == [b"v0", b"v1"], "the bad batch left nothing"
 
 
 def test_a_dedup_id_is_queued_once_while_waiting_and_after_removal(backend: Backend) -> None:
@@ -153,8 +238,7 @@ def test_hubnet_migrate_finds_the_outbox_where_publishers_open_it(backend: Backe
     assert Migrator(connection).applied() == [1]
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # a SQLite file has one process
-def test_on_postgresql_processes_share_one_outbox_and_one_relay_leads_at_a_time(backend: Backend) -> None:
+def test_processes_share_one_outbox_and_one_relay_leads_at_a_time(backend: Backend) -> None:
     first, second = opened(backend), opened(backend)
     assert first.outbox_id == second.outbox_id, "rows are named alike whichever process sends"
     first.put_many([message(1)])
@@ -168,3 +252,33 @@ def test_on_postgresql_processes_share_one_outbox_and_one_relay_leads_at_a_time(
     while not second.lead() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert second.lead(), "the lock was not released with the leader's connection"
+
+
+def test_a_sqlite_relay_lock_is_released_when_its_process_is_killed(tmp_path: Path) -> None:
+    """`hubnet serve` and `hubnet watch` on one data directory share `outbox.sqlite`: if the one
+    leading is killed, the other must take over, or the rows wait for ever."""
+    path = tmp_path / "outbox.sqlite"
+    box = Outbox.open(path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_THE_LEAD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "leading"
+        assert not box.lead(), "another process leads this file"
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert box.lead(), "the kernel released the killed process's lock"
+    box.close()
+
+
+_HOLD_THE_LEAD = """
+import sys, time
+from pathlib import Path
+from services.core.outbox import Outbox
+box = Outbox.open(Path(sys.argv[1]))
+assert box.lead()
+print("leading", flush=True)
+time.sleep(60)
+"""
