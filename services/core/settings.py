@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.errors import ConfigurationError
 
+WORKER_MAX_POLL_RECORDS = 500
+"""Records one faust poll may return: a worker batch (BATCH_SIZE in services/*/worker.py)."""
+
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
@@ -165,7 +168,14 @@ class Settings(BaseSettings):
         }
 
     def faust_options(self, bootstrap: str) -> dict[str, Any]:
-        """faust.App keyword options: broker URL, credentials and group timing for this broker."""
+        """faust.App keyword options: broker URL, credentials, group timing for this broker, and
+        how much one poll may return.
+
+        A poll is capped at `WORKER_MAX_POLL_RECORDS` (faust's default is everything fetched, up
+        to 1 MiB per partition: ~5,000 events over 12 partitions). faust polls again only once it
+        has handed every record of the last poll to the stream, so a worker behind on a backlog
+        went longer than `max_poll_interval_s` (5 s on the embedded broker) between polls, was
+        dropped from its group and sat out a rejoin, then took the uncommitted batches again."""
         import ssl
 
         import faust
@@ -176,6 +186,7 @@ class Settings(BaseSettings):
             "broker_session_timeout": self.kafka_python_consumer_timing()["session_timeout_ms"] / 1000,
             "broker_heartbeat_interval": self.kafka_python_consumer_timing()["heartbeat_interval_ms"] / 1000,
             "broker_rebalance_timeout": self.max_poll_interval_s,
+            "broker_max_poll_records": WORKER_MAX_POLL_RECORDS,
         }
         context = None
         if self.kafka_security_protocol in ("SSL", "SASL_SSL"):

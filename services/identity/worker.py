@@ -33,7 +33,7 @@ from schemas.topics import DLQ, EVENTS, LINKED
 from services.core.settings import Settings
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
-from services.streams.app import Message, create_app, guarded_batch_agent, raw_topic, send_and_wait
+from services.streams.app import Message, create_app, guarded_batch_agent, produce, raw_topic, send_and_wait
 from services.streams.retry import is_transient
 
 log = structlog.get_logger(__name__)
@@ -80,15 +80,11 @@ def build(
             if isinstance(result, Exception):
                 failures[position] = result
             else:
-                sent.append(
-                    (
-                        position,
-                        await linked.send(key=result.key, value=result.to_bytes(), headers=result.headers()),
-                    )
-                )
-        for position, pending in sent:  # 2. produce: every acknowledgement awaited
+                pending = await produce(linked, result.key, result.to_bytes(), result.headers())
+                sent.append((position, pending))
+        for position, acknowledged in sent:  # 2. produce: every acknowledgement awaited
             try:
-                await pending
+                await acknowledged
             except Exception as error:
                 if is_transient(error):
                     raise

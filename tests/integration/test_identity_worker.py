@@ -1,6 +1,7 @@
 """The identity worker through the real (embedded) broker: fh.events in, fh.linked out, keyed by
-family id, a poison message dead-lettered while the events around it still link, and a locked
-store retried instead of dead-lettering sound events."""
+family id (and partitioned by that key as every Kafka client does), a poison message
+dead-lettered while the events around it still link, and a locked store retried instead of
+dead-lettering sound events."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from kafka.admin import NewTopic
+from kafka.partitioner.default import murmur2
 
 from schemas.dead_letter import DeadLetter
 from schemas.event_types import EventType
@@ -77,6 +79,7 @@ def test_events_are_linked_in_order_and_a_poison_message_is_dead_lettered(
     assert linked[2].related_ids[0] != linked[0].person_id
     for record, item in zip(linked_records, linked, strict=True):
         assert record.key == item.family_ids[0].encode()
+        assert record.partition == (murmur2(record.key) & 0x7FFFFFFF) % 2  # as any Kafka client keys it
         assert dict(record.headers)["person_id"] == item.person_id.encode()
     (letter,) = [DeadLetter.from_bytes(r.value) for r in dead_records]
     assert letter.original == b"{not json"
