@@ -9,6 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from services.cli.runtime import err, friendly_errors, start
@@ -106,7 +107,15 @@ def score(
     path = settings.data_dir / "identity-score.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    report = run(county, path, lambda n: err.print(f"{n} deliveries", end="\r"))
+    columns = (
+        TextColumn("resolving"),
+        MofNCompleteColumn(),
+        TextColumn("partner deliveries"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:  # draws only on a terminal
+        task = progress.add_task("deliveries", total=None)
+        report = run(county, path, lambda n: progress.update(task, completed=n))
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -88,3 +88,12 @@ def event(
         subjects=subjects,
         entries=[Entry.of(subject), *(Entry.of(o) for o in others)],
     )
+
+
+def amy(**changes: object) -> dict[str, object]:
+    """Amy Jones, born 2019-05-02 at CO15 1AB: the person most tests probe, with `changes`."""
+    values: dict[str, object] = {
+        "given": "Amy", "family": "Jones", "born": "2019-05-02", "sex": "female", "postcode": "CO15 1AB",
+    }  # fmt: skip
+    values.update(changes)
+    return person(**values)  # type: ignore[arg-type]

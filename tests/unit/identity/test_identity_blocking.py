@@ -9,26 +9,10 @@ from schemas.identifiers import local_system
 from services.identity.blocking import BLOCK_LIMIT, index_keys, query_keys
 from services.identity.facts import Facts, read_event
 from services.identity.service import IdentityService
-from services.identity.store import IdentityStore
-from tests.databases import Backend
-from tests.unit.identity.events import event, person
+from tests.unit.identity.events import amy, event
 
 GP_TOKEN = f"{local_system('gp', 'person')}|1"
 VCS_TOKEN = f"{local_system('vcs', 'person')}|2"
-
-
-@pytest.fixture
-def service(backend: Backend) -> IdentityService:
-    """On SQLite and on PostgreSQL (tests/databases.py): the identity index runs the same SQL."""
-    return IdentityService(backend.open(IdentityStore))
-
-
-def amy(**changes: object) -> dict[str, object]:
-    values: dict[str, object] = {
-        "given": "Amy", "family": "Jones", "born": "2019-05-02", "sex": "female", "postcode": "CO15 1AB",
-    }  # fmt: skip
-    values.update(changes)
-    return person(**values)  # type: ignore[arg-type]
 
 
 def facts_of(subject: dict[str, object]) -> Facts:

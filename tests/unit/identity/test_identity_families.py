@@ -4,22 +4,12 @@ person who joins a household leaves the household of one they had meanwhile."""
 
 from __future__ import annotations
 
-import pytest
-
 from schemas.event_types import EventType
 from services.identity.service import IdentityService
-from services.identity.store import IdentityStore
-from tests.databases import Backend
 from tests.unit.identity.events import event, nhs, person
 
 BABY, MUM, DAD, SISTER = nhs(4100), nhs(4200), nhs(4300), nhs(4400)
 HOME = "CO15 1AB"
-
-
-@pytest.fixture
-def service(backend: Backend) -> IdentityService:
-    """On SQLite and on PostgreSQL (tests/databases.py): the identity index runs the same SQL."""
-    return IdentityService(backend.open(IdentityStore))
 
 
 def _kin(given: str, born: str, sex: str, number: str, *, code: str, rid: str) -> dict[str, object]:

@@ -13,24 +13,9 @@ from schemas.linked import LinkedEvent
 from services.identity import decisions
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
-from tests.databases import Backend
-from tests.unit.identity.events import event, nhs, person
+from tests.unit.identity.events import amy, event, nhs, person
 
 AMY_NHS, SARAH_NHS, OTHER_NHS = nhs(1001), nhs(2002), nhs(3003)
-
-
-@pytest.fixture
-def service(backend: Backend) -> IdentityService:
-    """On SQLite and on PostgreSQL (tests/databases.py): the identity index runs the same SQL."""
-    return IdentityService(backend.open(IdentityStore))
-
-
-def amy(**changes: object) -> dict[str, object]:
-    values: dict[str, object] = {
-        "given": "Amy", "family": "Jones", "born": "2019-05-02", "sex": "female", "postcode": "CO15 1AB",
-    }  # fmt: skip
-    values.update(changes)
-    return person(**values)  # type: ignore[arg-type]
 
 
 def test_verified_nhs_number_then_demographics_then_local_id_are_one_person(service: IdentityService) -> None:

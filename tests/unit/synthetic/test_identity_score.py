@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
+from typer.testing import CliRunner
+
+from services.cli.main import app
 from services.identity.evaluation import score
 from tests.unit.synthetic.conftest import County
 
@@ -18,3 +22,14 @@ def test_people_and_families_are_recovered_from_the_generated_feeds(county: Coun
     assert report.verified_nhs_conflicts == 0
     assert report.families_recovered >= 0.8
     assert report.families_pure == 1.0
+
+
+def test_score_command_prints_clean_json_when_not_on_a_terminal(county: County, tmp_path: Path) -> None:
+    """Piped output (CI logs, scripts) gets the report alone: no progress text run together."""
+    result = CliRunner().invoke(
+        app, ["identity", "score", str(county.root), "--json"], env={"HUBNET_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    report = orjson.loads(result.stdout)
+    assert report["precision"] >= 0.995
+    assert "deliveries" not in result.stderr
