@@ -9,10 +9,11 @@ connectors and the durable publisher (outbox + relay), as `hubnet replay` does.
 Phases, on one stream of county records (split by position, so no event id is sent twice):
 1. warm-up: a few hundred records, until visible (workers joined their groups, imports done);
 2. throughput: the next records as fast as the connectors go (for at most `throughput_s`), from
-   FEEDERS threads (each partner's records in one thread, in order);
+   FEEDERS threads (each partner's records in one thread, in order, one input per `ingest`);
    events/s = events visible in the store / time from the first send to the last one visible;
    CPU per event per stage from each process's CPU time over the phase (/proc, procstat.py);
-3. latency: the next records at a fixed offered load in events/s, each event timed from the moment
+3. latency: the next records at a fixed offered load in events/s, from the same FEEDERS threads
+   sharing one pacer (the load the partners offer together), each event timed from the moment
    its record was handed to the connector (received) to the moment its id was committed in the
    timeline store (visibility.py). Events already sent in an earlier phase are left out.
 """
@@ -41,6 +42,7 @@ from services.core.broker import EmbeddedBroker
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.core.supervisor import Supervisor
+from services.ingest.pacing import Pacer
 from services.ingest.pipeline import Ingestor
 from services.stack.demo_traffic import DEMO_END, DEMO_START
 from services.stack.processes import hubnet
@@ -52,9 +54,11 @@ log = structlog.get_logger(__name__)
 WORKERS = ("identity", "timeline")
 CHUNK = 100
 """Records fed between two looks at the clock in the throughput phase."""
-FEEDERS = 2
-"""Partners sending at once in the throughput phase, as the gateway serves several: while one
-input waits for its outbox commit to reach the disk, another is converted."""
+FEEDERS = 4
+"""Partners sending at once, as the gateway and the listeners serve several: while one input
+waits for its outbox commit to reach the disk, another is converted, and inputs waiting together
+share a commit (the outbox's group commit). The latency phase's load is theirs together: one
+feeder alone could not offer 1,000 events/s (it converted ~260 records/s while waiting on disk)."""
 Say = Callable[[str], None]
 
 
@@ -137,13 +141,9 @@ class _Stack:
         return None
 
 
-@contextmanager
-def _stack(broker: EmbeddedBroker, run_dir: Path) -> Iterator[_Stack]:
-    admin = kafka_clients.admin(Settings(data_dir=run_dir), broker.bootstrap)
-    try:
-        topics.apply(admin, catalogue())
-    finally:
-        admin.close()
+def worker_supervisor(broker: EmbeddedBroker, run_dir: Path) -> Supervisor:
+    """A supervisor whose `hubnet worker` children use this broker and `run_dir` only (never the
+    caller's own KAFKA_/HUBNET_ settings), logging warnings only, as the benchmark itself does."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "HUBNET_"))}
     env |= {
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
@@ -152,7 +152,17 @@ def _stack(broker: EmbeddedBroker, run_dir: Path) -> Iterator[_Stack]:
         "HUBNET_LOG_FORMAT": "json",
         "HUBNET_LOG_LEVEL": "WARNING",
     }
-    supervisor = Supervisor(env=env, log_dir=run_dir / "logs")
+    return Supervisor(env=env, log_dir=run_dir / "logs")
+
+
+@contextmanager
+def _stack(broker: EmbeddedBroker, run_dir: Path) -> Iterator[_Stack]:
+    admin = kafka_clients.admin(Settings(data_dir=run_dir), broker.bootstrap)
+    try:
+        topics.apply(admin, catalogue())
+    finally:
+        admin.close()
+    supervisor = worker_supervisor(broker, run_dir)
     settings = Settings(data_dir=run_dir, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, broker_profile="embedded")
     publisher = DurablePublisher(settings, broker.bootstrap)
     visibility = Visibility(run_dir / "timeline.sqlite")
@@ -226,9 +236,7 @@ def _throughput(
 ) -> tuple[PipelineResult, set[str]]:
     before = stack.cpu()
     began = time.perf_counter()
-    lanes: list[list[Delivery]] = [[] for _ in range(FEEDERS)]
-    for delivery in batch:  # one partner's records stay in one lane, in order
-        lanes[zlib.crc32(delivery.partner.encode()) % FEEDERS].append(delivery)
+    lanes = _lanes(batch)
     sent: dict[str, float] = {}
     records = [0] * FEEDERS
 
@@ -240,13 +248,7 @@ def _throughput(
             sent.update(_feed(stack, chunk))
             records[lane] += len(chunk)
 
-    feeders = [
-        threading.Thread(target=feed, args=(lane,), name=f"bench-feed-{lane}") for lane in range(FEEDERS)
-    ]
-    for thread in feeders:
-        thread.start()
-    for thread in feeders:
-        thread.join()
+    _side_by_side(feed)
     fed = time.perf_counter()
     ids = set(sent)
     _wait_visible(stack, ids, 120 + len(ids) / 200)
@@ -272,22 +274,27 @@ def _throughput(
 def _latency(
     stack: _Stack, batch: Sequence[Delivery], options: PipelineOptions, already: set[str]
 ) -> Latency:
-    """Records at `options.rate` events/s: each record waits for its slot, given the events sent."""
+    """Records at `options.rate` events/s from FEEDERS threads sharing one pacer: each record
+    waits for its slot, then the slots of the further events it turned out to hold are counted."""
+    lanes = _lanes(batch)
+    pace = Pacer(options.rate, clock=time.perf_counter)
     sent: dict[str, float] = {}
+    emitted = [0] * FEEDERS
     began = time.perf_counter()
-    emitted = 0
-    for delivery in batch:
-        elapsed = time.perf_counter() - began
-        if elapsed >= options.seconds:
-            break
-        due = began + emitted / options.rate
-        if due > time.perf_counter():
-            time.sleep(due - time.perf_counter())
-        fresh = _feed(stack, [delivery])
-        emitted += len(fresh)
-        for event_id, at in fresh.items():
-            if event_id not in already:
-                sent.setdefault(event_id, at)
+
+    def feed(lane: int) -> None:
+        for delivery in lanes[lane]:
+            if time.perf_counter() - began >= options.seconds:
+                return
+            pace.wait()
+            fresh = _feed(stack, [delivery])
+            pace.add(len(fresh) - 1)
+            emitted[lane] += len(fresh)
+            for event_id, at in fresh.items():
+                if event_id not in already:
+                    sent.setdefault(event_id, at)
+
+    _side_by_side(feed)
     offered = time.perf_counter() - began
     _wait_visible(stack, set(sent), 60)
     delays = [seen - at for e, at in sent.items() if (seen := stack.visibility.seen_at(e)) is not None]
@@ -295,8 +302,27 @@ def _latency(
         offered_per_s=options.rate,
         sent=len(sent),
         visible=len(delays),
-        achieved_per_s=emitted / offered if offered else 0.0,
+        achieved_per_s=sum(emitted) / offered if offered else 0.0,
         p50_s=percentile(delays, 50),
         p95_s=percentile(delays, 95),
         p99_s=percentile(delays, 99),
     )
+
+
+def _lanes(batch: Sequence[Delivery]) -> list[list[Delivery]]:
+    """FEEDERS lanes; one partner's records stay in one lane, in order, as a partner sends them."""
+    lanes: list[list[Delivery]] = [[] for _ in range(FEEDERS)]
+    for delivery in batch:
+        lanes[zlib.crc32(delivery.partner.encode()) % FEEDERS].append(delivery)
+    return lanes
+
+
+def _side_by_side(feed: Callable[[int], None]) -> None:
+    """Run `feed(lane)` for every lane on a thread of its own, and wait for all of them."""
+    feeders = [
+        threading.Thread(target=feed, args=(lane,), name=f"bench-feed-{lane}") for lane in range(FEEDERS)
+    ]
+    for thread in feeders:
+        thread.start()
+    for thread in feeders:
+        thread.join()
