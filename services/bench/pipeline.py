@@ -37,7 +37,7 @@ from schemas.topics import catalogue
 from services.bench.measure import Figure, percentile
 from services.bench.procstat import tree_cpu_s
 from services.bench.visibility import Visibility
-from services.core import kafka_clients, topics
+from services.core import heap, kafka_clients, topics
 from services.core.broker import EmbeddedBroker
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
@@ -171,6 +171,7 @@ def _stack(broker: EmbeddedBroker, run_dir: Path) -> Iterator[_Stack]:
             supervisor.start(worker, hubnet("worker", worker))
         publisher.start()
         visibility.start()
+        heap.settle()  # the ingest side stands in for `hubnet replay`, which settles its heap too
         yield _Stack(broker, supervisor, Ingestor(publisher), publisher, visibility)
     finally:
         visibility.stop()

@@ -12,6 +12,7 @@ from rich.console import Console
 from connectors.base import Outcome, SourceContext
 from connectors.hl7v2.mllp import serve_mllp
 from services.cli.runtime import friendly_errors, start
+from services.core import heap
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
 from services.ingest.pipeline import Ingestor
@@ -31,6 +32,7 @@ def hl7(
     settings = start()
     publisher = DurablePublisher(settings, require_bootstrap(settings)).start()
     ingestor = Ingestor(publisher)
+    heap.settle()
 
     def handle(message: bytes) -> list[Outcome]:
         ctx = SourceContext(partner=partner, source_name=f"mllp:{port}")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from connectors.base import SourceContext
 from services.cli.runtime import fail, friendly_errors, start
+from services.core import heap
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
 from services.ingest.pacing import Pacer, parse_rate
@@ -35,6 +36,7 @@ def replay(
     settings = start()
     publisher = DurablePublisher(settings, require_bootstrap(settings)).start()
     ingestor = Ingestor(publisher)
+    heap.settle()
     accepted: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

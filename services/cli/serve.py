@@ -8,6 +8,7 @@ import orjson
 import typer
 
 from services.cli.runtime import friendly_errors, start
+from services.core import heap
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
 from services.gateway.app import build_app, create_app
@@ -49,9 +50,11 @@ def ingest(
     publisher = DurablePublisher(settings, bootstrap).start()
     gateway = Gateway.open(settings, publisher, limits)
     presence = Presence(settings, bootstrap, "ingest", serve_http=False).start()  # routes on the app
+    web = create_app(gateway, presence.health)
+    heap.settle()
     try:
         uvicorn.run(
-            create_app(gateway, presence.health),
+            web,
             host=host or settings.ingest_host,
             port=port or settings.ingest_port,
             log_config=None,

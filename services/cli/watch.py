@@ -12,6 +12,7 @@ from rich.console import Console
 
 from connectors import registry
 from services.cli.runtime import friendly_errors, start
+from services.core import heap
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
 from services.gateway.filedrop import INCOMING, FileDrop, Outcome
@@ -37,6 +38,7 @@ def watch(
     try:
         _make_inboxes(folder, gateway)
         drop = FileDrop(folder, gateway, settle_s=settle)
+        heap.settle()
         if once:
             for outcome in drop.scan():
                 _report(outcome)

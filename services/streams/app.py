@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -36,12 +35,11 @@ from faust.sensors import Monitor
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import new_trace_id
 from schemas.topics import DLQ
+from services.core import heap
 from services.core.settings import Settings
 from services.streams.retry import retry_transient
 
 log = structlog.get_logger(__name__)
-YOUNG_GC_THRESHOLD = 20_000
-"""Allocations between two collections of the youngest generation (CPython's default is 700)."""
 Handler = Callable[[bytes, dict[str, bytes]], Awaitable[None]]
 """A worker's work on one message: value bytes and Kafka headers in; raises on a poison message."""
 Message = tuple[bytes, dict[str, bytes]]
@@ -213,15 +211,9 @@ class _Worker(faust.Worker):
 def run_worker(app: faust.App, loglevel: str = "warning") -> None:
     """Block running the app until SIGINT/SIGTERM (faust's Worker owns the event loop).
 
-    The objects made at start-up (modules, pydantic and faust classes, the worker's tables) live
-    as long as the process: `gc.freeze` takes them out of the cyclic collector's generations, so
-    its full collections no longer walk them while messages flow. A batch keeps hundreds of parsed
-    events alive until it is committed, and CPython's default collects the youngest generation
-    every 700 allocations, walking them again each time: resolving batches of 500 took ~10% less
-    CPU with YOUNG_GC_THRESHOLD (324 -> 291 µs per event, three rounds each)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD)
+    The heap is settled first (services/core/heap.py: a batch of parsed events lives until it is
+    committed, and default collection walked it again and again)."""
+    heap.settle()
     _Worker(app, loglevel=loglevel).execute_from_commandline()
 
 

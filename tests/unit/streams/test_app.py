@@ -11,6 +11,7 @@ from typing import Any
 import faust
 import pytest
 
+from services.core import heap
 from services.core.settings import WORKER_MAX_POLL_RECORDS, Settings
 from services.streams import app as streams_app
 from services.streams.app import LeanMonitor, create_app
@@ -60,4 +61,4 @@ def test_run_worker_freezes_the_start_up_heap_and_collects_young_objects_less_of
     assert len(seen) == 1
     frozen, young = seen[0]
     assert frozen > 0
-    assert young == streams_app.YOUNG_GC_THRESHOLD
+    assert young == heap.YOUNG_GC_THRESHOLD
