@@ -123,11 +123,18 @@ def resume(child: Child) -> None:
     os.killpg(child.process.pid, signal.SIGCONT)
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, poll_s: float = 0.3) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    timeout_s: float,
+    what: str,
+    poll_s: float = 0.3,
+    explain: Callable[[], str] = str,
+) -> None:
+    """Poll until `condition`; on timeout fail with `explain()` (what the processes were doing)."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}\n{explain()}")
         time.sleep(poll_s)
 
 

@@ -28,6 +28,7 @@ from schemas.linked import IDENTITY_PARTNER, LinkedEvent
 from schemas.topics import DLQ, EVENTS, LINKED
 from services.core import kafka_clients
 from services.core.settings import Settings
+from services.core.supervisor import Child
 from services.core.topic_reader import read_to_end
 from services.ops import lag
 from services.timeline.store import TimelineStore
@@ -107,16 +108,31 @@ def _entries(store: Path) -> set[tuple[str, str, str]]:
     return {(str(a), str(b), str(c)) for a, b, c in rows}
 
 
-def _lag(settings: Settings, bootstrap: str) -> int:
-    """What the timeline group has still to read of fh.linked, with the end offsets read exactly:
-    the embedded broker reports a partition's end as its last batch's base offset + 1, and the
-    identity worker produces batches (services/ops/lag.py)."""
+def _groups(settings: Settings, bootstrap: str) -> list[lag.GroupLag]:
+    """Every group's lag, with the end offsets read exactly: the embedded broker reports a
+    partition's end as its last batch's base offset + 1, and the identity worker produces batches
+    (services/ops/lag.py)."""
     admin = kafka_clients.admin(settings, bootstrap)
     try:
-        groups = lag.measure(settings, bootstrap, admin, exact_ends=True)
+        return lag.measure(settings, bootstrap, admin, exact_ends=True)
     finally:
         admin.close()
+
+
+def _lag(settings: Settings, bootstrap: str) -> int:
+    """What the timeline group has still to read of fh.linked."""
+    groups = _groups(settings, bootstrap)
     return sum(p.lag for g in groups if g.group == TIMELINE_GROUP for p in g.partitions if p.topic == LINKED)
+
+
+def _state(settings: Settings, bootstrap: str, identity: Child) -> str:
+    """For a failure message: every group's committed/end offsets, and the identity worker's log."""
+    offsets = [
+        f"{g.group} {p.topic}[{p.partition}] {p.committed}/{p.end}"
+        for g in _groups(settings, bootstrap)
+        for p in g.partitions
+    ]
+    return "\n".join([*offsets, "identity worker log:", identity.tail(30)])
 
 
 def test_workers_killed_mid_batch_poisoned_and_paused_end_reconciled(
@@ -150,7 +166,10 @@ def test_workers_killed_mid_batch_poisoned_and_paused_end_reconciled(
     pause(timeline)
     try:
         _replay(processes, county, "replay-3")  # more traffic while the timeline worker is frozen
-        wait_until(lambda: _lag(settings, bootstrap) > 0, 60, "timeline lag to show")
+        wait_until(
+            lambda: _lag(settings, bootstrap) > 0, 60, "timeline lag to show",
+            explain=lambda: _state(settings, bootstrap, identity),
+        )  # fmt: skip
         print(f"timeline lag while paused: {_lag(settings, bootstrap)}")
     finally:
         resume(timeline)
