@@ -26,8 +26,10 @@ process's connection ends; on SQLite an exclusive `flock` on `<file>.relay.lock`
 releases when the process exits or is killed. Another relay then takes over. Two relays on one
 outbox would each send the rows neither had removed yet. The outbox id naming rows on the broker
 is a property of the table (`outbox_identity`), so whichever relay leads recognises every
-process's rows. Queueing holds a shared, removal an exclusive transaction-scoped lock: a dedup id found
-not delivered cannot be delivered and removed before the queueing transaction commits.
+process's rows. Writers take turns: on SQLite each write transaction is `BEGIN IMMEDIATE`; on
+PostgreSQL queueing holds a shared, removal an exclusive transaction-scoped lock. Either way a
+dedup id found not delivered cannot be delivered and removed before the queueing transaction
+commits.
 """
 
 from __future__ import annotations
