@@ -7,6 +7,7 @@ compare like with like. Check digits are validated here, once, for every format.
 from __future__ import annotations
 
 import re
+from operator import mul
 
 HUB_CODE_SYSTEMS = "https://hubnet.example.org/fhir/CodeSystem/"
 """Base of every code system hubnet defines (hub event types, partner code lists it carries)."""
@@ -19,6 +20,7 @@ NHS_NUMBER_VERIFICATION_EXTENSION = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"
 )
 
+_NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # DfE check-letter table: no I, O or S
 
 
@@ -33,20 +35,16 @@ def normalise_nhs_number(raw: str) -> str:
 
 
 def nhs_number_is_valid(value: str) -> bool:
-    """Modulus 11 check of a 10-digit NHS number (NHS Data Dictionary)."""
-    if not re.fullmatch(r"[0-9]{10}", value):
+    """Modulus 11 check of a 10-digit NHS number (NHS Data Dictionary). ASCII digits only: other
+    Unicode digits pass `isdigit` but are not an NHS number as sent."""
+    if len(value) != 10 or not (value.isascii() and value.isdigit()):
         return False
-    total = sum(int(d) * w for d, w in zip(value[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(value[9])
+    return nhs_check_digit(value[:9]) == int(value[9])
 
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """Check digit for nine digits, or None when the number cannot be issued (remainder gives 10)."""
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
+    check = 11 - sum(map(mul, map(int, first_nine), _NHS_WEIGHTS)) % 11
     if check == 11:
         return 0
     return None if check == 10 else check

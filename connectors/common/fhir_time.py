@@ -33,8 +33,10 @@ def parse_fhir_datetime(value: str) -> datetime | None:
 
 
 def utc_stamp(moment: datetime) -> str:
-    """Fixed-width UTC text (`2021-02-11T15:39:00.000000Z`): text order equals time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width UTC text (`2021-02-11T15:39:00.000000Z`): text order equals time order.
+    `isoformat` pads the year to four digits (strftime's `%Y` does not on every platform) and
+    costs half as much; in UTC it always ends `+00:00`."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def meta_version(resource: dict[str, Any]) -> str | None:

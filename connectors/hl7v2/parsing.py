@@ -66,13 +66,23 @@ class Delimiters:
 class Value:
     """One repetition of a field; split into decoded components and subcomponents on first use."""
 
-    __slots__ = ("_delims", "_parts", "location", "text")
+    __slots__ = ("_delims", "_parts", "_where", "text")
 
-    def __init__(self, text: str, delims: Delimiters, location: str) -> None:
+    def __init__(self, text: str, delims: Delimiters, location: str | tuple[str, int, int]) -> None:
+        """`location` as text (`PID-3[2]`), or as (segment label, field, repetition or 0), which
+        is only written out when an error names it: most values never need theirs."""
         self.text = text
         self._delims = delims
         self._parts: list[str | list[str]] | None = None
-        self.location = location
+        self._where = location
+
+    @property
+    def location(self) -> str:
+        where = self._where
+        if isinstance(where, str):
+            return where
+        label, field, repetition = where
+        return f"{label}-{field}[{repetition}]" if repetition else f"{label}-{field}"
 
     def __bool__(self) -> bool:
         text = self.text.strip()
@@ -158,8 +168,9 @@ class Segment:
         if not text:
             return []
         parts = text.split(self._delims.repetition) if field != 2 or self.name != "MSH" else [text]
+        label = self.label
         return [
-            Value(part, self._delims, f"{self.loc(field)}[{index}]")
+            Value(part, self._delims, (label, field, index))
             for index, part in enumerate(parts, start=1)
             if part.strip() and part.strip() != NULL
         ]
@@ -169,8 +180,8 @@ class Segment:
         found = self._values.get(field)
         if found is None:
             fields = self._fields
-            text = fields[field].split(self._delims.repetition, 1)[0] if field < len(fields) else ""
-            found = self._values[field] = Value(text, self._delims, f"{self.label}-{field}")
+            text = fields[field].partition(self._delims.repetition)[0] if field < len(fields) else ""
+            found = self._values[field] = Value(text, self._delims, (self.label, field, 0))
         return found
 
     def text(self, field: int, component: int = 1, sub: int = 1) -> str:
