@@ -32,21 +32,25 @@ fhir_core_check: Callable[[type[FHIRAbstractModel], Any], Any] = FHIRAbstractMod
 
 
 @cache
-def _complex_lists(model: type[FHIRAbstractModel]) -> tuple[tuple[str, str | None], ...]:
-    """(field name, alias) of the fields fhir_core's check looks into, in its order."""
-    return tuple(
-        (name, field.alias)
-        for name, field in model.model_fields.items()
-        if is_list_type(field) and not is_primitive_type(field) and not name.endswith("__ext")
-    )
+def _complex_list_keys(model: type[FHIRAbstractModel]) -> frozenset[str]:
+    """Names and aliases of the fields fhir_core's check looks into."""
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        if is_list_type(field) and not is_primitive_type(field) and not name.endswith("__ext"):
+            keys.update((name, field.alias) if field.alias else (name,))
+    return frozenset(keys)
 
 
 def lighter_check(model: type[FHIRAbstractModel], data: Any) -> Any:
-    """fhir_core's verdict on `data`: unchanged when no complex list holds a null, else its error."""
+    """fhir_core's verdict on `data`: unchanged when no complex list holds a null, else its error.
+
+    Looks at the keys `data` has (a handful) rather than at every field of the model. A key that
+    fhir_core would not have looked at (a field sent under both its name and its alias) can only
+    send the data on to fhir_core's own function, which then decides as it always does."""
     if isinstance(data, dict):
-        for name, alias in _complex_lists(model):
-            value = data.get(alias if alias and alias in data else name)
-            if isinstance(value, list) and any(item is None for item in value):
+        keys = _complex_list_keys(model)
+        for key, value in data.items():
+            if isinstance(value, list) and key in keys and any(item is None for item in value):
                 return fhir_core_check(model, data)
     return data
 
