@@ -28,10 +28,10 @@ import pydantic
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.STU3 import get_fhir_model_class as get_stu3_model_class
 
-from connectors.common import fhir_null_check
+from connectors.common import fhir_core_checks
 from schemas.errors import ValidationError
 
-fhir_null_check.install()  # before any model class is built: hubnet reaches them all through here
+fhir_core_checks.install()  # before any model class is built: hubnet reaches them all through here
 
 _VALID_CACHE_SIZE = 8192
 _ELEMENT_CACHE_SIZE = 16384
