@@ -118,7 +118,7 @@ def cached_county(data_dir: Path, families: int, seed: int, say: Say) -> Path:
 
 
 @dataclass
-class _Stack:
+class BenchStack:
     """What the benchmark runs on: broker, the two workers, and this process as the partners."""
 
     broker: EmbeddedBroker
@@ -156,7 +156,7 @@ def worker_supervisor(broker: EmbeddedBroker, run_dir: Path) -> Supervisor:
 
 
 @contextmanager
-def _stack(broker: EmbeddedBroker, run_dir: Path) -> Iterator[_Stack]:
+def bench_stack(broker: EmbeddedBroker, run_dir: Path) -> Iterator[BenchStack]:
     admin = kafka_clients.admin(Settings(data_dir=run_dir), broker.bootstrap)
     try:
         topics.apply(admin, catalogue())
@@ -172,7 +172,7 @@ def _stack(broker: EmbeddedBroker, run_dir: Path) -> Iterator[_Stack]:
         publisher.start()
         visibility.start()
         heap.settle()  # the ingest side stands in for `hubnet replay`, which settles its heap too
-        yield _Stack(broker, supervisor, Ingestor(publisher), publisher, visibility)
+        yield BenchStack(broker, supervisor, Ingestor(publisher), publisher, visibility)
     finally:
         visibility.stop()
         publisher.close(timeout_s=5)
@@ -193,11 +193,11 @@ def run_pipeline(
     if len(rest) < 2 * latency_records:
         raise ValueError(f"a county of {options.families} families is too small for this run: add families")
     throughput, paced = rest[:-latency_records], rest[-latency_records:]
-    with _stack(broker, run_dir) as stack:
+    with bench_stack(broker, run_dir) as stack:
         say(f"warming up: {len(warm)} records through identity and the timeline")
         sizes: list[int] = []
-        warmed = _feed(stack, warm, sizes)
-        _wait_visible(stack, set(warmed), 180)
+        warmed = feed_records(stack, warm, sizes)
+        wait_visible(stack, set(warmed), 180)
         say(f"throughput: {len(throughput):,} records as fast as the connectors go")
         result, ids = _throughput(stack, county, throughput, options.throughput_s)
         result.mean_event_bytes = sum(sizes) / max(1, len(sizes))
@@ -207,7 +207,9 @@ def run_pipeline(
     return result
 
 
-def _feed(stack: _Stack, batch: Sequence[Delivery], sizes: list[int] | None = None) -> dict[str, float]:
+def feed_records(
+    stack: BenchStack, batch: Sequence[Delivery], sizes: list[int] | None = None
+) -> dict[str, float]:
     """Every record through its connector into the outbox; event id -> when its record was handed
     over (received). `sizes` collects each event's size on the wire, for the raw pipe to match."""
     sent: dict[str, float] = {}
@@ -221,7 +223,7 @@ def _feed(stack: _Stack, batch: Sequence[Delivery], sizes: list[int] | None = No
     return sent
 
 
-def _wait_visible(stack: _Stack, ids: set[str], timeout_s: float) -> None:
+def wait_visible(stack: BenchStack, ids: set[str], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not stack.visibility.wait_for(ids, 1.0):
         if problem := stack.failed():
@@ -233,7 +235,7 @@ def _wait_visible(stack: _Stack, ids: set[str], timeout_s: float) -> None:
 
 
 def _throughput(
-    stack: _Stack, county: Path, batch: Sequence[Delivery], limit_s: float
+    stack: BenchStack, county: Path, batch: Sequence[Delivery], limit_s: float
 ) -> tuple[PipelineResult, set[str]]:
     before = stack.cpu()
     began = time.perf_counter()
@@ -246,13 +248,13 @@ def _throughput(
             if time.perf_counter() - began > limit_s:
                 return
             chunk = lanes[lane][start : start + CHUNK]
-            sent.update(_feed(stack, chunk))
+            sent.update(feed_records(stack, chunk))
             records[lane] += len(chunk)
 
     _side_by_side(feed)
     fed = time.perf_counter()
     ids = set(sent)
-    _wait_visible(stack, ids, 120 + len(ids) / 200)
+    wait_visible(stack, ids, 120 + len(ids) / 200)
     after = stack.cpu()
     visible = stack.visibility.count(ids)
     wall = (stack.visibility.last_seen(ids) or time.perf_counter()) - began
@@ -273,7 +275,7 @@ def _throughput(
 
 
 def _latency(
-    stack: _Stack, batch: Sequence[Delivery], options: PipelineOptions, already: set[str]
+    stack: BenchStack, batch: Sequence[Delivery], options: PipelineOptions, already: set[str]
 ) -> Latency:
     """Records at `options.rate` events/s from FEEDERS threads sharing one pacer: each record
     waits for its slot, then the slots of the further events it turned out to hold are counted."""
@@ -288,7 +290,7 @@ def _latency(
             if time.perf_counter() - began >= options.seconds:
                 return
             pace.wait()
-            fresh = _feed(stack, [delivery])
+            fresh = feed_records(stack, [delivery])
             pace.add(len(fresh) - 1)
             emitted[lane] += len(fresh)
             for event_id, at in fresh.items():
@@ -297,7 +299,7 @@ def _latency(
 
     _side_by_side(feed)
     offered = time.perf_counter() - began
-    _wait_visible(stack, set(sent), 60)
+    wait_visible(stack, set(sent), 60)
     delays = [seen - at for e, at in sent.items() if (seen := stack.visibility.seen_at(e)) is not None]
     return Latency(
         offered_per_s=options.rate,
