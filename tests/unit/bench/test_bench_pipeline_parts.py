@@ -7,8 +7,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from connectors.base import Outcome, SourceContext
+from connectors.hl7v2.connector import Hl7v2Connector
 from services.bench.pipeline import Latency, PipelineResult
 from services.bench.procstat import tree_cpu_s
 from services.bench.visibility import Visibility
@@ -74,3 +80,37 @@ def test_the_summary_states_the_ratio_and_the_shortfall(tmp_path: Path) -> None:
     assert "500 events/s" in lines
     assert "10% of the 5,000/s target" in lines
     assert "p99 500 ms" in lines
+
+
+def test_conversion_times_and_counts_whole_passes_after_one_untimed_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first pass (it imports the models a format needs, once per process) runs before the
+    clock starts and is not counted; invalid samples are left out."""
+    from services.bench import conversion as module
+    from services.bench.measure import timed
+
+    feed = Path(__file__).resolve().parents[3] / "samples" / "hl7v2" / "family-hub-feed.hl7"
+    (tmp_path / "hl7v2").mkdir()
+    (tmp_path / "hl7v2" / "feed.hl7").write_bytes(feed.read_bytes())
+    (tmp_path / "hl7v2" / "invalid.hl7").write_bytes(b"not HL7")
+    converted: list[bytes] = []
+    before_clock: list[int] = []
+    plain = Hl7v2Connector.convert
+
+    def convert(self: Hl7v2Connector, data: bytes, ctx: SourceContext) -> Iterator[Outcome]:
+        converted.append(data)
+        return plain(self, data, ctx)
+
+    def clock() -> Any:
+        before_clock.append(len(converted))
+        return timed()
+
+    monkeypatch.setattr(Hl7v2Connector, "convert", convert)
+    monkeypatch.setattr(module, "timed", clock)
+    figures = module.conversion(tmp_path, min_records=10)
+    assert [f.name for f in figures] == ["convert: hl7v2"]
+    assert before_clock == [1]  # one untimed pass, then the clock
+    assert len(converted) == 3  # and two timed passes
+    assert figures[0].items == 10  # of five messages each: the untimed pass is not counted
+    assert figures[0].notes == {"events": 10}
