@@ -2,6 +2,9 @@
 
 The embedded broker is started once per test session on a free port and stopped by its own
 process id. Integration tests take `bootstrap`; unit tests never start a broker.
+
+FHIR validation is imported first, as in every hubnet process, so the fhir.resources models that
+test modules import run the checks hubnet installs (connectors/common/fhir_core_checks.py).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import connectors.common.fhir_validation  # noqa: F401  (installs fhir_core_checks before models exist)
 from services.core.broker import EmbeddedBroker, free_port
 from services.core.settings import Settings
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib
 import itertools
 import pkgutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
@@ -24,6 +26,7 @@ from connectors.common.fhir_core_checks import (
 )
 from connectors.common.fhir_validation import validate_resource
 from schemas.errors import ValidationError
+from tests.conftest import REPO
 
 RELEASES = ["fhir.resources.R4B", "fhir.resources.STU3"]
 
@@ -81,7 +84,7 @@ def _instances(model: type[FHIRAbstractModel]) -> Iterator[FHIRAbstractModel]:
     aliases = model.get_alias_mapping()
     required = [(aliases[name], ext) for name, ext in probe.get_required_fields()]
     groups = list(probe.get_one_of_many_fields().values())
-    given = {name: "x" for name, _ in required} | {group[0]: "x" for group in groups}
+    given: dict[str, Any] = {name: "x" for name, _ in required} | {group[0]: "x" for group in groups}
     yield model.model_construct()
     yield model.model_construct(**given)
     for name, ext in required:
@@ -108,13 +111,29 @@ def test_the_after_check_gives_fhir_cores_verdict_on_every_model(package: str) -
     assert failing > 500
 
 
-def test_hubnets_models_run_the_lighter_checks() -> None:
-    validate_resource({"resourceType": "Observation", "status": "final", "code": {"text": "weight"}})
-    from fhir.resources.R4B.observation import Observation
-
-    validators = Observation.__pydantic_decorators__.model_validators
-    assert getattr(validators["reject_null_complex_elements"].func, "__func__", None) is lighter_null_check
-    assert validators["validate_after_model_construction"].func is lighter_after_check
+def test_a_hubnet_process_builds_its_models_with_the_lighter_checks() -> None:
+    """In a fresh interpreter, as `hubnet listen` starts: import the connector, convert a message,
+    and the models that validated it carry the lighter checks."""
+    probe = (
+        "from pathlib import Path\n"
+        "from connectors.base import SourceContext\n"
+        "from connectors.hl7v2.connector import Hl7v2Connector\n"
+        "from connectors.common import fhir_core_checks as checks\n"
+        "data = Path('samples/hl7v2/family-hub-feed.hl7').read_bytes()\n"
+        "assert list(Hl7v2Connector().convert(data, SourceContext(partner='probe')))\n"
+        "from fhir.resources.R4B.observation import Observation\n"
+        "from fhir.resources.R4B.humanname import HumanName\n"
+        "for model in (Observation, HumanName):\n"
+        "    found = model.__pydantic_decorators__.model_validators\n"
+        "    assert found['reject_null_complex_elements'].func.__func__ is checks.lighter_null_check\n"
+        "    assert found['validate_after_model_construction'].func is checks.lighter_after_check\n"
+        "print('lighter')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=False, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "lighter"
 
 
 def test_a_null_among_observation_components_is_rejected_with_its_path() -> None:
