@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from functools import cache
+from importlib.metadata import version
 from typing import Any
 
 import pydantic
@@ -19,6 +20,7 @@ from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
 from connectors.common import fhir_core_checks
 from connectors.common.fhir_core_checks import (
+    COMPARED_RELEASES,
     fhir_core_after_check,
     fhir_core_null_check,
     lighter_after_check,
@@ -111,10 +113,12 @@ def test_the_after_check_gives_fhir_cores_verdict_on_every_model(package: str) -
     assert failing > 500
 
 
-def test_a_hubnet_process_builds_its_models_with_the_lighter_checks() -> None:
-    """In a fresh interpreter, as `hubnet listen` starts: import the connector, convert a message,
-    and the models that validated it carry the lighter checks."""
+def test_a_hubnet_process_builds_its_models_with_the_checks_of_its_fhir_core_release() -> None:
+    """In a fresh interpreter, as `hubnet listen` starts: import the connector, convert a message;
+    the models that validated it carry the lighter checks on a release they were compared with,
+    and fhir_core's own on any other (a new release keeps working, only slower, until compared)."""
     probe = (
+        "from importlib.metadata import version\n"
         "from pathlib import Path\n"
         "from connectors.base import SourceContext\n"
         "from connectors.hl7v2.connector import Hl7v2Connector\n"
@@ -123,17 +127,20 @@ def test_a_hubnet_process_builds_its_models_with_the_lighter_checks() -> None:
         "assert list(Hl7v2Connector().convert(data, SourceContext(partner='probe')))\n"
         "from fhir.resources.R4B.observation import Observation\n"
         "from fhir.resources.R4B.humanname import HumanName\n"
+        "compared = version('fhir_core') in checks.COMPARED_RELEASES\n"
+        "null_check = checks.lighter_null_check if compared else checks.fhir_core_null_check\n"
+        "after_check = checks.lighter_after_check if compared else checks.fhir_core_after_check\n"
         "for model in (Observation, HumanName):\n"
         "    found = model.__pydantic_decorators__.model_validators\n"
-        "    assert found['reject_null_complex_elements'].func.__func__ is checks.lighter_null_check\n"
-        "    assert found['validate_after_model_construction'].func is checks.lighter_after_check\n"
-        "print('lighter')\n"
+        "    assert found['reject_null_complex_elements'].func.__func__ is null_check\n"
+        "    assert found['validate_after_model_construction'].func is after_check\n"
+        "print('lighter' if compared else 'fhir_core')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], check=False, cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "lighter"
+    assert done.stdout.strip() == ("lighter" if version("fhir_core") in COMPARED_RELEASES else "fhir_core")
 
 
 def test_a_null_among_observation_components_is_rejected_with_its_path() -> None:
