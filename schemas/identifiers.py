@@ -44,6 +44,8 @@ def nhs_number_is_valid(value: str) -> bool:
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """Check digit for nine digits, or None when the number cannot be issued (remainder gives 10)."""
+    if len(first_nine) != len(_NHS_WEIGHTS):
+        raise ValueError("an NHS number's check digit is computed from exactly nine digits")
     check = 11 - sum(map(mul, map(int, first_nine), _NHS_WEIGHTS)) % 11
     if check == 11:
         return 0

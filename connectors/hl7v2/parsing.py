@@ -63,6 +63,11 @@ class Delimiters:
         return "" if text == NULL else text
 
 
+def position(label: str, field: int, repetition: int = 0) -> str:
+    """An HL7 position as interface engines write it: `PID-3`, `PID-3[2]`, `OBX(3)-5`."""
+    return f"{label}-{field}[{repetition}]" if repetition else f"{label}-{field}"
+
+
 class Value:
     """One repetition of a field; split into decoded components and subcomponents on first use."""
 
@@ -81,8 +86,7 @@ class Value:
         where = self._where
         if isinstance(where, str):
             return where
-        label, field, repetition = where
-        return f"{label}-{field}[{repetition}]" if repetition else f"{label}-{field}"
+        return position(*where)
 
     def __bool__(self) -> bool:
         text = self.text.strip()
@@ -156,7 +160,7 @@ class Segment:
         return self._delims
 
     def loc(self, field: int) -> str:
-        return f"{self.label}-{field}"
+        return position(self.label, field)
 
     def raw(self, field: int) -> str:
         """The field's text exactly as sent (MSH-1 and MSH-2 must be read this way)."""

@@ -20,7 +20,7 @@
   collects young objects less often, so the garbage collector walks far fewer objects.
 - Produce batches of up to 512 KiB per partition (`PRODUCER_BATCH_BYTES`): faust's default, 16 KiB,
   holds about five linked events of ~3 KB, so a batch of 500 became ~100 produce batches, and the
-  embedded broker stores each batch as an object that every later fetch lists (docs/proof.md,
+  embedded broker's CPU per event grows with the number of batches it holds (docs/proof.md,
   "The embedded broker's cost grows with what it holds").
 """
 
@@ -48,11 +48,11 @@ Handler = Callable[[bytes, dict[str, bytes]], Awaitable[None]]
 """A worker's work on one message: value bytes and Kafka headers in; raises on a poison message."""
 Message = tuple[bytes, dict[str, bytes]]
 """One consumed message: value bytes and Kafka headers."""
-PRODUCER_BATCH_BYTES = 512 * 1024
-"""Largest produce batch per partition: a worker's batch of 500 events to one of 12 partitions fits."""
 BatchHandler = Callable[[list[Message]], Awaitable[list[Exception | None]]]
 """A worker's work on a batch: per message, None when done or the error that makes it poison;
 raises only on a transient error, which retries the whole batch."""
+PRODUCER_BATCH_BYTES = 512 * 1024
+"""Largest produce batch per partition: a worker's batch of 500 events to one of 12 partitions fits."""
 
 
 def create_app(

@@ -16,7 +16,9 @@ def test_published_example_nhs_numbers_pass_the_modulus_11_check(number: str) ->
     assert nhs_number_is_valid(number)
 
 
-@pytest.mark.parametrize("number", ["9000000008", "943476591", "94347659190", "94347659l9", ""])
+@pytest.mark.parametrize(
+    "number", ["9000000008", "943476591", "94347659190", "94347659l9", "", "٩٤٣٤٧٦٥٩١٩", " 943476591"]
+)
 def test_wrong_check_digit_length_or_characters_fail(number: str) -> None:
     assert not nhs_number_is_valid(number)
 
@@ -25,6 +27,12 @@ def test_a_remainder_of_ten_cannot_be_issued() -> None:
     # 000000001 weights to 2 -> 11 - 2 = 9 fine; find a prefix whose check would be 10.
     prefix = next(f"{n:09d}" for n in range(1000) if nhs_check_digit(f"{n:09d}") is None)
     assert not any(nhs_number_is_valid(prefix + str(d)) for d in range(10))
+
+
+@pytest.mark.parametrize("digits", ["", "94347659", "9434765919"])
+def test_a_check_digit_needs_exactly_nine_digits(digits: str) -> None:
+    with pytest.raises(ValueError, match="nine digits"):
+        nhs_check_digit(digits)
 
 
 def test_spaces_and_dashes_are_normalised() -> None:
