@@ -41,6 +41,7 @@ class Database:
         self._postgres = self.dialect is Dialect.POSTGRESQL
         self._write_lock = lock_key(f"hubnet.write.{Migrator(connection).schema()}") if self._postgres else 0
         self._depth = 0
+        self._migrated: set[tuple[Migration, ...]] = set()
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -67,9 +68,15 @@ class Database:
 
     def migrate(self, migrations: Sequence[Migration]) -> None:
         """Apply the store's pending migrations (under the migration lock, so two processes
-        opening it together apply each once); each repository calls it when it opens."""
+        opening it together apply each once); each repository calls it when it opens. The
+        gateway's three repositories share one `Database` and one set: checked once, not three
+        times (a store's applied versions never go back)."""
+        done = tuple(migrations)
         with self._lock:
-            Migrator(self._db).apply(migrations)
+            if done in self._migrated:
+                return
+            Migrator(self._db).apply(done)
+            self._migrated.add(done)
 
     def _sql(self, sql: str) -> str:
         return to_format_style(sql) if self._postgres else sql

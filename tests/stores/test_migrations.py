@@ -132,3 +132,32 @@ def test_sqlite_types_in_postgresql_words() -> None:
         "b BYTEA, r DOUBLE PRECISION)"
     )
     assert translate_ddl(ddl, Dialect.SQLITE) == ddl
+
+
+def test_the_gateway_repositories_sharing_a_database_check_its_migrations_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Partners, item statuses and the file ledger open on one `Database` at start-up: the gateway's
+    migrations are applied (or found applied) once, and its tables are all there."""
+    from services.gateway.database import Database
+    from services.gateway.filedrop import FileLedger
+    from services.gateway.idempotency import EventStatusStore
+    from services.gateway.partners import PartnerStore
+
+    applied: list[int] = []
+    plain = Migrator.apply
+
+    def counted(self: Migrator, migrations: Any) -> list[Migration]:
+        applied.append(len(migrations))
+        return plain(self, migrations)
+
+    monkeypatch.setattr(Migrator, "apply", counted)
+    db = Database.open(tmp_path / "gateway.sqlite")
+    PartnerStore(db), EventStatusStore(db), FileLedger(db)
+    assert len(applied) == 1
+    assert {"partners", "api_keys", "item_status", "drop_files"} <= {
+        r[0] for r in db.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    other = (Migration(1, "another store's", "CREATE TABLE IF NOT EXISTS t (x TEXT)"),)
+    db.migrate(other)  # a different set is still applied
+    assert len(applied) == 2
