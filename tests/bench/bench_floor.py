@@ -1,5 +1,4 @@
-"""The floor of the pipeline's CPU per event: conversion and the decided Kafka parts, with no identity,
-timeline or outbox work (issue #12).
+"""The floor of the pipeline's CPU per event, with no identity, timeline or outbox work (issue #12).
 
 The 5,000 events/s target on 2 cores leaves 400 µs of CPU per event for every stage together. This
 measures the parts the design fixes (docs/proof.md, "The floor of the decided parts"):
