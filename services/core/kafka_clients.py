@@ -32,7 +32,7 @@ def warn_if_checksums_in_python() -> None:
         log.warning(
             "kafka.checksums_in_python",
             hint="kafka-python computes every record batch's CRC-32C in pure Python (~170 µs per KB); "
-            "install hubnet's dependencies again (pip install -e .) to get the crc32c package",
+            "pip install crc32c (hubnet depends on it through kafka-python[crc32c])",
         )
 
 
