@@ -125,6 +125,16 @@ def _lag(settings: Settings, bootstrap: str) -> int:
     return sum(p.lag for g in groups if g.group == TIMELINE_GROUP for p in g.partitions if p.topic == LINKED)
 
 
+def _timeline_positioned(settings: Settings, bootstrap: str) -> bool:
+    """The timeline group has committed a position on every fh.linked partition that holds
+    messages: lag is measured from committed positions, so a worker killed before its first
+    commit and paused before its successor's would show none, however far behind it is."""
+    groups = _groups(settings, bootstrap)
+    linked = [(g.group, p) for g in groups for p in g.partitions if p.topic == LINKED]
+    held = {p.partition for _, p in linked if p.end > 0}
+    return bool(held) and held <= {p.partition for group, p in linked if group == TIMELINE_GROUP}
+
+
 def _state(settings: Settings, bootstrap: str, identity: Child) -> str:
     """For a failure message: every group's committed/end offsets, and the identity worker's log."""
     offsets = [
@@ -163,6 +173,10 @@ def test_workers_killed_mid_batch_poisoned_and_paused_end_reconciled(
     assert applied_at_kill < len(events), "the timeline had finished before it was killed"
 
     wait_until(lambda: _linked(settings, bootstrap).keys() >= events, 180, "every event linked")
+    wait_until(
+        lambda: _timeline_positioned(settings, bootstrap), 120, "the restarted timeline worker's commits",
+        explain=lambda: _state(settings, bootstrap, identity),
+    )  # fmt: skip
     pause(timeline)
     try:
         _replay(processes, county, "replay-3")  # more traffic while the timeline worker is frozen
