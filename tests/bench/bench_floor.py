@@ -23,7 +23,6 @@ Run: python tests/bench/bench_floor.py [--events 20000] [--flush 40]
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -139,9 +138,7 @@ def main() -> None:
         ]
         apply(admin, Catalogue(topic=specs))
         admin.close()
-        worker = subprocess.Popen(
-            [sys.executable, __file__, "--worker", broker.bootstrap, str(data_dir)], env={**os.environ}
-        )
+        worker = subprocess.Popen([sys.executable, __file__, "--worker", broker.bootstrap, str(data_dir)])
         try:
             producer = kafka_clients.producer(settings, broker.bootstrap)
             producer.send(SOURCE, key=b"warm", value=values[0]).get(30)
