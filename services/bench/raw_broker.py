@@ -7,6 +7,7 @@ with the same client library and producer settings the durable publisher uses.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from schemas.topics import Catalogue, TopicSpec
 from services.bench.measure import Figure, timed
@@ -16,13 +17,26 @@ from services.core.topic_reader import read_to_end
 from services.core.topics import apply
 
 
+def create_bench_topics(admin: Any, partitions: int, *names: str) -> None:
+    """Scratch topics for a benchmark: outside the catalogue, keeping everything while they live."""
+    specs = [
+        TopicSpec(
+            name=name,
+            partitions=partitions,
+            retention_ms=-1,
+            cleanup_policy="delete",
+            key="-",
+            purpose="bench",
+        )
+        for name in names
+    ]
+    apply(admin, Catalogue(topic=specs))
+
+
 def raw_pipe(settings: Settings, bootstrap: str, messages: int, size: int = 600) -> list[Figure]:
     topic = f"bench.raw.{os.getpid()}"
     admin = kafka_clients.admin(settings, bootstrap)
-    spec = TopicSpec(
-        name=topic, partitions=3, retention_ms=-1, cleanup_policy="delete", key="-", purpose="bench"
-    )
-    apply(admin, Catalogue(topic=[spec]))
+    create_bench_topics(admin, 3, topic)
     payload = os.urandom(size // 2).hex().encode()[:size]
     producer = kafka_clients.producer(settings, bootstrap)
     with timed() as produced:

@@ -17,12 +17,11 @@ import time
 
 from kafka import KafkaConsumer
 
-from schemas.topics import Catalogue, TopicSpec
 from services.bench.procstat import tree_cpu_s
+from services.bench.raw_broker import create_bench_topics
 from services.core import kafka_clients
 from services.core.broker import EmbeddedBroker, free_port
 from services.core.settings import Settings
-from services.core.topics import apply
 
 TOPIC = "bench.growth"
 
@@ -50,15 +49,7 @@ def main() -> None:
     with EmbeddedBroker(port=free_port()) as broker:
         assert broker.process is not None
         admin = kafka_clients.admin(settings, broker.bootstrap)
-        spec = TopicSpec(
-            name=TOPIC,
-            partitions=args.partitions,
-            retention_ms=-1,
-            cleanup_policy="delete",
-            key="-",
-            purpose="bench",
-        )
-        apply(admin, Catalogue(topic=[spec]))
+        create_bench_topics(admin, args.partitions, TOPIC)
         admin.close()
         if not args.no_consumer:
             threading.Thread(target=_read_along, args=(broker.bootstrap, stop), daemon=True).start()

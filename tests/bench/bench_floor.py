@@ -33,16 +33,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors import registry
-from connectors.base import Rejection, SourceContext
-from schemas.topics import Catalogue, TopicSpec
+from connectors.base import Outcome, Rejection, SourceContext
 from services.bench.pipeline import cached_county
 from services.bench.procstat import tree_cpu_s
+from services.bench.raw_broker import create_bench_topics
 from services.core import heap, kafka_clients
 from services.core.broker import EmbeddedBroker, free_port
 from services.core.settings import Settings
-from services.core.topics import apply
 from services.ingest.pipeline import event_message
-from services.synthetic.replay import deliveries
+from services.synthetic.replay import Delivery, deliveries
 
 SOURCE, SINK = "bench.floor.in", "bench.floor.out"
 PASSED = "passed-on"
@@ -78,20 +77,23 @@ def run_pass_through(bootstrap: str, data_dir: Path) -> None:
     run_worker(app)
 
 
+def _convert(delivery: Delivery) -> list[Outcome]:
+    ctx = SourceContext(delivery.partner, source_name=delivery.path)
+    return list(registry.get(delivery.fmt).convert(delivery.data, ctx))
+
+
 def converted_events(families: int, events: int) -> tuple[list[bytes], float]:
     """The county's first `events` events as bytes, and conversion's CPU per event (warm, one core)."""
     county = cached_county(Path(".hubnet").resolve(), families, 2024, print)
     records = iter(deliveries(county))
     warm = [next(records) for _ in range(1500)]
     for delivery in warm:
-        ctx = SourceContext(delivery.partner, source_name=delivery.path)
-        list(registry.get(delivery.fmt).convert(delivery.data, ctx))
+        _convert(delivery)
     heap.settle()
     values: list[bytes] = []
     start = time.process_time()
     for delivery in records:
-        ctx = SourceContext(partner=delivery.partner, source_name=delivery.path)
-        for outcome in registry.get(delivery.fmt).convert(delivery.data, ctx):
+        for outcome in _convert(delivery):
             if not isinstance(outcome, Rejection):
                 values.append(event_message(outcome).value)
         if len(values) >= events:
@@ -125,18 +127,7 @@ def main() -> None:
     with EmbeddedBroker(port=free_port()) as broker:
         assert broker.process is not None
         admin = kafka_clients.admin(settings, broker.bootstrap)
-        specs = [
-            TopicSpec(
-                name=name,
-                partitions=PARTITIONS,
-                retention_ms=-1,
-                cleanup_policy="delete",
-                key="-",
-                purpose="",
-            )
-            for name in (SOURCE, SINK)
-        ]
-        apply(admin, Catalogue(topic=specs))
+        create_bench_topics(admin, PARTITIONS, SOURCE, SINK)
         admin.close()
         worker = subprocess.Popen([sys.executable, __file__, "--worker", broker.bootstrap, str(data_dir)])
         try:
