@@ -20,7 +20,6 @@ from services.core.broker import EmbeddedBroker, free_port
 from services.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -45,14 +44,6 @@ def settings(tmp_path: Path, bootstrap: str) -> Settings:
 def unique() -> str:
     """A suffix for topic and group names, so tests sharing the session broker never collide."""
     return uuid.uuid4().hex[:8]
-
-
-def shared_data(*parts: str) -> Path:
-    """A folder of public samples written by others; tests using it skip only when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"public sample data not found at {path} (it lives beside the repository in shared/data)")
-    return path
 
 
 pytest_plugins = ["tests.databases"]

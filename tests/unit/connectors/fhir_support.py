@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from connectors.base import Rejection
 from connectors.common.fhir_validation import validate_resource
 from schemas.envelope import HubEvent
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+from tests.public_data import public_sample
 
 
 def shared(folder: str) -> Path:
-    """A public sample folder (see /work/shared/data/README.md); skips the test when absent."""
-    path = SHARED_DATA / folder
-    if not path.is_dir():
-        pytest.skip(f"public sample folder {path} is not on this machine")
-    return path
+    """A public sample folder (tests/data/public, see its README)."""
+    return public_sample(folder)
 
 
 def assert_sound(event: HubEvent) -> None:

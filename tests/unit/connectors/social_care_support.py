@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from connectors.base import Connector, Rejection, SourceContext
 from schemas.envelope import CONFIDENTIALITY_SYSTEM, HubEvent, Sensitivity
+from tests.public_data import public_sample
 from tests.unit.connectors.education_support import SAMPLES, assert_sound
 
 __all__ = ["CTX", "PARTNER", "SAMPLES", "assert_restricted", "assert_sound", "run", "shared_data"]
@@ -17,15 +16,11 @@ __all__ = ["CTX", "PARTNER", "SAMPLES", "assert_restricted", "assert_sound", "ru
 PARTNER = "essex-csc"
 RECEIVED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CTX = SourceContext(partner=PARTNER, source_name="test", trace_id="t" * 32, received_at=RECEIVED)
-SHARED = Path(__file__).parents[3] / ".." / "shared" / "data" / "childrens-social-care"
 
 
 def shared_data(folder: str) -> Path:
-    """A folder of the public children's social care samples; skips when it is absent."""
-    path = SHARED / folder
-    if not path.is_dir():
-        pytest.skip(f"public sample folder {path} is absent on this machine")
-    return path
+    """A folder of the public children's social care samples (tests/data/public)."""
+    return public_sample("childrens-social-care", folder)
 
 
 def run(

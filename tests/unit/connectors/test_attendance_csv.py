@@ -1,6 +1,6 @@
 """The `attendance-csv` connector (school attendance return, docs/connectors/native-formats.md).
 
-No public sample of this hubnet-defined return exists in /work/shared/data, so these tests use
+No public sample of this hubnet-defined return exists in tests/data/public, so these tests use
 hubnet's synthetic samples in samples/attendance-csv/ (invented pupils, UPNs with valid check
 letters) and broken rows written here.
 """

@@ -1,6 +1,6 @@
 """cin-census: the DfE Children in Need census XML to hub events.
 
-Public samples: /work/shared/data/childrens-social-care/cin-census/ (fake CIN census XML for the
+Public samples: tests/data/public/childrens-social-care/cin-census/ (fake CIN census XML for the
 2021 and 2024 schemas and a 332-child fake return), from data-to-insight/csc-validator-be-cin
 `fake_data/` @ 1bf6f22, MIT licence. They are validator fixtures, so some records are deliberately
 impossible (dates years ahead); the tests pin which. hubnet's own synthetic sample is in

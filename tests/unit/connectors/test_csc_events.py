@@ -1,7 +1,7 @@
 """csc-events: children's social care case events (CSV or JSON) to hub events.
 
 No public sample of this hubnet-defined contract (docs/connectors/native-formats.md) exists in
-/work/shared/data, so these tests use hubnet's synthetic sample (samples/csc-events: invented
+tests/data/public, so these tests use hubnet's synthetic sample (samples/csc-events: invented
 children, NHS numbers from the 999 test range, UPNs with valid check letters) and broken
 variants written here.
 """

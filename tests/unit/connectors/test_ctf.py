@@ -1,6 +1,6 @@
 """The `ctf` connector (DfE Common Transfer File XML).
 
-No public CTF sample exists (see /work/shared/data/README.md), so these tests use hubnet's own
+No public CTF sample exists (see tests/data/public/README.md), so these tests use hubnet's own
 synthetic fixtures in samples/ctf/ (invented pupils, UPNs with valid check letters) and broken
 variants built here from the CTF specification's element names.
 """

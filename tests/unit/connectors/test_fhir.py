@@ -1,6 +1,6 @@
 """The `fhir` connector: FHIR R4 / UK Core JSON and XML, single resources and Bundles.
 
-Public samples (copied unchanged, see /work/shared/data/README.md):
+Public samples (copied unchanged, see tests/data/public/README.md):
 - ukcore-r4-examples: NHSDigital/FHIR-R4-UKCORE-STAGING-MAIN `examples/` @ 3d2827e (Apache-2.0)
 - synthea-r4: smart-on-fhir/generated-sample-data `R4/SYNTHEA/` @ 25ac808 (Apache-2.0)
 - nhs-immunisation-r4-examples: NHSDigital/immunisation-fhir-api @ 44be4c1 (MIT)

@@ -1,7 +1,7 @@
 """Validation from already-validated parts (connectors/common/fhir_validation.py) gives the same
 verdict, and the same error, as validating each resource whole with its fhir.resources model.
 
-Public samples: /work/shared/data/ (see its README): NHS PDS and Immunisation API R4 examples
+Public samples: tests/data/public/ (see its README): NHS PDS and Immunisation API R4 examples
 (NHSDigital, MIT), BaRS examples (NHSDigital, MIT), Synthea R4 bundles (smart-on-fhir, Apache-2.0),
 and the R4 resources hubnet makes from the HL7 v2 samples (microsoft/FHIR-Converter, MIT).
 """
@@ -22,7 +22,7 @@ from connectors.common.fhir_validation import clear_validation_cache, validate_r
 from connectors.hl7v2.connector import Hl7v2Connector
 from schemas.envelope import HubEvent
 from schemas.errors import ValidationError
-from tests.unit.connectors.fhir_support import SHARED_DATA
+from tests.public_data import PUBLIC_DATA as SHARED_DATA
 
 JSON_FOLDERS = ("nhs-pds-r4-examples", "nhs-immunisation-r4-examples", "nhs-bars", "synthea-r4")
 
@@ -58,8 +58,6 @@ def _shared_resources() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def resources() -> list[dict[str, Any]]:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"public sample folder {SHARED_DATA} is not on this machine")
     return _shared_resources()
 
 

@@ -1,6 +1,6 @@
 """The hl7v2 connector: public samples, our sample feed, broken messages, batches, identifiers.
 
-Public samples: /work/shared/data/hl7v2-samples/, from microsoft/FHIR-Converter
+Public samples: tests/data/public/hl7v2-samples/, from microsoft/FHIR-Converter
 `data/SampleData/Hl7v2/` @ 70fd328 (MIT): US-flavoured, no NHS numbers, some with a UTF-8 BOM.
 """
 
@@ -17,9 +17,10 @@ from connectors.hl7v2.connector import Hl7v2Connector
 from schemas.envelope import CONFIDENTIALITY_SYSTEM, HubEvent, Sensitivity
 from schemas.event_types import EventType
 from schemas.identifiers import NHS_NUMBER, local_system
+from tests.public_data import public_sample
 
 REPO = Path(__file__).resolve().parents[3]
-PUBLIC = REPO / ".." / "shared" / "data" / "hl7v2-samples"
+PUBLIC = public_sample("hl7v2-samples")
 SAMPLE = REPO / "samples" / "hl7v2" / "family-hub-feed.hl7"
 SUPPORTED = (
     "ADT^A01",
@@ -52,8 +53,6 @@ def _message_type(path: Path) -> str:
 
 
 def _public(supported: bool) -> list[Path]:
-    if not PUBLIC.is_dir():
-        return []
     return [p for p in sorted(PUBLIC.glob("*.hl7")) if (_message_type(p) in SUPPORTED) == supported]
 
 
@@ -74,10 +73,6 @@ def _rejection(data: bytes | str) -> Rejection:
     return outcome
 
 
-needs_public = pytest.mark.skipif(not PUBLIC.is_dir(), reason=f"public samples not found at {PUBLIC}")
-
-
-@needs_public
 @pytest.mark.parametrize("path", _public(supported=True), ids=lambda p: p.name)
 def test_public_samples_of_supported_types_convert_and_validate(path: Path) -> None:
     outcomes = _outcomes(path.read_bytes())
@@ -93,7 +88,6 @@ def test_public_samples_of_supported_types_convert_and_validate(path: Path) -> N
         assert all(s.system.startswith(local_system("essex-nhs", "")) for s in event.subjects)
 
 
-@needs_public
 @pytest.mark.parametrize("path", _public(supported=False), ids=lambda p: p.name)
 def test_public_samples_of_other_types_are_rejected_naming_the_supported_types(path: Path) -> None:
     for outcome in _outcomes(path.read_bytes()):

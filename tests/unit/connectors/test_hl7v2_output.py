@@ -7,7 +7,7 @@ shortcut changed a single output byte. After an intended mapping change, regener
     .venv/bin/python -m tests.unit.connectors.test_hl7v2_output > <this folder>/hl7v2_output_digests.json
 and review the mapping change itself in its own tests.
 
-Public samples: /work/shared/data/hl7v2-samples/, from microsoft/FHIR-Converter
+Public samples: tests/data/public/hl7v2-samples/, from microsoft/FHIR-Converter
 `data/SampleData/Hl7v2/` @ 70fd328 (MIT).
 """
 
@@ -23,16 +23,17 @@ import pytest
 from connectors.base import SourceContext
 from connectors.hl7v2.connector import Hl7v2Connector
 from schemas.envelope import HubEvent
+from tests.public_data import public_sample
 
 REPO = Path(__file__).resolve().parents[3]
-PUBLIC = REPO / ".." / "shared" / "data" / "hl7v2-samples"
+PUBLIC = public_sample("hl7v2-samples")
 DIGESTS = Path(__file__).with_name("hl7v2_output_digests.json")
 CTX = SourceContext(partner="essex-nhs", trace_id="0" * 32, received_at=datetime(2025, 6, 1, 12, tzinfo=UTC))
 
 
 def inputs() -> dict[str, Path]:
     found = {f"samples/{p.name}": p for p in sorted((REPO / "samples" / "hl7v2").glob("*.hl7"))}
-    found |= {f"public/{p.name}": p for p in sorted(PUBLIC.glob("*.hl7"))} if PUBLIC.is_dir() else {}
+    found |= {f"public/{p.name}": p for p in sorted(PUBLIC.glob("*.hl7"))}
     return found
 
 

@@ -3,7 +3,7 @@
 hubnet's own sample is samples/nems/vaccination-new.xml (invented child, test-range NHS number);
 the lifecycle variants (update, delete, out of order, PDS birth notification) are built from it
 here as JSON. Public samples: nhs-child-health-events, childhealth/EMS-Test-Data @ 023cccd
-(Apache-2.0, see /work/shared/data/README.md) -- these 2017 drafts use DSTU2 elements
+(Apache-2.0, see tests/data/public/README.md) -- these 2017 drafts use DSTU2 elements
 (MessageHeader.data, Encounter.patient, Immunization.wasNotGiven) that STU3 does not have, and one
 lacks a resource element, so the tests check they are rejected with the element's path.
 """

@@ -1,6 +1,6 @@
 """Open Referral UK directory import: ORUK JSON and HSDS CSV tables to the service catalogue and FHIR.
 
-Public samples: /work/shared/data/open-referral-uk/ (OpenReferralUK/uk-profile `examples/` @
+Public samples: tests/data/public/open-referral-uk/ (OpenReferralUK/uk-profile `examples/` @
 ecdfabf and tpximpact/OpenReferralApi `Mocks/` @ eba7ab3, CC-BY-SA-4.0), plus hubnet's own
 synthetic samples/oruk/directory.json and broken variants written here.
 """
@@ -19,9 +19,10 @@ import pytest
 from connectors.common.fhir_validation import validate_resource
 from connectors.oruk.importer import DirectoryImport, load_directory, load_tables
 from schemas.directory import DirectoryResource
+from tests.public_data import public_sample
 
 REPO = Path(__file__).parents[3]
-ORUK = REPO / ".." / "shared" / "data" / "open-referral-uk"
+ORUK = public_sample("open-referral-uk")
 SAMPLE = REPO / "samples" / "oruk" / "directory.json"
 NOT_DIRECTORY_DATA = {
     "api_details.json",
@@ -32,8 +33,6 @@ SERVICE_ID = "ac148810-d857-441c-9679-408f346de14b"
 
 
 def public(pattern: str) -> list[Path]:
-    if not ORUK.is_dir():
-        pytest.skip(f"public ORUK samples not found at {ORUK}")
     return sorted(p for p in ORUK.glob(pattern) if p.name not in NOT_DIRECTORY_DATA)
 
 

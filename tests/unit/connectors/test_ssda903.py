@@ -1,6 +1,6 @@
 """ssda903: the DfE SSDA903 looked-after children CSV tables to hub events.
 
-Public samples: /work/shared/data/childrens-social-care/ssda903/ (fake SSDA903 tables: header,
+Public samples: tests/data/public/childrens-social-care/ssda903/ (fake SSDA903 tables: header,
 episodes, missing, reviews, uasc, oc2, oc3, ad1, placed_for_adoption, previous_permanence,
 sw_episodes, DoLo), from data-to-insight/csc-validator-be-903 `tests/fake_data/` @ 10ad07c, MIT
 licence. hubnet's own synthetic samples are in samples/ssda903 (invented children).

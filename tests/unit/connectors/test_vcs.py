@@ -1,7 +1,7 @@
 """vcs-json and vcs-csv: charity activity records to hub events.
 
 No public sample of this hubnet-defined contract (docs/connectors/native-formats.md) exists in
-/work/shared/data, so these tests use hubnet's own synthetic samples (samples/vcs-json,
+tests/data/public, so these tests use hubnet's own synthetic samples (samples/vcs-json,
 samples/vcs-csv: invented people, NHS numbers from the 999 test range) and broken variants of them.
 """
 

@@ -1,7 +1,7 @@
 """The hub network model: network.toml, the synthetic county's sites and postcodes, ONSPD files,
 and services imported from Open Referral UK data.
 
-Public samples: /work/shared/data/open-referral-uk/ (OpenReferralUK/uk-profile `examples/` and
+Public samples: tests/data/public/open-referral-uk/ (OpenReferralUK/uk-profile `examples/` and
 tpximpact/OpenReferralApi `Mocks/`, CC-BY-SA-4.0); the repository's own samples/oruk/directory.json.
 """
 
@@ -15,9 +15,10 @@ from connectors.oruk.importer import load_directory
 from schemas.errors import ConfigurationError
 from services.referrals.network import DEFAULT_CONFIG, directory_offers, load_network, read_config
 from services.referrals.postcodes import normalise, outward, read_onspd, synthetic_county
+from tests.public_data import public_sample
 
 REPO = Path(__file__).resolve().parents[3]
-ORUK_PUBLIC = REPO / ".." / "shared" / "data" / "open-referral-uk"
+ORUK_PUBLIC = public_sample("open-referral-uk")
 
 
 def test_the_synthetic_county_has_twelve_districts_with_a_hub_delivery_sites_and_outreach() -> None:
@@ -111,8 +112,6 @@ def test_oruk_services_become_offers_at_their_locations() -> None:
 def test_public_oruk_examples_import_without_inventing_offers() -> None:
     """Public examples lie outside the county or use other taxonomies: none may become an offer in
     a district they are not in."""
-    if not ORUK_PUBLIC.exists():
-        pytest.skip(f"public sample data not found at {ORUK_PUBLIC}")
     files = sorted(p for p in ORUK_PUBLIC.rglob("*.json") if p.stat().st_size < 2_000_000)
     assert files
     lookup = synthetic_county()

@@ -1,14 +1,13 @@
 """Reading referral requests, consents and person facts from linked events, including the NHS
 Booking and Referral Standard's own message shapes.
 
-Public sample: /work/shared/data/nhs-bars/ (NHSDigital/booking-and-referral-fhir-api
+Public sample: tests/data/public/nhs-bars/ (NHSDigital/booking-and-referral-fhir-api
 `specification/examples` @ 0c9714b, MIT, Crown Copyright): the ServiceRequest validation request
 Bundle with its Patient and Consent.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,14 +19,13 @@ from schemas.identifiers import NHS_NUMBER
 from schemas.linked import LinkedEvent
 from services.referrals.request import read_request, referral_id_for
 from services.referrals.routing import Outcome
+from tests.public_data import public_sample
 from tests.unit.referrals.support import NOW, Harness, referral, sen_event
 
-BARS = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "nhs-bars" / "examples"
+BARS = public_sample("nhs-bars", "examples")
 
 
 def bars_bundle(name: str) -> dict[str, Any]:
-    if not BARS.exists():
-        pytest.skip(f"public sample data not found at {BARS}")
     bundle: dict[str, Any] = orjson.loads((BARS / name).read_bytes())
     return bundle
 
