@@ -1,10 +1,11 @@
 """Store fixtures on both backends: every test taking `backend` runs on SQLite and on PostgreSQL.
 
 The PostgreSQL variant runs on a fresh database made for this test session (`hubnet_test_<hex>`,
-dropped at the end) on the server in `HUBNET_TEST_POSTGRES_URL` (default: the local server, user
-postgres, as `.ci/run` sets it up); each test gets its own schemas in it. When the server cannot
-be reached the PostgreSQL variants skip, except under `CI=true`, where they fail: CI never skips
-PostgreSQL silently.
+dropped at the end). The server is one the session starts itself (tests/postgres_server.py: a
+throwaway cluster on a free port, TLS on), so the tests neither depend on nor change a machine's own
+PostgreSQL; `HUBNET_TEST_POSTGRES_URL` points them at another server instead (it must offer TLS for
+the TLS test). When no server can be had the PostgreSQL variants skip, saying why, except under
+`CI=true`, where they fail: CI never skips PostgreSQL silently.
 """
 
 from __future__ import annotations
@@ -22,14 +23,10 @@ import pytest
 from services.core.settings import Settings
 from services.stores.connect import connect_postgresql, connect_sqlite, schema_name
 from services.streams.sqlstore import SqlStore
+from tests.postgres_server import NoServerError, throwaway_server
 
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ("sqlite", "postgresql")
 S = TypeVar("S", bound=SqlStore)
-
-
-def server_url() -> str:
-    return os.environ.get("HUBNET_TEST_POSTGRES_URL", DEFAULT_SERVER)
 
 
 def with_database(url: str, database: str) -> str:
@@ -39,8 +36,8 @@ def with_database(url: str, database: str) -> str:
 def unreachable(reason: str) -> None:
     """Skip here, fail in CI: a CI run must never pass without having run PostgreSQL."""
     message = (
-        f"PostgreSQL test server not reachable ({reason}); start one (`.ci/run` does) or set "
-        "HUBNET_TEST_POSTGRES_URL"
+        f"PostgreSQL test server not available ({reason}); install PostgreSQL's server binaries "
+        "(`.ci/run` does) or set HUBNET_TEST_POSTGRES_URL"
     )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
@@ -48,11 +45,25 @@ def unreachable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
+    """The server URL: HUBNET_TEST_POSTGRES_URL, else a throwaway server for this session."""
+    configured = os.environ.get("HUBNET_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    try:
+        with throwaway_server() as url:
+            yield url
+    except NoServerError as error:
+        unreachable(str(error))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: str) -> Iterator[str]:
     """The URL of a fresh database for this session, dropped (with its connections) at the end."""
     import psycopg
 
-    url = server_url()
+    url = postgres_server
     database = f"hubnet_test_{uuid.uuid4().hex[:12]}"
     try:
         admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
