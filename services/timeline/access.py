@@ -216,6 +216,20 @@ class TimelineAccess:
             )  # fmt: skip
         return True
 
+    def persons_denial(self, who: Principal, person_ids: Sequence[str]) -> str | None:
+        """None when the user may open every one of these persons, else the first reason (not
+        audited: the caller audits its own action). A person not on the timeline yet has no known
+        hub area, so only county-wide staff may open it (rule 1)."""
+        for person_id in person_ids:
+            person = self.store.person(person_id)
+            if person is None:
+                reason = family_access(who.role, who.areas, None)
+            else:
+                reason = self._person_denial(who, person)
+            if reason:
+                return reason
+        return None
+
     def _person_denial(self, who: Principal, person: Person) -> str | None:
         """None when any family of the person is open to the user, else the first reason."""
         areas = self.store.family_areas(person.family_ids)

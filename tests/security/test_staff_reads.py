@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 
 from services.identity import api as identity_api
 from services.identity.service import IdentityService
-from services.identity.store import IdentityStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
-from services.web.routes_identity import REVIEWER_ROLES, reviewer
+from services.web.routes_identity import REVIEWER_ROLES, review_scope, reviewer
 from services.web.routes_referrals import install as install_referrals
+from tests.security.staff_doors import REVIEW_PERSONS, UPN_OF, review_queue
 from tests.security.world import (
     FAMILIES,
     USER_AREAS,
@@ -35,13 +35,13 @@ from tests.security.world import (
     proxy_headers,
     user_name,
 )
-from tests.unit.identity.events import event, person
 from tests.unit.referrals.support import CHELMSFORD, CLACTON, Harness, referral
 
 pytestmark = pytest.mark.security
 County = tuple[TimelineStore, list[GridEntry]]
 WHO = list(itertools.product(Role, USER_AREAS))
 SEARCHED = ("fam-t", "fam-c")
+CHILD_FAMILY = {f.child: f.family_id for f in FAMILIES.values()}
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +62,11 @@ def referral_hub(staff_app: FastAPI) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def reviews(staff_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityService]:
-    """The identity review queue on the same app, holding one possible match."""
+    """The identity review queue on the same app: one review of two Tendring children, one of a
+    Chelmsford child against a Tendring child (tests/security/staff_doors.py)."""
     folder: Path = tmp_path_factory.mktemp("identity")
-    service = IdentityService(IdentityStore.open(folder / "identity.sqlite"))
-    for number, row in enumerate([
-        person("Amy", "Jones", "2019-05-02", "female", "CO15 1AB", local=("gp", "1")),
-        person("Amy", "Smith", "2019-05-02", "female", "CM1 2AB", local=("vcs", "2")),
-    ]):  # fmt: skip
-        service.link(event(row, f"sec-review-{number}"))
-    identity_api.install(staff_app, service, reviewer)
+    service = review_queue(folder)
+    identity_api.install(staff_app, service, reviewer, review_scope)
     yield service
     service.store.close()
 
@@ -184,7 +180,14 @@ def test_identity_review_queue_cells(client: TestClient, county: County, role: R
     assert audit["action"] == "identity.reviews.list"
     if role in {Role.HUB_MANAGER, Role.HUB_PRACTITIONER}:
         assert response.status_code == 200
-        assert len(response.json()) == 1
+        listed = {r["review_id"] for r in response.json()}
+        opens = {  # a review is listed only when the reviewer may open both of its records
+            review_id for review_id, persons in REVIEW_PERSONS.items()
+            if all(opens_family(role, USER_AREAS[area], FAMILIES[CHILD_FAMILY[p]]) for p in persons)
+        }  # fmt: skip
+        assert listed == opens
+        for review_id in set(REVIEW_PERSONS) - opens:
+            assert UPN_OF[REVIEW_PERSONS[review_id][0]] not in response.text
         assert audit["outcome"] == "allowed"
     else:
         assert response.status_code == 403

@@ -28,7 +28,9 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, IdentityService]]:
     for number, row in enumerate(rows):
         service.link(event(row, f"r{number}"))
     app = FastAPI()
-    install(app, service, reviewer=lambda _request, _action, _target: "alice")
+    install(
+        app, service, reviewer=lambda _request, _action, _target, _persons: "alice", scope=lambda _r, _p: True
+    )
     yield TestClient(app), service
     store.close()
 
