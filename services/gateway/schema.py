@@ -58,4 +58,9 @@ CREATE TABLE IF NOT EXISTS drop_files (
 );
 """,
     ),
+    Migration(
+        2,
+        "file ledger counts attempts, so a file the watcher died on is set aside",
+        "ALTER TABLE drop_files ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+    ),
 )

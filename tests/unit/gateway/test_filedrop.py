@@ -1,4 +1,5 @@
-"""File drop: settled files only, done/failed with a report, and a crash mid-file publishes nothing twice."""
+"""File drop: settled regular files only (never a link, a special file or a path outside the inbox),
+done/failed with a report, a file that breaks processing set aside, and nothing published twice."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from schemas.topics import DLQ, EVENTS
-from services.gateway.filedrop import DroppedFile, FileDrop, FileLedger, FileState
-from services.gateway.service import Gateway
+from schemas.topics import AUDIT, DLQ, EVENTS
+from services.gateway.filedrop import MAX_ATTEMPTS, DroppedFile, FileDrop, FileLedger, FileState
+from services.gateway.service import Gateway, Limits
 from tests.databases import Backend
 from tests.unit.gateway.support import FORMAT, ListPublisher, add_partner, line, open_gateway
 
@@ -126,3 +127,115 @@ def test_same_file_dropped_again_reuses_the_ledger_result(
     (outcome,) = FileDrop(inbox.parents[2], gateway).scan()
     assert outcome.path.name == "a.txt.1"
     assert len(publisher.on(EVENTS)) == 1
+
+
+def test_symlink_in_an_inbox_is_never_followed_and_is_moved_to_failed(
+    tmp_path: Path, inbox: Path, gateway: Gateway, publisher: ListPublisher
+) -> None:
+    secret = tmp_path / "session-secret"
+    secret.write_text(line("secret-record"))
+    (inbox / "passwd.txt").symlink_to(secret)
+    (outcome,) = FileDrop(inbox.parents[2], gateway).scan()
+    assert outcome.state == "failed"
+    assert outcome.path.is_symlink(), "the link itself is moved aside, its target untouched"
+    assert "symbolic link" in str(report(outcome.path)["error"])
+    assert secret.read_text() == line("secret-record")
+    assert publisher.on(EVENTS) == [], "nothing of the target was read"
+    assert publisher.on(DLQ) == []
+    (audit,) = publisher.on(AUDIT)
+    assert b"symbolic link" in audit.value
+
+
+def test_special_files_and_folders_in_an_inbox_are_refused_without_blocking(
+    inbox: Path, gateway: Gateway, publisher: ListPublisher
+) -> None:
+    os.mkfifo(inbox / "pipe.txt")  # opening a FIFO for reading would wait for a writer forever
+    (inbox / "folder").mkdir()
+    outcomes = FileDrop(inbox.parents[2], gateway).scan()
+    assert sorted((o.path.name, o.state) for o in outcomes) == [("folder", "failed"), ("pipe.txt", "failed")]
+    assert "not a regular file" in str(report(outcomes[0].path)["error"])
+    assert publisher.on(EVENTS) == []
+    assert publisher.on(DLQ) == []
+
+
+def test_hard_link_to_a_file_elsewhere_is_refused(
+    tmp_path: Path, inbox: Path, gateway: Gateway, publisher: ListPublisher
+) -> None:
+    elsewhere = tmp_path / "private.txt"
+    elsewhere.write_text(line("private"))
+    os.link(elsewhere, inbox / "linked.txt")
+    os.utime(inbox / "linked.txt", (1, 1))
+    (outcome,) = FileDrop(inbox.parents[2], gateway).scan()
+    assert outcome.state == "failed"
+    assert "hard link" in str(report(outcome.path)["error"])
+    assert publisher.on(EVENTS) == []
+
+
+def test_inbox_reached_through_a_symlinked_folder_is_not_scanned(
+    tmp_path: Path, gateway: Gateway, publisher: ListPublisher
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    drop(elsewhere, "a.txt", line("r1"))
+    partner = tmp_path / "drop" / "nelft-hv" / FORMAT
+    partner.mkdir(parents=True)
+    (partner / "incoming").symlink_to(elsewhere)
+    drop_root = tmp_path / "drop"
+    assert FileDrop(drop_root, gateway).inboxes() == []
+    assert FileDrop(drop_root, gateway).scan() == []
+    assert (elsewhere / "a.txt").exists()
+    assert publisher.messages == []
+
+
+def test_file_over_the_size_limit_is_failed_unread(
+    tmp_path: Path, inbox: Path, publisher: ListPublisher
+) -> None:
+    small = open_gateway(tmp_path / "small", publisher, Limits(max_body_bytes=64))
+    add_partner(small, formats=(FORMAT,))
+    drop(inbox, "big.txt", "\n".join(line(f"r{n}") for n in range(10)))
+    (outcome,) = FileDrop(inbox.parents[2], small).scan()
+    small.close()
+    assert outcome.state == "failed"
+    assert "larger than the 64 bytes" in str(report(outcome.path)["error"])
+    assert publisher.on(EVENTS) == []
+
+
+def test_a_file_that_breaks_processing_goes_to_failed_and_the_other_files_go_on(
+    tmp_path: Path, gateway: Gateway, publisher: ListPublisher
+) -> None:
+    add_partner(gateway, "charity", formats=("vcs-csv",), org_ids=("1234567",))
+    poison_inbox = tmp_path / "drop" / "charity" / "vcs-csv" / "incoming"
+    poison_inbox.mkdir(parents=True)
+    drop(poison_inbox, "poison.csv", "a" * 140_000 + ",b\n1,2\n")  # a header cell over csv's 128 KiB limit
+    good_inbox = tmp_path / "drop" / "nelft-hv" / FORMAT / "incoming"
+    good_inbox.mkdir(parents=True)
+    drop(good_inbox, "good.txt", line("r1"))
+    outcomes = FileDrop(tmp_path / "drop", gateway).scan()
+    states = sorted((o.path.name, o.state) for o in outcomes)
+    assert states == [("good.txt", "done"), ("poison.csv", "failed")]
+    failed = next(o for o in outcomes if o.state == "failed")
+    assert "could not process this file" in str(report(failed.path)["error"])
+    assert len(publisher.on(EVENTS)) == 1
+
+
+def test_a_file_that_keeps_killing_the_watcher_is_set_aside_on_restart(
+    inbox: Path, gateway: Gateway, publisher: ListPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drop(inbox, "a.txt", line("r1"))
+    original = FileLedger.mark
+
+    def killed_while_processing(
+        self: FileLedger, file: DroppedFile, state: FileState, report: object = None
+    ) -> None:
+        if state != "processing":
+            raise KeyboardInterrupt  # the process dies on this file, every time
+        original(self, file, state)
+
+    monkeypatch.setattr(FileLedger, "mark", killed_while_processing)
+    for _restart in range(MAX_ATTEMPTS):
+        with pytest.raises(KeyboardInterrupt):
+            FileDrop(inbox.parents[2], gateway).scan()
+    monkeypatch.undo()
+    (outcome,) = FileDrop(inbox.parents[2], gateway).scan()  # the next restart goes on
+    assert outcome.state == "failed"
+    assert f"interrupted {MAX_ATTEMPTS} times" in str(report(outcome.path)["error"])
