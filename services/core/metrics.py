@@ -56,6 +56,12 @@ PARTNER_EXPECTED_INTERVAL = Gauge(
 REFERRAL_SLA_BREACHES = Counter(
     "hubnet_referral_sla_breaches_total", "Referrals not accepted within their SLA.", ["district", "service"]
 )
+TRANSIENT_RETRIES = Counter(
+    "hubnet_transient_retries_total",
+    "Units of work rolled back and retried after a transient error (a lock held by another process, "
+    "a lost connection, a retriable broker error).",
+    ["worker"],
+)
 UP = Gauge("hubnet_up", "1 while the process runs.", ["service"])
 READY = Gauge("hubnet_ready", "1 when the last readiness check passed.", ["service"])
 BUILD = Info("hubnet_build", "hubnet version.")

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         pattern=r"^[a-z][a-z0-9_]{0,30}$",
         description="PostgreSQL schemas are <prefix>_<store>: two installations can share a database.",
     )
+    sqlite_busy_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a SQLite store waits for another process's write lock before the unit "
+        "of work is rolled back and retried.",
+    )
 
     @model_validator(mode="after")
     def _sasl_complete(self) -> Settings:

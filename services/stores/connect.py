@@ -49,11 +49,14 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def connect_sqlite(path: Path | str, *, cache_kib: int = 65536, synchronous: str = "NORMAL") -> Any:
-    """SQLite in WAL mode; `synchronous` NORMAL for stores rebuilt from Kafka, FULL for the rest."""
+def connect_sqlite(
+    path: Path | str, *, cache_kib: int = 65536, synchronous: str = "NORMAL", busy_timeout_s: float = 30.0
+) -> Any:
+    """SQLite in WAL mode; `synchronous` NORMAL for stores rebuilt from Kafka, FULL for the rest;
+    a write waits up to `busy_timeout_s` for another connection's lock, then fails as transient."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
+    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout_s)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
@@ -96,7 +99,10 @@ def connect(settings: Settings, store: str, *, cache_kib: int = 65536, synchrono
     """The connection of one store (`referrals`, `timeline`, ...) as the settings place it."""
     if not settings.database_url:
         return connect_sqlite(
-            settings.data_dir / f"{store}.sqlite", cache_kib=cache_kib, synchronous=synchronous
+            settings.data_dir / f"{store}.sqlite",
+            cache_kib=cache_kib,
+            synchronous=synchronous,
+            busy_timeout_s=settings.sqlite_busy_timeout_s,
         )
     return connect_postgresql(
         settings.database_url,

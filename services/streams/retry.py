@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import structlog
 
+from services.core import metrics
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
@@ -57,8 +59,14 @@ async def retry_transient(
         except Exception as error:
             if not is_transient(error):
                 raise
+            metrics.TRANSIENT_RETRIES.labels(worker).inc()
             log.warning(
-                "stream.transient_retry", worker=worker, attempt=attempt, error_type=type(error).__name__
+                "stream.transient_retry",
+                worker=worker,
+                attempt=attempt,
+                retry_in_s=delay,
+                error_type=type(error).__name__,
+                error=str(error),  # driver and broker texts; the redacting logger masks personal data
             )
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)

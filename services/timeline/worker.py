@@ -3,9 +3,13 @@
 Delivery guarantee: at-least-once in, effectively-once in the store. Messages come in batches
 (up to BATCH_SIZE, or what arrived within BATCH_WITHIN_S); for each batch, in order:
 1. project: each linked event becomes its changes (services/timeline/projector.py, pure);
-2. store write: `TimelineStore.apply` writes them and the event id under a savepoint of the open
-   transaction (an event id already applied changes nothing, so a redelivery is harmless);
-3. store commit, once for the batch (group commit): the API sees the batch from now;
+2. store write: `TimelineStore.apply` writes them and the event id under a savepoint of the
+   batch's write transaction (an event id already applied changes nothing, so a redelivery is
+   harmless), which takes the store's write lock first (`BEGIN IMMEDIATE` on SQLite);
+3. store commit, once for the batch (group commit): the API sees the batch from now. A transient
+   error (a lock held too long by another process, a lost connection) rolls the whole unit back
+   before the batch is retried: retrying inside the old transaction would keep its stale SQLite
+   snapshot and fail forever (issue #21);
 4. offset commit: only then are the batch's messages acknowledged to faust.
 So an offset is never committed before the store holds its event; a crash loses only
 uncommitted store writes, whose messages are redelivered. Nothing is produced. Batches, rather
@@ -69,18 +73,18 @@ def build(
     async def handle(batch: list[Message]) -> list[Exception | None]:
         failures: list[Exception | None] = [None] * len(batch)
         ingested: list[float] = []
-        for position, (value, headers) in enumerate(batch):
-            try:
-                fresh = apply_bytes(timeline, value, area_of, commit=False)
-            except Exception as error:
-                if is_transient(error):
-                    raise  # the whole batch is retried; what it applied is found applied
-                failures[position] = error
-                continue
-            if fresh and (stamp := headers.get("ingested_at")):
-                ingested.append(datetime.fromisoformat(stamp.decode()).timestamp())
-        timeline.flush()  # visible to the API from now: the end-to-end latency
-        now = time.time()
+        with timeline.write_transaction():  # one unit: committed whole, or rolled back whole
+            for position, (value, headers) in enumerate(batch):
+                try:
+                    fresh = apply_bytes(timeline, value, area_of, commit=False)
+                except Exception as error:
+                    if is_transient(error):
+                        raise  # rolls the unit back; the batch is retried on a fresh transaction
+                    failures[position] = error
+                    continue
+                if fresh and (stamp := headers.get("ingested_at")):
+                    ingested.append(datetime.fromisoformat(stamp.decode()).timestamp())
+        now = time.time()  # committed: visible to the API from now (the end-to-end latency)
         for moment in ingested:
             metrics.END_TO_END_SECONDS.labels("projected").observe(max(0.0, now - moment))
         return failures

@@ -23,18 +23,21 @@ def alive(pid: int) -> bool:
 def test_stop_terminates_children_and_their_grandchildren(tmp_path: Path) -> None:
     supervisor = Supervisor(env=dict(os.environ), log_dir=tmp_path)
     pid_file = tmp_path / "grandchild.pid"
+    ignoring = tmp_path / "stubborn.ready"
     parent = supervisor.start("sleeper", ["sh", "-c", f"sleep 60 & echo $! > {pid_file}; wait"])
     stubborn = supervisor.start(
         "stubborn",
         [
             sys.executable,
             "-c",
-            "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)",
+            "import pathlib,signal,sys,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)",
+            str(ignoring),
         ],
     )
-    deadline = time.monotonic() + 5
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and ignoring.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # a loaded machine starts Python slowly: SIGTERM must find the handler set
     time.sleep(0.05)
     grandchild = int(pid_file.read_text())
     supervisor.stop(grace_s=1.0)

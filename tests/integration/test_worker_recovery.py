@@ -1,0 +1,77 @@
+"""A worker whose store is locked by another process recovers once the lock is gone (issue #21).
+
+Another connection takes the store's write lock, writes and holds it longer than the worker's
+busy timeout, then commits. The worker's unit of work fails with `database is locked`; it must
+roll the whole unit back and redo it on a fresh transaction. Retrying inside the old transaction
+kept a SQLite snapshot older than the other writer's commit, which fails with `database is
+locked` for ever (SQLITE_BUSY_SNAPSHOT): the timeline worker stalled that way in `make run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from kafka.admin import NewTopic
+from prometheus_client import REGISTRY
+
+from services.core import kafka_clients
+from services.core.settings import Settings
+from services.core.topic_reader import read_to_end
+from services.timeline.worker import build
+from tests.unit.timeline.events import NHS, linked
+
+pytestmark = pytest.mark.integration
+LOCK_HELD_S = 2.0
+
+
+def _retries(worker: str) -> float:
+    return REGISTRY.get_sample_value("hubnet_transient_retries_total", {"worker": worker}) or 0.0
+
+
+def test_timeline_worker_redoes_its_unit_after_another_process_held_and_wrote_the_store(
+    tmp_path: Path, bootstrap: str, unique: str
+) -> None:
+    settings = Settings(data_dir=tmp_path, consumer_max_poll_interval_s=5.0, sqlite_busy_timeout_s=0.2)
+    source, dlq = f"t.linked.{unique}", f"t.dlq.{unique}"
+    admin = kafka_clients.admin(settings, bootstrap)
+    admin.create_topics([NewTopic(source, 1, 1), NewTopic(dlq, 1, 1)])
+    admin.close()
+    events = [
+        linked(record=f"r{n}", nhs=NHS[n % 2], occurred=f"2024-03-{n + 1:02d}T00:00:00") for n in range(6)
+    ]
+    app, store = build(settings, bootstrap, source=source, dlq=dlq, group=f"t-timeline-{unique}")
+    other = sqlite3.connect(tmp_path / "timeline.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process (an API, a CLI) takes the write lock and writes
+    other.execute("INSERT INTO applied (event_id) VALUES ('written-by-another-process')")
+    producer = kafka_clients.producer(settings, bootstrap)
+    for item in events:
+        producer.send(source, key=item.key, value=item.to_bytes(), headers=item.headers())
+    producer.flush()
+    producer.close()
+    retries_before = _retries("timeline")
+
+    async def run() -> int:
+        await app.start()
+        try:
+            deadline = time.monotonic() + 60
+            while _retries("timeline") == retries_before and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)  # the worker has met the lock
+            await asyncio.sleep(LOCK_HELD_S)
+            other.execute("COMMIT")  # the other writer's commit leaves any old snapshot stale
+            while store.count_entries() < len(events) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # a doubled or late entry would show by now
+            return store.count_entries()
+        finally:
+            await app.stop()
+
+    count = asyncio.run(run())
+    other.close()
+    assert _retries("timeline") > retries_before, "the worker never met the lock: the test proves nothing"
+    assert count == len(events), f"{count} of {len(events)} events reached the timeline after the lock"
+    assert not list(read_to_end(settings, bootstrap, dlq)), "sound events were dead-lettered"
+    store.close()
