@@ -16,6 +16,10 @@ HUB_EXTENSIONS = "https://hubnet.example.org/fhir/StructureDefinition/"
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 UPN = "https://hubnet.example.org/Id/upn"
 LOCAL_PREFIX = "https://hubnet.example.org/Id/local/"
+RECORD_SCOPED_KIND = "record"
+"""Kind of a local identifier that names the person of one record only (`local/<partner>/record`):
+given to a Patient known by no system-bearing identifier and no stable logical id (a contained
+`#Pat1`). Identity resolution never links two records by it alone unless they are one record."""
 NHS_NUMBER_VERIFICATION_EXTENSION = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"
 )

@@ -7,9 +7,12 @@ references keep resolving across events in the timeline store.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+import orjson
 
 from schemas.envelope import resource_id
 
@@ -31,11 +34,41 @@ def iter_references(value: Any) -> Iterator[str]:
 
 
 def logical_key(resource: dict[str, Any], full_url: str | None = None) -> str:
-    """The partner's own name for a resource: `Type/id`, else its fullUrl."""
+    """The partner's own name for a resource, which is its record id in the hub: `Type/id`; else
+    its first business identifier (`Type?identifier=system|value`, FHIR's conditional reference
+    form); else a server URL fullUrl; else a digest of its canonical content. Never the bare type:
+    three id-less Immunizations are three records (issue #19). A `urn:uuid:` fullUrl is a
+    placeholder local to one message (FHIR R4 Bundle, "Resolving references in Bundles"), so it
+    does not name the record across sends; the content digest does, a resend included."""
     resource_type = str(resource.get("resourceType"))
     if resource.get("id"):
         return f"{resource_type}/{resource['id']}"
-    return full_url or resource_type
+    identifier = business_identifier(resource)
+    if identifier is not None:
+        return f"{resource_type}?identifier={identifier}"
+    if full_url and not full_url.startswith("urn:"):
+        return full_url
+    return f"{resource_type}/sha256-{content_digest(resource)}"
+
+
+def business_identifier(resource: dict[str, Any]) -> str | None:
+    """`system|value` of the resource's first identifier that has both, or None."""
+    identifiers = resource.get("identifier")
+    for item in identifiers if isinstance(identifiers, list) else [identifiers]:
+        if isinstance(item, dict):
+            system, value = item.get("system"), item.get("value")
+            if isinstance(system, str) and system and isinstance(value, str) and value.strip():
+                return f"{system}|{value.strip()}"
+    return None
+
+
+def content_digest(resource: dict[str, Any]) -> str:
+    """The first 24 hex digits of the SHA-256 of the resource's canonical JSON (sorted keys)."""
+    try:
+        canonical = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # content JSON cannot hold: validation refuses it later; name it all the same
+        canonical = repr(sorted(resource.items(), key=lambda item: str(item[0]))).encode()
+    return hashlib.sha256(canonical).hexdigest()[:24]
 
 
 def hub_resource_id(source_system: str, key: str) -> str:

@@ -7,6 +7,14 @@ a contained Patient, carry a logical `identifier`, or only name the partner's ow
 NHS numbers are normalised to `https://fhir.nhs.uk/Id/nhs-number` and their check digit enforced
 here, once, for every FHIR-based connector; identifier extensions (UK Core NHS number
 verification status) are kept.
+
+Which ids may link two records (docs/identity.md): identifiers with a `system`, and the partner's
+own logical id of a Patient (`Patient/123`: a FHIR logical id, which its server never reassigns),
+scoped to the partner. A contained Patient's id (`#Pat1`) is meaningful only inside its container
+(FHIR R4 "Contained Resources"), and a `urn:uuid:` fullUrl only inside its Bundle: neither names
+a person. A Patient known only by such a name gets a subject identifier scoped to the one record
+that carries it (`local/<partner>/record|<record id>`), so identity resolution matches it on its
+demographics or sends it to review, and two children with the same contained id stay two people.
 """
 
 from __future__ import annotations
@@ -15,10 +23,10 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.common.demographics import checked_nhs_number
-from connectors.common.fhir_refs import hub_resource_id, rewrite_references
+from connectors.common.fhir_refs import hub_resource_id, logical_key, rewrite_references
 from schemas.envelope import Identifier
 from schemas.errors import ValidationError
-from schemas.identifiers import NHS_NUMBER, local_system
+from schemas.identifiers import NHS_NUMBER, RECORD_SCOPED_KIND, local_system
 
 SUBJECT_ELEMENTS = ("subject", "patient", "beneficiary", "for")
 NHS_NUMBER_SYSTEMS = frozenset(
@@ -112,6 +120,7 @@ def resolve_subject(
     something that is not a Patient (a Group, a Location, a Device)."""
     if resource.get("resourceType") == "Patient":
         return identifiers_of(resource, "Patient", _local(partner, resource, own_name)), resource
+    record = logical_key(resource, own_name)
     found = subject_reference(resource)
     if found is None:
         raise ValidationError(
@@ -132,12 +141,15 @@ def resolve_subject(
                 location=path,
                 hint="the hub records events about people; reference the Patient",
             )
-        return identifiers_of(target, "Patient", _local(partner, target, text)), target
-    return _logical(reference, path, partner), None
+        contained = isinstance(text, str) and text.startswith("#")
+        fallback = _record_scoped(partner, record) if contained else _local(partner, target, text, record)
+        return identifiers_of(target, "Patient", fallback), target
+    return _logical(reference, path, partner, record), None
 
 
-def _logical(reference: dict[str, Any], path: str, partner: str) -> list[Identifier]:
-    """Identifiers from a reference that does not resolve: its `identifier`, else its id text."""
+def _logical(reference: dict[str, Any], path: str, partner: str, record: str) -> list[Identifier]:
+    """Identifiers from a reference that does not resolve: its `identifier`, else its id text
+    (a `urn:` placeholder names no one outside its Bundle: then the record stands in)."""
     logical = reference.get("identifier")
     if isinstance(logical, dict) and logical.get("system") and logical.get("value"):
         ident = normalise_identifier(logical, f"{path}.identifier")
@@ -156,6 +168,8 @@ def _logical(reference: dict[str, Any], path: str, partner: str) -> list[Identif
             location=path,
             hint="the hub records events about people; reference the Patient",
         )
+    if text.startswith("urn:"):
+        return [_record_scoped(partner, record)()]
     return [Identifier(system=local_system(partner, "patient"), value=text.rstrip("/").split("/")[-1])]
 
 
@@ -175,17 +189,31 @@ def _contained(resource: dict[str, Any], text: str) -> dict[str, Any] | None:
     return None
 
 
-def _local(partner: str, patient: dict[str, Any], name: str | None) -> Callable[[], Identifier]:
-    """The partner's own patient id as a subject identifier, for a Patient with no identifier."""
+def _local(
+    partner: str, patient: dict[str, Any], name: str | None, record: str | None = None
+) -> Callable[[], Identifier]:
+    """The partner's own patient id as a subject identifier, for a Patient with no identifier:
+    its logical id, or the id a server URL names. A Patient named only by a message-local
+    placeholder (`urn:uuid:`) gets an identifier scoped to the record (`record`, else its own)."""
 
     def fallback() -> Identifier:
-        own = patient.get("id") or (name.rstrip("/").split("/")[-1] if name else None)
-        if not own:
+        own = patient.get("id")
+        if not own and name and not name.startswith(("urn:", "#")):
+            own = name.rstrip("/").split("/")[-1]
+        if own:
+            return Identifier(system=local_system(partner, "patient"), value=str(own))
+        if not (name or patient.get("name") or patient.get("birthDate")):
             raise ValidationError(
                 "the Patient has neither an identifier nor an id, so the hub cannot tell who it is",
                 location="Patient.identifier",
                 hint="send the NHS number, or at least your own patient id",
             )
-        return Identifier(system=local_system(partner, "patient"), value=str(own))
+        return _record_scoped(partner, record or logical_key(patient, name))()
 
     return fallback
+
+
+def _record_scoped(partner: str, record: str) -> Callable[[], Identifier]:
+    """An identifier that names the person of one record only: it links that record's resends
+    and updates, never another record (identity matches those on demographics)."""
+    return lambda: Identifier(system=local_system(partner, RECORD_SCOPED_KIND), value=record)

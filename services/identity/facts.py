@@ -26,6 +26,7 @@ _PARENT_CODES = frozenset(
     {"MTH", "FTH", "PRN", "PAR", "NMTH", "NFTH", "STPMTH", "STPFTH", "STPPRN", "GUARD", "GRD",
      "FMTH", "FFTH", "MOTHER", "FATHER", "PARENT", "GUARDIAN", "CARER", "FOSTER", "KIN"}
 )  # fmt: skip
+_SUBJECT_ELEMENTS = ("subject", "patient", "beneficiary", "for")
 _CHILD_CODES = frozenset({"CHILD", "CHD", "SON", "DAU", "NCHILD", "STPCHLD", "DAUC", "SONC"})
 _SIBLING_CODES = frozenset({"SIB", "BRO", "SIS", "NSIB", "HSIB", "STPSIB", "SIBLING"})
 _PARTNER_CODES = frozenset({"SPS", "HUSB", "WIFE", "DOMPART", "SPO", "DOM", "SPOUSE", "PARTNER"})
@@ -94,6 +95,8 @@ def read_event(event: HubEvent) -> EventFacts:
     subject_tokens = {s.token for s in event.subjects}
     patients = [e.resource for e in event.entries if e.resource.get("resourceType") == "Patient"]
     own = next((p for p in patients if subject_tokens & _tokens(p)), patients[0] if patients else None)
+    if own is None and event.entries:
+        own = _contained_subject(event.entries[0].resource)
     family_tokens = {s.token for s in event.subjects if _is_family(s)}
     identifiers = [s for s in event.subjects if not _is_family(s)]
     if own is not None:
@@ -109,6 +112,20 @@ def read_event(event: HubEvent) -> EventFacts:
         if e.resource.get("resourceType") == "RelatedPerson" and (r := _related(event, e.resource))
     ]
     return EventFacts(subject=subject, relations=tuple(relations), family_tokens=tuple(sorted(family_tokens)))
+
+
+def _contained_subject(resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The Patient contained in the event's record that its subject names (`#Pat1`: the NHS
+    Immunisation API's layout): the only place its demographics are. Its id is never an
+    identifier (it means something only inside this resource); its demographics are matched."""
+    for name in _SUBJECT_ELEMENTS:
+        reference = resource.get(name)
+        text = reference.get("reference") if isinstance(reference, dict) else None
+        if isinstance(text, str) and text.startswith("#"):
+            for item in resource.get("contained") or []:
+                if isinstance(item, dict) and item.get("id") == text[1:]:
+                    return item if item.get("resourceType") == "Patient" else None
+    return None
 
 
 def _mother(event: HubEvent, patient: dict[str, Any]) -> Relation | None:
