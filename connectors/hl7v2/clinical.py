@@ -65,8 +65,13 @@ def encounter(pv1: Segment, trigger: str, patient_ref: str, partner: str, resour
         resource["period"] = {k: v for k, v in period.items() if v}
     if service := codeable_concept(pv1.value(10)):
         resource["serviceType"] = service
-    place = pv1.value(3)
-    if where := ", ".join(p for p in (place.comp(1), place.comp(2), place.comp(3), place.comp(4)) if p):
+    if trigger == "A02":  # a transfer: the new location (PV1-3) is current, the prior (PV1-6) is left
+        moves = [(_place(pv1.value(3)), "active"), (_place(pv1.value(6)), "completed")]
+        if locations := [
+            {"location": {"display": where}, "status": status} for where, status in moves if where
+        ]:
+            resource["location"] = locations
+    elif where := _place(pv1.value(3)):
         resource["location"] = [{"location": {"display": where}}]
     hospitalization = {
         "admitSource": codeable_concept(pv1.value(14)),
@@ -75,6 +80,11 @@ def encounter(pv1: Segment, trigger: str, patient_ref: str, partner: str, resour
     if any(hospitalization.values()):
         resource["hospitalization"] = {k: v for k, v in hospitalization.items() if v}
     return resource
+
+
+def _place(value: Value) -> str:
+    """A PL (point of care, room, bed, facility) as one line of text."""
+    return ", ".join(p for p in (value.comp(1), value.comp(2), value.comp(3), value.comp(4)) if p)
 
 
 def immunization(rxa: Segment, rxr: Segment | None, patient_ref: str, resource_id: str) -> dict[str, Any]:

@@ -24,7 +24,23 @@ from connectors.hl7v2.parsing import Segment, Value
 from schemas.envelope import Identifier
 from schemas.errors import MappingError
 
-_GENDER = {"M": "male", "F": "female", "O": "other", "A": "other", "U": "unknown", "N": "unknown"}
+_GENDER = {
+    # HL7 table 0001 (administrative sex): male, female, other, ambiguous, unknown, not applicable
+    "M": "male",
+    "F": "female",
+    "O": "other",
+    "A": "other",
+    "U": "unknown",
+    "N": "unknown",
+    # NHS Data Dictionary person gender code, as NHS England's ITK ADT messages send it: 1 male,
+    # 2 female, 9 indeterminate (UK Core maps it to `other`), 0 not known, X not specified
+    "1": "male",
+    "2": "female",
+    "9": "other",
+    "0": "unknown",
+    "X": "unknown",
+}
+_GENDER_CODES = "HL7 table 0001 (M, F, O, A, U, N) or NHS Data Dictionary person gender (1, 2, 9, 0, X)"
 _PATIENT_ID_FIELDS = (3, 2, 4)
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
 _GP_PRACTICE_CODE = re.compile(r"[A-Z]\d{5}")
@@ -69,8 +85,8 @@ def patient(
         resource["telecom"] = telecoms
     if birth := fhir_date(pid.value(7)):
         resource["birthDate"] = birth
-    if gender := _GENDER.get(pid.text(8).upper()):
-        resource["gender"] = gender
+    if sex := gender(pid, 8):
+        resource["gender"] = sex
     if death := fhir_datetime(pid.value(29)):
         resource["deceasedDateTime"] = death
     elif pid.text(30).upper() == "Y":
@@ -78,6 +94,22 @@ def patient(
     if pd1 is not None and (practice := _practice(pd1)):
         resource["generalPractitioner"] = [practice]
     return resource
+
+
+def gender(segment: Segment, field: int) -> str | None:
+    """FHIR administrative gender of PID-8 / NK1-15; None when empty. A code of neither table is
+    refused, not dropped: a person's recorded sex must not vanish without the sender knowing."""
+    code = segment.text(field).upper()
+    if not code:
+        return None
+    found = _GENDER.get(code)
+    if found is None:
+        raise MappingError(
+            "the administrative sex is not a code hubnet knows",
+            segment.loc(field),
+            hint=f"send {_GENDER_CODES}",
+        )
+    return found
 
 
 def is_deceased(pid: Segment) -> bool:
@@ -105,8 +137,8 @@ def related_person(nk1: Segment, patient_ref: str, partner: str, resource_id: st
     telecoms += [t for v in nk1.reps(6) if (t := telecom(v, "work"))]
     if telecoms:
         resource["telecom"] = telecoms
-    if gender := _GENDER.get(nk1.text(15).upper()):
-        resource["gender"] = gender
+    if sex := gender(nk1, 15):
+        resource["gender"] = sex
     if birth := fhir_date(nk1.value(16)):
         resource["birthDate"] = birth
     return resource

@@ -24,11 +24,15 @@ PUBLIC = public_sample("hl7v2-samples")
 SAMPLE = REPO / "samples" / "hl7v2" / "family-hub-feed.hl7"
 SUPPORTED = (
     "ADT^A01",
+    "ADT^A02",
     "ADT^A03",
     "ADT^A04",
     "ADT^A08",
     "ADT^A28",
     "ADT^A31",
+    "ADT^A11",
+    "ADT^A12",
+    "ADT^A13",
     "ADT^A40",
     "VXU^V04",
     "ORU^R01",
