@@ -12,7 +12,7 @@ publishes them on fh.referrals.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -96,6 +96,12 @@ def _audit(
         sink(record)
     else:
         log.info("referrals.audit", actor=staff.user_id, action=action, target=target, outcome=outcome)
+
+
+def _not_found(request: Request, staff: Staff, action: str, referral_id: str) -> NoReturn:
+    """404, audited as a refusal: asking for ids one may not know is worth seeing on the trail."""
+    _audit(request, staff, action, referral_id, outcome="denied", reason="no such referral")
+    raise HTTPException(404, f"no referral {referral_id}")
 
 
 def summary(service: ReferralService, referral: Referral) -> Summary:
@@ -182,7 +188,7 @@ async def show(referral_id: str, request: Request, service: Service, staff: Curr
     """One referral: where it is, every routing decision with its reasons, and its history."""
     referral = await run_in_threadpool(service.store.get, referral_id)
     if referral is None:
-        raise HTTPException(404, f"no referral {referral_id}")
+        _not_found(request, staff, "referrals.read", referral_id)
     if not can_see(staff, referral):
         _audit(
             request,
@@ -210,7 +216,7 @@ async def act(
     """open, accept, reject (reason), start, complete, cancel (reason), or assign (hub managers)."""
     referral = await run_in_threadpool(service.store.get, referral_id)
     if referral is None:
-        raise HTTPException(404, f"no referral {referral_id}")
+        _not_found(request, staff, f"referrals.{action.value}", referral_id)
     refused = can_act(staff, referral, action)
     if refused:
         _audit(request, staff, f"referrals.{action.value}", referral_id, outcome="denied", reason=refused)

@@ -158,8 +158,12 @@ class Filters(BaseModel):
         return flt, errors
 
     def described(self) -> str | None:
-        """The filters set, for the audit trail's target."""
+        """The filters set, for the audit trail's target. The reason filter is free text typed by
+        the operator (it may quote a name or an NHS number from a dead letter), so only its length
+        is kept, never the text; the other filters are codes and times."""
         fields = self.model_dump(exclude_defaults=True, include=set(Filters.model_fields))
+        if "reason" in fields:
+            fields["reason"] = f"({len(self.reason)} characters)"
         return "&".join(f"{k}={v}" for k, v in fields.items()) or None
 
 
