@@ -4,7 +4,8 @@ Order of checks on a publish, each with its own status: API key (401), format kn
 format allowed (403), rate (429 + Retry-After), body size (413), sender claimed (403), then per
 record: accepted, rejected (dead letter with reason and field path) or refused. The answer is 202
 once the new items are in the durable outbox; 422 when no record was accepted (the problem lists
-each record's field path and reason). Keys never reach a log line: only their public key id.
+each record's field path and reason); 409 when every record resends a record version received
+before with other content (a correction needs a new version). Keys never reach a log line: only their public key id.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ async def _submit(request: Request, fmt: str, principal: Principal, publish: boo
 
 @router.post(
     "/v1/events/{format}", status_code=202, response_model=SubmissionResult, openapi_extra=RAW_BODY,
-    responses=responses(400, 401, 403, 404, 413, 422, 429), summary="Publish one message or a batch",
+    responses=responses(400, 401, 403, 404, 409, 413, 422, 429), summary="Publish one message or a batch",
 )  # fmt: skip
 async def publish_events(request: Request, fmt: FormatName, principal: Caller) -> JSONResponse:
     """Queue your input in the durable outbox: 202 with one result per record."""
@@ -150,7 +151,7 @@ async def publish_events(request: Request, fmt: FormatName, principal: Caller) -
 
 @router.post(
     "/v1/validate/{format}", response_model=SubmissionResult, openapi_extra=RAW_BODY,
-    responses=responses(400, 401, 403, 404, 413, 422, 429), summary="Check without publishing",
+    responses=responses(400, 401, 403, 404, 409, 413, 422, 429), summary="Check without publishing",
 )  # fmt: skip
 async def validate_events(request: Request, fmt: FormatName, principal: Caller) -> JSONResponse:
     """The same checks as publishing, nothing queued: a sandbox while you build your feed."""
@@ -219,7 +220,8 @@ def _forbidden(reason: str, trace_id: str) -> ProblemError:
 
 
 def _answer(result: SubmissionResult, success: int) -> JSONResponse:
-    """202/200 when anything was accepted; 422 when every record was rejected; 403 when all refused."""
+    """202/200 when anything was accepted; 422 when every record was rejected; 409 when every record
+    changed a version received before; 403 when all were refused."""
     body: dict[str, Any] = result.model_dump(mode="json")
     if result.accepted or not result.items:
         return JSONResponse(body, status_code=success)
@@ -232,5 +234,8 @@ def _answer(result: SubmissionResult, success: int) -> JSONResponse:
         detail = "No record was accepted; each is listed with where and why. Fix and resend."
         raise ProblemError(422, "rejected", "The input was rejected", detail=detail, trace_id=result.trace_id,
                            errors=errors, result=body)  # fmt: skip
+    if result.conflicts == result.refused:
+        raise ProblemError(409, "conflict", "A record version was already received with other content",
+                           detail=result.items[0].reason, trace_id=result.trace_id, result=body)  # fmt: skip
     raise ProblemError(403, "forbidden", "Not allowed for this partner", detail=result.items[0].reason,
                        trace_id=result.trace_id, result=body)  # fmt: skip

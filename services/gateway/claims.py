@@ -6,12 +6,16 @@ can never publish as another. Checked, per format family (other formats carry no
 
 | format | claimed sender |
 |---|---|
-| hl7v2 | MSH-4 sending facility, first component |
-| fhir, nems (JSON or XML) | MessageHeader.sender.identifier.value |
+| hl7v2 | MSH-4 sending facility, first component, of every message the connector's splitter cuts |
+| fhir, nems (JSON or XML) | MessageHeader.sender identifier, and ODS code of the Organization it names |
 | ctf | Header/SourceSchool URN, and LEA + Estab (the DfE number) |
 | vcs-json, vcs-csv | `organisation` of every activity |
 
-Extraction is best-effort: unreadable input claims nothing here, and the connector rejects it.
+Extraction reads the input as the connector does (the HL7 check once split messages its own way,
+and a leading MLLP start byte or BOM before a later message hid that message's MSH-4). Unreadable
+input claims nothing here, and the connector rejects it. A FHIR sender given by reference must
+resolve, within the message, to an Organization with an ODS code; otherwise the claim cannot be
+checked and the input is refused (`UnverifiableSenderError`).
 """
 
 from __future__ import annotations
@@ -24,20 +28,22 @@ from connectors.common.csv_records import read_row, split_csv
 from connectors.common.fhir_input import read_fhir
 from connectors.common.fhir_xml import Release
 from connectors.common.xml_elements import parse_xml
+from connectors.hl7v2.batch import split_messages
+from connectors.hl7v2.parsing import parse_header
 from connectors.vcs.json_body import JsonFields, split_json
-from schemas.errors import MappingError
+from schemas.errors import AuthorisationError, MappingError
+from schemas.identifiers import ODS_ORGANISATION
 
 Extractor = Callable[[bytes], Iterator[str]]
 
 
+class UnverifiableSenderError(AuthorisationError):
+    """The input names its sender in a way that cannot be checked against the registration."""
+
+
 def _hl7_sending_facility(data: bytes) -> Iterator[str]:
-    text = data.decode("utf-8", "replace").lstrip("\ufeff")
-    for segment in text.replace("\r\n", "\r").replace("\n", "\r").split("\r"):
-        if segment.startswith("MSH") and len(segment) > 8:
-            separator, component = segment[3], segment[4]
-            fields = segment.split(separator)
-            if len(fields) > 3 and fields[3]:
-                yield fields[3].split(component)[0]
+    """MSH-4 of each message exactly as the `hl7v2` connector cuts and reads them."""
+    return _each_record(split_messages(data), lambda record: parse_header(record.raw).text(4))
 
 
 def _fhir_message_sender(data: bytes, release: Release = "R4B") -> Iterator[str]:
@@ -50,13 +56,63 @@ def _fhir_message_sender(data: bytes, release: Release = "R4B") -> Iterator[str]
     resources: list[Any] = [body]
     if isinstance(body, dict) and isinstance(body.get("entry"), list):
         resources += [e.get("resource") for e in body["entry"] if isinstance(e, dict)]
+    entries = body.get("entry") if isinstance(body, dict) else None
     for resource in resources:
         if isinstance(resource, dict) and resource.get("resourceType") == "MessageHeader":
             sender = resource.get("sender")
-            identifier = sender.get("identifier") if isinstance(sender, dict) else None
-            value = identifier.get("value") if isinstance(identifier, dict) else None
+            if not isinstance(sender, dict):
+                continue
+            value = _get(sender, "identifier", "value")
             if isinstance(value, str) and value:
                 yield value
+            reference = _get(sender, "reference")
+            if isinstance(reference, str) and reference:
+                yield from _ods_codes(_resolve(reference, entries, resource), reference)
+
+
+def _get(node: Any, *path: str) -> Any:
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _resolve(reference: str, entries: Any, header: dict[str, Any]) -> Any:
+    """The resource a reference names inside the message: by `fullUrl`, `Type/id`, or `#id`
+    (contained in the header); None when the message does not hold it."""
+    if reference.startswith("#"):
+        contained = header.get("contained")
+        found = [r for r in contained or () if isinstance(r, dict) and r.get("id") == reference[1:]]
+        return found[0] if found else None
+    for entry in entries if isinstance(entries, list) else ():
+        resource = _get(entry, "resource")
+        if not isinstance(resource, dict):
+            continue
+        if _get(entry, "fullUrl") == reference or (
+            reference.count("/") == 1 and f"{resource.get('resourceType')}/{resource.get('id')}" == reference
+        ):
+            return resource
+    return None
+
+
+def _ods_codes(resource: Any, reference: str) -> Iterator[str]:
+    """The ODS codes of the referenced sender, or refuse: an unchecked claim is never let through."""
+    where = f"MessageHeader.sender.reference '{reference[:80]}'"
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Organization":
+        raise UnverifiableSenderError(
+            f"{where} does not name an Organization in this message, so the sender cannot be checked: "
+            "include the Organization in the Bundle, or give sender.identifier with your ODS code"
+        )
+    identifiers = resource.get("identifier")
+    codes = [
+        i["value"] for i in identifiers if isinstance(identifiers, list) and isinstance(i, dict)
+        and i.get("system") == ODS_ORGANISATION and isinstance(i.get("value"), str) and i["value"]
+    ] if isinstance(identifiers, list) else []  # fmt: skip
+    if not codes:
+        raise UnverifiableSenderError(
+            f"{where} names an Organization without an ODS code ({ODS_ORGANISATION}), so the sender "
+            "cannot be checked: give the Organization its ODS identifier"
+        )
+    yield from codes
 
 
 def _ctf_source_school(data: bytes) -> Iterator[str]:

@@ -63,4 +63,9 @@ CREATE TABLE IF NOT EXISTS drop_files (
         "file ledger counts attempts, so a file the watcher died on is set aside",
         "ALTER TABLE drop_files ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
     ),
+    Migration(
+        3,
+        "item statuses keep a digest of the accepted content, so a changed resend is refused",
+        "ALTER TABLE item_status ADD COLUMN digest TEXT",
+    ),
 )

@@ -3,8 +3,9 @@
 Every transport (HTTP API, file drop) calls `Submissions.submit`. It refuses, as a whole and with
 an audit record, an input in a format the partner may not use or naming another sender; then each
 record ends as exactly one item: accepted (event id), rejected (dead letter with reason and
-location), or refused (an event type the partner may not publish, or an event id another partner
-owns). An id already recorded returns its first result and is not published again.
+location), or refused (an event type the partner may not publish, an event id another partner
+owns, or a record version already received with other content: `conflict`). An id already
+recorded with the same content returns its first result and is not published again.
 
 Delivery: see `idempotency` for the commit order; what `submit(publish=True)` returns is in the
 durable outbox. Each queued message carries its item id as the outbox `dedup_id`, so a crash after
@@ -30,13 +31,17 @@ from services.core.dead_letters import dead_letter_for, dead_letter_message
 from services.core.outbox import OutboundMessage
 from services.core.publisher import Publisher
 from services.gateway.audit import refusal
-from services.gateway.claims import claimed_senders
-from services.gateway.idempotency import EventStatusStore, ItemStatus
+from services.gateway.claims import UnverifiableSenderError, claimed_senders
+from services.gateway.idempotency import EventStatusStore, ItemStatus, content_digest
 from services.gateway.partners import Partner
 from services.ingest.pipeline import count_input, event_message
 
 ItemState = Literal["accepted", "rejected", "refused"]
 PUBLISH = "events.publish"
+CHANGED_RESEND = (
+    "this record id and version was received before with different content, and was not changed: "
+    "send a correction as a new record version"
+)
 
 
 class ItemResult(BaseModel):
@@ -53,6 +58,11 @@ class ItemResult(BaseModel):
         default=None, description="Field path: FHIR path, HL7 field, CSV line/column."
     )
     duplicate: bool = Field(default=False, description="Sent before: this is the first result, nothing new.")
+    conflict: bool = Field(
+        default=False,
+        description="Refused: this record id and version was received before with other content; "
+        "send a correction as a new record version.",
+    )
     first_seen_at: datetime | None = Field(default=None, description="When the first result was recorded.")
 
 
@@ -67,12 +77,14 @@ class SubmissionResult(BaseModel):
     rejected: int = 0
     refused: int = 0
     duplicates: int = 0
+    conflicts: int = Field(default=0, description="Refused items that changed an earlier record version.")
     items: list[ItemResult] = Field(default_factory=list)
 
     def count(self) -> SubmissionResult:
         for item in self.items:
             setattr(self, item.status, getattr(self, item.status) + 1)
         self.duplicates = sum(item.duplicate for item in self.items)
+        self.conflicts = sum(item.conflict for item in self.items)
         return self
 
 
@@ -117,7 +129,11 @@ class Submissions:
         """Run every check; with `publish`, queue the new items in the durable outbox."""
         connector = self.connector(fmt)
         self.check_format(partner, fmt, ctx.trace_id)
-        foreign = sorted(s for s in claimed_senders(fmt, data) if not partner.may_claim(s))
+        try:
+            claimed = claimed_senders(fmt, data)
+        except UnverifiableSenderError as error:
+            self._refuse(partner, fmt, str(error), ctx.trace_id)
+        foreign = sorted(s for s in claimed if not partner.may_claim(s))
         if foreign:
             reason = f"the message names sender {', '.join(foreign)}, which is not registered to this partner"
             self._refuse(partner, fmt, reason, ctx.trace_id)
@@ -162,19 +178,22 @@ class Submissions:
             source_record_id=event.source_record_id,
         )  # fmt: skip
         first = known.get(event.event_id)
-        reason = None
+        digest = content_digest(event)
+        reason, conflict = None, False
         if not partner.may_publish(event.event_type.value):
             reason = f"partner may not publish event type '{event.event_type.value}'"
         elif first is not None and first.partner != partner.code:
             reason = "this source record belongs to another partner; send records of your own system only"
+        elif first is not None and first.digest is not None and first.digest != digest:
+            reason, conflict = CHANGED_RESEND, True
         if reason:
             batch.audits.append(refusal(partner.code, PUBLISH, event.event_id, reason, ctx.trace_id))
-            return item.model_copy(update={"status": "refused", "reason": reason})
+            return item.model_copy(update={"status": "refused", "reason": reason, "conflict": conflict})
         if first is not None:
             return item.model_copy(update={"duplicate": True, "first_seen_at": first.at})
         status = ItemStatus(
             item_id=event.event_id, partner=partner.code, state="accepted", event_type=event.event_type.value,
-            trace_id=ctx.trace_id, at=datetime.now(UTC),
+            trace_id=ctx.trace_id, at=datetime.now(UTC), digest=digest,
         )  # fmt: skip
         known[event.event_id] = status  # the same event twice in one input is queued once
         batch.messages.append(replace(event_message(event), dedup_id=event.event_id))

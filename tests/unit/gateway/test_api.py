@@ -95,6 +95,34 @@ def test_same_record_twice_in_one_batch_is_queued_once(
     assert len(publisher.on(EVENTS)) == 1
 
 
+def test_resend_of_a_record_version_with_a_changed_body_is_409_and_audited_not_a_silent_duplicate(
+    client: TestClient, key: str, publisher: ListPublisher
+) -> None:
+    assert post(client, key, line("r1", 1).encode()).status_code == 202
+    changed = post(client, key, line("r1", 2).encode())  # same record id and version, other content
+    assert changed.status_code == 409
+    problem = changed.json()
+    assert problem["type"].endswith("/conflict")
+    assert "new record version" in problem["detail"]
+    (item,) = problem["result"]["items"]
+    assert (item["status"], item["conflict"]) == ("refused", True)
+    assert len(publisher.on(EVENTS)) == 1, "the correction was not published as if it were the first"
+    (audit,) = [AuditRecord.from_bytes(m.value) for m in publisher.on(AUDIT)]
+    assert (audit.outcome, audit.target) == ("denied", item["event_id"])
+    assert post(client, key, line("r1", 1).encode()).json()["duplicates"] == 1  # the same body still is
+    corrected = post(client, key, line("r1", 2, version="2").encode())
+    assert (corrected.status_code, corrected.json()["accepted"]) == (202, 1)
+
+
+def test_changed_body_in_a_batch_is_refused_per_item_and_the_rest_accepted(
+    client: TestClient, key: str, publisher: ListPublisher
+) -> None:
+    post(client, key, line("r1", 1).encode())
+    body = post(client, key, f"{line('r1', 2)}\n{line('r2', 3)}".encode()).json()
+    assert [(i["status"], i["conflict"]) for i in body["items"]] == [("refused", True), ("accepted", False)]
+    assert (body["refused"], body["conflicts"]) == (1, 1)
+
+
 def test_validate_runs_the_checks_and_publishes_nothing(
     client: TestClient, key: str, publisher: ListPublisher, gateway: Gateway
 ) -> None:
