@@ -5,7 +5,8 @@ format allowed (403), rate (429 + Retry-After), body size (413), sender claimed 
 record: accepted, rejected (dead letter with reason and field path) or refused. The answer is 202
 once the new items are in the durable outbox; 422 when no record was accepted (the problem lists
 each record's field path and reason); 409 when every record resends a record version received
-before with other content (a correction needs a new version). Keys never reach a log line: only their public key id.
+before with other content (a correction needs a new version). Keys never reach a log line: only
+their public key id.
 """
 
 from __future__ import annotations
