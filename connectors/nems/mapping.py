@@ -32,6 +32,8 @@ NEMS_EVENTS: dict[str, EventType] = {
     "pds-change-of-address": EventType.ADDRESS_CHANGED,
     "pds-change-of-gp": EventType.GP_CHANGED,
     "pds-death-notification": EventType.PERSON_DIED,
+    "pds-record-change": EventType.PERSON_UPDATED,
+    "pds-record-changed": EventType.PERSON_UPDATED,
     "newborn-hearing": EventType.NEWBORN_SCREENING,
     "nipe-outcome": EventType.NEWBORN_SCREENING,
     "blood-spot-test-outcome": EventType.NEWBORN_SCREENING,
@@ -39,7 +41,9 @@ NEMS_EVENTS: dict[str, EventType] = {
     "professional-contacts": EventType.ENCOUNTER,
 }
 """NEMS event codes (without their `-1`, `-2` version suffix) to hub codes; other codes (older
-Digital Child Health `CH0nn` codes) take the hub code of their focus resource."""
+Digital Child Health `CH0nn` codes) take the hub code of their focus resource. `pds-record-changed`
+is how NHS England's own PDS record change example spells the `pds-record-change-1` code (that
+example's leading space is refused by the STU3 `code` type, naming `MessageHeader.event.code`)."""
 
 
 def map_nems_message(data: bytes, ctx: SourceContext) -> list[HubEvent]:
@@ -150,9 +154,14 @@ def _subjects(focus: dict[str, Any], lookup: Lookup, facts: MessageFacts, partne
     return [Identifier(system=routed["system"], value=routed["value"])]
 
 
+def _event_name(code: str) -> str:
+    """The event code without its version suffix (`-1`)."""
+    return code.rsplit("-", 1)[0] if code[-1:].isdigit() else code
+
+
 def _record_id(facts: MessageFacts, focus: dict[str, Any]) -> str:
     """The source record: event type plus the focus's persisted business identifier."""
-    event = facts.event_code.rsplit("-", 1)[0] if facts.event_code[-1:].isdigit() else facts.event_code
+    event = _event_name(facts.event_code)
     for identifier in focus.get("identifier") or []:
         if identifier.get("system") and identifier.get("value"):
             return f"{event}/{focus['resourceType']}/{identifier['system']}|{identifier['value']}"
@@ -166,5 +175,4 @@ def _record_id(facts: MessageFacts, focus: dict[str, Any]) -> str:
 
 
 def _event_type(facts: MessageFacts, focus: dict[str, Any]) -> EventType:
-    base = facts.event_code.rsplit("-", 1)[0]
-    return NEMS_EVENTS.get(base) or event_type_of(focus)
+    return NEMS_EVENTS.get(_event_name(facts.event_code)) or event_type_of(focus)

@@ -7,6 +7,7 @@ dead-lettered, not lost. The few STU3 elements R4 removed without a replacement 
 Patient.animal, Immunization.vaccinationProtocol.doseStatus/description (kept as doseNumberString
 when no dose number), Procedure.definition and Communication.definition (R4 wants canonical URLs).
 An Encounter without a class gets the data-absent-reason `unknown` (class is required in R4).
+Provenance's STU3 `relatedAgentType` has no R4 element and is left out.
 """
 
 from __future__ import annotations
@@ -208,6 +209,72 @@ def _healthcare_service(resource: Resource) -> Resource:
     return resource
 
 
+def _care_team(resource: Resource) -> Resource:
+    """NEMS professional contacts: participant.role became a list, context became encounter."""
+    _move(resource, "context", "encounter")
+    participants = []
+    for participant in resource.get("participant") or []:
+        moved = dict(participant)
+        _move(moved, "role", "role", _as_list)
+        participants.append(moved)
+    if participants:
+        resource["participant"] = participants
+    return resource
+
+
+def _provenance(resource: Resource) -> Resource:
+    """PDS record change: R4 names the actor `who` (a Reference) where STU3 had a Uri or a
+    Reference choice, gives `activity` and `reason` CodeableConcepts, and calls period occurredPeriod."""
+    _move(resource, "period", "occurredPeriod")
+    _move(resource, "activity", "activity", _coded)
+    if resource.get("reason"):
+        resource["reason"] = [_coded(coding) for coding in resource["reason"]]
+    if resource.get("agent"):
+        resource["agent"] = [_agent(agent) for agent in resource["agent"]]
+    entities = []
+    for entity in resource.get("entity") or []:
+        moved = _choice(dict(entity), "what", ("whatReference", "whatUri", "whatIdentifier"))
+        if moved.get("agent"):
+            moved["agent"] = [_agent(agent) for agent in moved["agent"]]
+        entities.append(moved)
+    if entities:
+        resource["entity"] = entities
+    signatures = []
+    for signature in resource.get("signature") or []:
+        moved = _choice(dict(signature), "who", ("whoReference", "whoUri"))
+        moved = _choice(moved, "onBehalfOf", ("onBehalfOfReference", "onBehalfOfUri"))
+        _move(moved, "contentType", "sigFormat")
+        _move(moved, "blob", "data")
+        signatures.append(moved)
+    if signatures:
+        resource["signature"] = signatures
+    return resource
+
+
+def _agent(agent: Resource) -> Resource:
+    moved = _choice(dict(agent), "who", ("whoReference", "whoUri"))
+    moved = _choice(moved, "onBehalfOf", ("onBehalfOfReference", "onBehalfOfUri"))
+    moved.pop("relatedAgentType", None)  # no R4 element; the agents' roles stay
+    return moved
+
+
+def _choice(element: Resource, new: str, old: tuple[str, ...]) -> Resource:
+    """STU3 `<name>Reference` / `<name>Uri` / `<name>Identifier` to R4's one Reference `<name>`."""
+    for name in old:
+        if name in element:
+            value = element.pop(name)
+            if name.endswith("Uri"):
+                value = {"reference": value}
+            elif name.endswith("Identifier"):
+                value = {"identifier": value}
+            element[new] = value
+    return element
+
+
+def _coded(coding: Any) -> Any:
+    return {"coding": [coding]} if isinstance(coding, dict) else coding
+
+
 _CONVERTERS: dict[str, Callable[[Resource], Resource]] = {
     "Patient": _patient,
     "RelatedPerson": _related_person,
@@ -226,4 +293,6 @@ _CONVERTERS: dict[str, Callable[[Resource], Resource]] = {
     "Practitioner": _same,
     "PractitionerRole": _same,
     "HealthcareService": _healthcare_service,
+    "CareTeam": _care_team,
+    "Provenance": _provenance,
 }
