@@ -17,7 +17,7 @@ from typing import ClassVar
 import structlog
 
 from schemas.envelope import HubEvent, new_trace_id
-from schemas.errors import MappingError
+from schemas.errors import MappingError, Problem
 
 log = structlog.get_logger(__name__)
 
@@ -49,11 +49,17 @@ class Rejection:
     original: bytes
     location: str | None = None
     record_ref: str | None = None
+    problems: tuple[Problem, ...] = ()
+    """Each problem with its own path, when the record has several (`reason` sums them up)."""
 
     @classmethod
     def from_error(cls, error: MappingError, record: Record) -> Rejection:
         return cls(
-            reason=error.describe(), original=record.raw, location=error.location, record_ref=record.ref
+            reason=error.describe(),
+            original=record.raw,
+            location=error.location,
+            record_ref=record.ref,
+            problems=error.problems,
         )
 
 

@@ -6,6 +6,9 @@ leave a connector: see `connectors.base.Rejection`. These exceptions are what ra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class HubnetError(Exception):
     """Root of every error hubnet raises on purpose."""
@@ -15,13 +18,31 @@ class ConfigurationError(HubnetError):
     """Settings are missing or contradict each other; the message says which variable to fix."""
 
 
-class MappingError(HubnetError):
-    """A partner input cannot be mapped; carries where (field path, segment or line) and what to do."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a record: where (`Patient.identifier[0].value`, `line 4, column dob`) and
+    why, in a partner's words. A record's rejection carries all of them (connectors/common/problems.py)."""
 
-    def __init__(self, reason: str, location: str | None = None, hint: str | None = None) -> None:
+    path: str
+    reason: str
+
+
+class MappingError(HubnetError):
+    """A partner input cannot be mapped; carries where (field path, segment or line) and what to do.
+
+    `problems` lists each problem when there are several (the reason then summarises them all)."""
+
+    def __init__(
+        self,
+        reason: str,
+        location: str | None = None,
+        hint: str | None = None,
+        problems: Sequence[Problem] = (),
+    ) -> None:
         self.reason = reason
         self.location = location
         self.hint = hint
+        self.problems = tuple(problems)
         super().__init__(self.describe())
 
     def describe(self) -> str:

@@ -2,8 +2,9 @@
 
 UK Core is an R4 profile set; R4B's models are the closest the library ships. Inputs in an older
 release (NHS event messages are STU3) are checked against that release's models before mapping. Errors become
-`ValidationError`s that name the FHIR path (`Patient.birthDate`) and never echo the value, because
-reasons travel to logs and ops pages where personal data must not appear.
+one `ValidationError` listing every problem of the resource at its FHIR path (`Patient.birthDate`,
+`Patient.identifier[0].value`) in plain words (connectors/common/problems.py), never echoing the
+value, because reasons travel to logs and ops pages where personal data must not appear.
 
 Most of the cost of fhir.resources validation is a fixed charge per complex element (each
 HumanName, Coding, Reference runs its own model's Python validators), and feeds repeat elements
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import typing
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from typing import Any, Literal
 
@@ -29,7 +31,8 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.STU3 import get_fhir_model_class as get_stu3_model_class
 
 from connectors.common import fhir_core_checks
-from schemas.errors import ValidationError
+from connectors.common.problems import element_path, located, problems_error, pydantic_problems
+from schemas.errors import Problem, ValidationError
 
 fhir_core_checks.install()  # before any model class is built: hubnet reaches them all through here
 
@@ -141,39 +144,51 @@ def validate_resource(
     lookup = get_stu3_model_class if release == "STU3" else get_fhir_model_class
     label = "STU3" if release == "STU3" else "R4"
     resource_type = resource.get("resourceType")
-    prefix = f"{where}." if where else ""
     if not isinstance(resource_type, str):
         raise ValidationError("the resource has no resourceType", location=where or "resourceType")
     try:
         model = lookup(resource_type)
     except (ValueError, KeyError):
         raise ValidationError(
-            f"'{resource_type}' is not a FHIR {label} resource type", location=f"{prefix}resourceType"
+            f"'{resource_type}' is not a FHIR {label} resource type",
+            location=located(where, f"{resource_type}.resourceType"),
         ) from None
+    hint = f"see the FHIR {label} definition of each element"
     try:
         _check(model, resource)
     except pydantic.ValidationError as error:
-        first = error.errors()[0]
-        path = ".".join(str(p) for p in (resource_type, *first["loc"]) if p != "__root__")
-        count = error.error_count()
-        more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
-        raise ValidationError(
-            f"{_plain(first)}{more}",
-            location=f"{where}: {path}" if where else path,
-            hint=f"see the FHIR {label} definition of this element",
-        ) from None
+        raise problems_error(pydantic_problems(error, resource_type, where), hint=hint) from None
+    except KeyError:  # fhir_core looks a nested resource's type up in its type map
+        raise problems_error(_unknown_nested_types(resource, lookup, label, where), hint=hint) from None
     _remember_valid(cache_key)
     return resource
 
 
-def _plain(error: Any) -> str:
-    """pydantic's message without the offending value, in partner-facing words."""
-    kind = error.get("type", "")
-    if kind == "missing":
-        return "a required element is missing"
-    if kind == "extra_forbidden":
-        return "this element is not part of the resource"
-    if "but got multiple" in str(error.get("msg", "")):
-        return "only one of the choice elements (such as value[x]) may be given, but several were"
-    message = str(error.get("msg", "invalid value"))
-    return message.removeprefix("Value error, ")
+def _unknown_nested_types(
+    resource: dict[str, Any], lookup: Callable[[str], Any], label: str, where: str | None
+) -> list[Problem]:
+    """Where a contained (or otherwise nested) resource names a type the release does not have."""
+    found: list[Problem] = []
+
+    def visit(value: Any, steps: tuple[str | int, ...]) -> None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, (*steps, index))
+        elif isinstance(value, dict):
+            kind = value.get("resourceType")
+            if steps and isinstance(kind, str) and not _known(lookup, kind):
+                path = element_path(str(resource["resourceType"]), (*steps, "resourceType"))
+                found.append(Problem(located(where, path), f"this is not a FHIR {label} resource type"))
+            for key, item in value.items():
+                visit(item, (*steps, key))
+
+    visit(resource, ())
+    return found or [Problem(where or str(resource["resourceType"]), "a nested resource is not valid FHIR")]
+
+
+def _known(lookup: Callable[[str], Any], resource_type: str) -> bool:
+    try:
+        lookup(resource_type)
+    except (ValueError, KeyError):
+        return False
+    return True

@@ -14,6 +14,8 @@ Rules applied (https://hl7.org/fhir/R4/xml.html, same in STU3):
   one child named after the resource type, which becomes `resourceType`;
 - the XHTML narrative `div` is kept as a string; `Extension.url` and `id` attributes are kept.
 Unknown elements are kept (as repeating-or-not by occurrence) so model validation can name them.
+Errors name elements as JSON input's do (connectors/common/problems.py): `Bundle.entry[2].resource
+.ofType(Patient).name[0]`, zero-based, whether the partner sent XML or JSON.
 """
 
 from __future__ import annotations
@@ -72,10 +74,10 @@ def parse_xml(data: bytes, release: Release = "R4B") -> dict[str, Any]:
     if namespace != FHIR_NS:
         raise MappingError(
             f"the root element is not in the FHIR namespace '{FHIR_NS}'",
-            location=f"/{name}",
+            location=name,
             hint='declare xmlns="http://hl7.org/fhir" on the root element',
         )
-    return _resource(root, name, release, f"/{name}")
+    return _resource(root, name, release, name)
 
 
 def _resource(node: Element, resource_type: str, release: Release, path: str) -> dict[str, Any]:
@@ -100,13 +102,13 @@ def _children(
         seen[name] = seen.get(name, 0) + 1
         # an unknown element is carried through so model validation names it as not part of the resource
         spec = fields.get(name) or _Element(repeats=False, kind="complex", type_name="")
-        where = f"{path}/{name}[{seen[name]}]" if spec.repeats else f"{path}/{name}"
+        where = f"{path}.{name}[{seen[name] - 1}]" if spec.repeats or seen[name] > 1 else f"{path}.{name}"
         if namespace != (XHTML_NS if spec.kind == "xhtml" else FHIR_NS):
             raise MappingError(f"element '{name}' is not in the expected namespace", location=where)
         if seen[name] > 1 and not spec.repeats:
             raise MappingError(
                 f"element '{name}' appears more than once, but FHIR allows it once here",
-                location=f"{where}[{seen[name]}]",
+                location=where,
                 hint="send one value, or check the element name",
             )
         value, extra = _value(child, spec, release, where)
@@ -126,7 +128,7 @@ def _value(node: Element, spec: _Element, release: Release, path: str) -> tuple[
                 hint="wrap the resource's elements in an element named after its resource type",
             )
         _, resource_type = _split_tag(inner[0].tag)
-        return _resource(inner[0], resource_type, release, f"{path}/{resource_type}"), None
+        return _resource(inner[0], resource_type, release, f"{path}.ofType({resource_type})"), None
     if spec.kind == "complex":
         out: dict[str, Any] = {}
         for attribute in ("id", "url"):

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from connectors.common.problems import element_path
+
 log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://hubnet.example.org/problems/"
@@ -87,7 +89,7 @@ def install(app: FastAPI) -> None:
     async def invalid_request(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
         errors = [
-            FieldProblem(location=".".join(str(p) for p in e.get("loc", ())), reason=str(e.get("msg", "")))
+            FieldProblem(location=element_path("", e.get("loc", ())), reason=str(e.get("msg", "")))
             for e in error.errors()
         ]
         return ProblemError(

@@ -177,8 +177,8 @@ def test_missing_required_element_is_named() -> None:
         (b"MSH|^~\\&|", "byte 1"),
         (b'{"resourceType": "Patient", ', "JSON line 1, column 29"),
         (b'<Patient xmlns="http://hl7.org/fhir"><id value="x"/>', "XML line 1, column 52"),
-        (b'<Patient><id value="x"/></Patient>', "/Patient"),
-        (b'<Wizard xmlns="http://hl7.org/fhir"/>', "/Wizard"),
+        (b'<Patient><id value="x"/></Patient>', "Patient"),
+        (b'<Wizard xmlns="http://hl7.org/fhir"/>', "Wizard"),
         (b'["not", "a", "resource"]', "byte 1"),
     ],
 )

@@ -154,7 +154,7 @@ def test_a_null_among_observation_components_is_rejected_with_its_path() -> None
             }
         )
     assert raised.value.location == "Observation.component"
-    assert "None is not allowed" in str(raised.value)
+    assert "the list holds a null" in str(raised.value)
 
 
 def test_a_missing_status_or_two_values_are_still_rejected() -> None:

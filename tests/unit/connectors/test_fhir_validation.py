@@ -61,24 +61,30 @@ def resources() -> list[dict[str, Any]]:
     return _shared_resources()
 
 
-def _plain_error(resource: dict[str, Any]) -> str | None:
-    """What whole-resource validation says: None when valid, else its first error's place."""
+def _fhir_path(resource_type: str, loc: tuple[Any, ...]) -> str:
+    """pydantic's location in FHIR path notation: list positions in brackets, no `root` steps."""
+    steps = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc if p not in ("root", "__root__"))
+    return resource_type + steps
+
+
+def _plain_error(resource: dict[str, Any]) -> tuple[str, ...] | None:
+    """What whole-resource validation says: None when valid, else the place of every error."""
     try:
         model = get_fhir_model_class(resource["resourceType"])
     except (KeyError, ValueError):
-        return "unknown type"
+        return ("unknown type",)
     try:
         model.model_validate(resource)
     except pydantic.ValidationError as error:
-        return ".".join(str(p) for p in (resource["resourceType"], *error.errors()[0]["loc"]))
+        return tuple(_fhir_path(resource["resourceType"], e["loc"]) for e in error.errors())
     return None
 
 
-def _hub_error(resource: dict[str, Any]) -> str | None:
+def _hub_error(resource: dict[str, Any]) -> tuple[str, ...] | None:
     try:
         validate_resource(resource)
     except ValidationError as error:
-        return error.location or "?"
+        return tuple(problem.path for problem in error.problems) or ("?",)
     return None
 
 

@@ -144,11 +144,11 @@ def test_same_message_gives_the_same_event_id() -> None:
         (lambda b: header(b).pop("focus"), "MessageHeader.focus"),
         (
             lambda b: resource_of(b, "Patient").update(birthDate="2023-02-30"),
-            "Bundle.entry[2].resource: Patient.birthDate",
+            "Bundle.entry[2].resource.ofType(Patient).birthDate",
         ),
         (
             lambda b: resource_of(b, "Encounter").update(patient={"reference": "x"}),
-            "Bundle.entry[3].resource: Encounter.patient",
+            "Bundle.entry[3].resource.ofType(Encounter).patient",
         ),
         (
             lambda b: resource_of(b, "Patient")["identifier"][0].update(value="9990000019"),
@@ -187,7 +187,7 @@ def test_public_dch_drafts_are_rejected_with_the_offending_element() -> None:
         assert events == []
         assert_explained(rejection)
         assert rejection.location
-        assert "Bundle/entry[3]/resource" in rejection.location or "MessageHeader" in rejection.location
+        assert "Bundle.entry[2].resource" in rejection.location or "MessageHeader" in rejection.location
 
 
 def test_newborn_hearing_outcome_maps_procedure_and_observation_to_r4() -> None:
