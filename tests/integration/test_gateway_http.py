@@ -217,3 +217,32 @@ def _wait(condition: object, what: str, timeout_s: float = 30) -> None:
             return
         time.sleep(0.02)
     pytest.fail(f"timed out waiting for: {what}")
+
+
+def test_a_fhir_record_with_several_problems_is_answered_with_each_over_real_http(
+    server: str, gateway: Gateway, unique: str
+) -> None:
+    """#19 "Errors a partner can act on": every problem, each at its FHIR path, in plain words."""
+    key = add_partner(gateway, f"err-{unique}", formats=("fhir",))
+    patient = {
+        "resourceType": "Patient",
+        "birthDate": "2020-13-01",
+        "maritalStatus": [{"text": "x"}],
+        "meta": {"lastUpdated": "2024-01-01T10:00:00"},
+        "name": [{"family": ""}],
+    }
+    response = httpx.post(f"{server}/v1/validate/fhir", json=patient, headers={"X-API-Key": key}, timeout=30)
+    assert response.status_code == 422, response.text
+    [item] = response.json()["errors"]
+    assert item["location"] == "Patient"
+    for path in (
+        "Patient.birthDate",
+        "Patient.maritalStatus",
+        "Patient.meta.lastUpdated",
+        "Patient.name[0].family",
+    ):
+        assert f"{path}: " in item["reason"]
+    assert item["reason"].count(": ") >= 4
+    assert "time zone" in item["reason"]
+    assert "<class" not in item["reason"]
+    assert "\n" not in item["reason"]
