@@ -71,7 +71,7 @@ def worker(
     app_, _service = build(
         settings, bootstrap, network_from(config, county, directory, onspd), scan_interval_s=scan_interval
     )
-    with Presence(settings, bootstrap, "referrals"):
+    with Presence(settings, bootstrap, "referrals", worker="referrals"):
         run_worker(app_, loglevel=settings.log_level.lower())
 
 

@@ -26,6 +26,7 @@ out = Console()
 DEFAULT_WATCH_S = 5.0
 _LIVENESS_STYLE = {
     Liveness.UP: "green",
+    Liveness.STALLED: "bold red",
     Liveness.NOT_READY: "yellow",
     Liveness.SILENT: "red",
     Liveness.REPLACED: "dim",
@@ -107,6 +108,8 @@ def _services(report: StatusReport, now: datetime) -> RenderableType:
     table = Table("service", "instance", "version", "started", "last beat", "state", title="services")
     for s in report.services:
         state = Text(str(s.liveness), style=_LIVENESS_STYLE[s.liveness])
+        if s.restarts:
+            state.append(f" (restarted {s.restarts}x)", style="yellow")
         table.add_row(
             s.service, s.instance, s.version, ago(s.started_at, now), ago(s.last_beat_at, now), state
         )

@@ -79,7 +79,7 @@ def worker_timeline(
     bootstrap = require_bootstrap(settings)
     timeline = TimelineStore.from_settings(settings, store)
     app_, _ = build(settings, bootstrap, store=timeline)
-    with Presence(settings, bootstrap, "timeline"):
+    with Presence(settings, bootstrap, "timeline", worker="timeline"):
         run_worker(app_, loglevel=settings.log_level.lower())
 
 

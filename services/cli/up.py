@@ -2,8 +2,8 @@
 
 Order: broker (embedded unless KAFKA_BOOTSTRAP_SERVERS is set) -> topics -> demo accounts -> the
 stream workers and HTTP services as child processes -> sample partner files -> a small generated
-county replayed as live traffic -> status and addresses -> wait for Ctrl-C -> stop in reverse order,
-leaving no process behind.
+county replayed as live traffic -> status and addresses -> wait for Ctrl-C, restarting any service
+that dies or stalls (services/core/supervisor.py) -> stop in reverse order, leaving no process behind.
 """
 
 from __future__ import annotations
@@ -86,7 +86,11 @@ def up(
         stack.callback(supervisor.stop)
         services = stack_services(port_or_free(settings.ingest_port), port_or_free(API_PORT))
         for spec in services:
-            supervisor.start(spec.name, spec.argv, {"HUBNET_HEALTH_PORT": str(free_port())})
+            health_port = free_port()  # workers serve /healthz there; web services on their own port
+            health = spec.url or f"http://127.0.0.1:{health_port}"
+            supervisor.start(
+                spec.name, spec.argv, {"HUBNET_HEALTH_PORT": str(health_port)}, health_url=f"{health}/healthz"
+            )
         _wait_until_serving(supervisor, services)
 
         publisher = DurablePublisher(settings, bootstrap).start()
@@ -144,13 +148,10 @@ def _run_until_stopped(supervisor: Supervisor) -> None:
     out.print("\n[bold]hubnet is running.[/] Ctrl-C stops everything.")
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    reported: set[str] = set()
     try:
         while not stopped.wait(2.0):
-            for child in supervisor.failed():
-                if child.name not in reported:
-                    reported.add(child.name)
-                    out.print(f"[red]{child.name} stopped[/]; its last lines:\n{child.tail()}")
+            for sentence in supervisor.heal():  # dead or stalled services come back, with backoff
+                out.print(f"[yellow]{sentence}[/]")
     except KeyboardInterrupt:
         pass
     out.print("stopping...")

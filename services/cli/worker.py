@@ -21,5 +21,5 @@ def identity() -> None:
     settings = start()
     bootstrap = require_bootstrap(settings)
     app_, _service = build(settings, bootstrap)
-    with Presence(settings, bootstrap, "identity"):
+    with Presence(settings, bootstrap, "identity", worker="identity"):
         run_worker(app_, loglevel=settings.log_level.lower())

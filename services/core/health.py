@@ -1,8 +1,10 @@
 """Liveness and readiness checks, and a small HTTP server for processes without a web framework.
 
-`/healthz` answers while the process runs; `/readyz` runs the checks the service registered (broker
-reachable, topics present, store writable) and answers 503 naming the failing ones. Web services
-(FastAPI) mount the same checks on their own app; stream workers start `serve_health`.
+`/healthz` answers while the process runs and its liveness checks pass (a stream worker's: not
+stalled, services/streams/progress.py; a restart is what cures a failing one); `/readyz` runs every
+check the service registered (broker reachable, topics present, store writable, and the liveness
+checks) and answers 503 naming the failing ones. Web services (FastAPI) mount the same checks on
+their own app; stream workers start `serve_health`.
 """
 
 from __future__ import annotations
@@ -71,15 +73,28 @@ def store_writable(folder: Path) -> Check:
 class Health:
     service: str
     checks: list[Check] = field(default_factory=list)
+    liveness: list[Check] = field(default_factory=list)
+    """Checks a restart would cure (a stalled worker): they fail `/healthz` as well as `/readyz`."""
 
     def __post_init__(self) -> None:
         metrics.UP.labels(self.service).set(1)
         metrics.BUILD.info({"version": hubnet_version()})
 
     def problems(self) -> list[str]:
-        found = [problem for check in self.checks if (problem := check())]
+        found = [problem for check in (*self.checks, *self.liveness) if (problem := check())]
         metrics.READY.labels(self.service).set(0 if found else 1)
         return found
+
+    def live_problems(self) -> list[str]:
+        return [problem for check in self.liveness if (problem := check())]
+
+    def live_answer(self) -> tuple[int, dict[str, object]]:
+        """`/healthz`: 200 while live, 503 naming what a restart should cure."""
+        problems = self.live_problems()
+        body: dict[str, object] = {"status": "stalled" if problems else "live", "service": self.service}
+        if problems:
+            body["problems"] = problems
+        return (503 if problems else 200), body
 
 
 def serve_health(health: Health, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
@@ -90,7 +105,7 @@ def serve_health(health: Health, port: int, host: str = "127.0.0.1") -> Threadin
             if self.path == "/metrics":
                 self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
             elif self.path == "/healthz":
-                self._json(200, {"status": "live", "service": health.service})
+                self._json(*health.live_answer())
             elif self.path == "/readyz":
                 problems = health.problems()
                 self._json(503 if problems else 200, {"ready": not problems, "problems": problems})
@@ -121,8 +136,9 @@ def add_health_routes(app: FastAPI, health: Health) -> None:
     from fastapi.responses import JSONResponse
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "live", "service": health.service}
+    def healthz() -> JSONResponse:
+        code, body = health.live_answer()
+        return JSONResponse(body, status_code=code)
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:

@@ -16,6 +16,7 @@ from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 
 from services.core.settings import Settings
 
@@ -79,13 +80,28 @@ def redact_personal_data(
         if key in ("level", "timestamp", "logger"):
             continue
         value = event_dict[key]
-        if _normal_key(key) in SENSITIVE_KEYS:
+        if key == "exception" and isinstance(value, list):
+            event_dict[key] = [_redact_exception(part) for part in value]
+        elif _normal_key(key) in SENSITIVE_KEYS:
             event_dict[key] = REDACTED
         elif _normal_key(key) in _ID_KEYS and isinstance(value, str) and _OPAQUE_ID.fullmatch(value):
             continue  # a trace or event id stays whole, so logs can be followed across services
         else:
             event_dict[key] = redact_value(value)
     return event_dict
+
+
+def _redact_exception(part: Any) -> Any:
+    """One exception of a structured traceback: its message redacted like any text, its frames'
+    file, line and function names kept (a function's `name` is code, not a person's)."""
+    if not isinstance(part, dict):
+        return redact_value(part)
+    frames = [
+        {k: v if k in ("filename", "lineno", "name") else redact_value(v) for k, v in frame.items()}
+        for frame in part.get("frames", [])
+        if isinstance(frame, dict)
+    ]
+    return {**{k: redact_value(v) for k, v in part.items() if k != "frames"}, "frames": frames}
 
 
 class _CurrentStderr:
@@ -106,13 +122,21 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     out: Any = stream or _CurrentStderr()
     use_console = settings.log_format == "console" or (settings.log_format == "auto" and out.isatty())
     renderer: Any = structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
+    # Exceptions as text on a console, as structured frames in JSON (exception type, value, file,
+    # line, function), for structlog's own lines and library lines alike: a traceback object
+    # rendered by JSON was only "<traceback object at 0x...>" (issue #21). Redaction runs after.
+    exceptions: Any = (
+        structlog.processors.format_exc_info
+        if use_console
+        else structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
+    )  # never locals: they hold the records being processed
     level = logging.getLevelNamesMapping()[settings.log_level]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
+            exceptions,
             redact_personal_data,
             renderer,
         ],
@@ -126,6 +150,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                exceptions,
                 redact_personal_data,
                 renderer,
             ],

@@ -62,6 +62,19 @@ TRANSIENT_RETRIES = Counter(
     "a lost connection, a retriable broker error).",
     ["worker"],
 )
+WORKER_STALLED = Gauge(
+    "hubnet_worker_stalled",
+    "1 while a stream worker holds messages and has committed nothing for HUBNET_WORKER_STALL_AFTER_S.",
+    ["worker"],
+)
+WORKER_LAST_PROGRESS = Gauge(
+    "hubnet_worker_last_progress_timestamp_seconds",
+    "When a stream worker last committed a unit of work (Unix time).",
+    ["worker"],
+)
+SERVICE_RESTARTS = Gauge(
+    "hubnet_service_restarts", "Times `hubnet up` has restarted this service (dead or stalled).", ["service"]
+)
 UP = Gauge("hubnet_up", "1 while the process runs.", ["service"])
 READY = Gauge("hubnet_ready", "1 when the last readiness check passed.", ["service"])
 BUILD = Info("hubnet_build", "hubnet version.")

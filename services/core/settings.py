@@ -106,6 +106,17 @@ class Settings(BaseSettings):
         pattern=r"^[a-z][a-z0-9_]{0,30}$",
         description="PostgreSQL schemas are <prefix>_<store>: two installations can share a database.",
     )
+    worker_stall_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="A stream worker holding messages with nothing committed for this long is stalled: "
+        "/readyz and /healthz fail, hubnet status names it, hubnet up restarts it.",
+    )
+    restarts: int = Field(
+        default=0,
+        ge=0,
+        description="Set by hubnet up on a service it restarted: how many times (shown by hubnet status).",
+    )
     sqlite_busy_timeout_s: float = Field(
         default=30.0,
         gt=0,

@@ -57,6 +57,9 @@ class Beat(BaseModel):
     last_beat_at: datetime
     ready: bool
     interval_s: float = Field(default=DEFAULT_INTERVAL_S, gt=0, description="Beat period of this instance.")
+    stalled: bool = Field(default=False, description="A stream worker holding work it cannot finish.")
+    problems: list[str] = Field(default_factory=list, description="What `/readyz` names as wrong.")
+    restarts: int = Field(default=0, ge=0, description="Times `hubnet up` restarted this service.")
 
     @property
     def key(self) -> bytes:
@@ -68,13 +71,14 @@ class Beat(BaseModel):
 
 class Liveness(StrEnum):
     UP = "up"
+    STALLED = "stalled"
     NOT_READY = "not ready"
     SILENT = "silent"
     REPLACED = "replaced"
 
     @property
     def needs_attention(self) -> bool:
-        return self in (Liveness.NOT_READY, Liveness.SILENT)
+        return self in (Liveness.STALLED, Liveness.NOT_READY, Liveness.SILENT)
 
 
 class ServiceState(BaseModel):
@@ -86,10 +90,13 @@ class ServiceState(BaseModel):
     started_at: datetime
     last_beat_at: datetime
     liveness: Liveness
+    problems: list[str] = []
+    restarts: int = 0
 
 
 def judge(beats: Iterable[Beat], now: datetime) -> list[ServiceState]:
-    """Up, not ready, silent (no beat for `MISSED_BEATS` intervals) or replaced by a newer instance."""
+    """Up, stalled (holding work it cannot finish), not ready, silent (no beat for `MISSED_BEATS`
+    intervals) or replaced by a newer instance; stalled services first, as they need a person most."""
     beats = list(beats)
 
     def alive(beat: Beat) -> bool:
@@ -97,7 +104,9 @@ def judge(beats: Iterable[Beat], now: datetime) -> list[ServiceState]:
 
     states = []
     for beat in beats:
-        if alive(beat):
+        if alive(beat) and beat.stalled:
+            liveness = Liveness.STALLED
+        elif alive(beat):
             liveness = Liveness.UP if beat.ready else Liveness.NOT_READY
         elif any(
             other.service == beat.service and alive(other) and other.started_at > beat.last_beat_at
@@ -114,9 +123,11 @@ def judge(beats: Iterable[Beat], now: datetime) -> list[ServiceState]:
                 started_at=beat.started_at,
                 last_beat_at=beat.last_beat_at,
                 liveness=liveness,
+                problems=beat.problems if liveness is not Liveness.SILENT else [],
+                restarts=beat.restarts,
             )
         )
-    return sorted(states, key=lambda s: (s.service, s.instance))
+    return sorted(states, key=lambda s: (s.liveness is not Liveness.STALLED, s.service, s.instance))
 
 
 def latest_beats(settings: Settings, bootstrap: str) -> list[Beat]:
@@ -134,8 +145,9 @@ def default_instance() -> str:
 class Heartbeat(threading.Thread):
     """Publishes this process's beat every `interval_s` until `stop()`; never raises into the service.
 
-    `ready` is asked at each beat (e.g. `lambda: not health.problems()`), so a beat carries the
-    readiness the service itself would answer on `/readyz`.
+    `problems` is asked at each beat (e.g. `health.problems`), so a beat carries the readiness the
+    service itself would answer on `/readyz`; `stalled` likewise says whether a stream worker holds
+    work it cannot finish; `on_beat` runs after each beat (a worker's progress log line).
     """
 
     def __init__(
@@ -144,7 +156,10 @@ class Heartbeat(threading.Thread):
         bootstrap: str,
         service: str,
         *,
-        ready: Callable[[], bool] = lambda: True,
+        problems: Callable[[], list[str]] = list,
+        stalled: Callable[[], bool] = lambda: False,
+        on_beat: Callable[[], None] = lambda: None,
+        restarts: int = 0,
         interval_s: float = DEFAULT_INTERVAL_S,
         instance: str | None = None,
         clock: Clock = utc_now,
@@ -152,7 +167,10 @@ class Heartbeat(threading.Thread):
         super().__init__(name=f"{service}-heartbeat", daemon=True)
         self._settings = settings
         self._servers = bootstrap
-        self._ready = ready
+        self._problems = problems
+        self._stalled = stalled
+        self._on_beat = on_beat
+        self.restarts = restarts
         self._clock = clock
         self._halt = threading.Event()
         self._producer: Any = None
@@ -163,19 +181,27 @@ class Heartbeat(threading.Thread):
         self.version = hubnet_version()
 
     def beat(self) -> Beat:
+        problems = self._problems()
         return Beat(
             service=self.service,
             instance=self.instance,
             version=self.version,
             started_at=self.started_at,
             last_beat_at=self._clock(),
-            ready=self._ready(),
+            ready=not problems,
             interval_s=self.interval_s,
+            stalled=self._stalled(),
+            problems=problems,
+            restarts=self.restarts,
         )
 
     def run(self) -> None:
         while not self._halt.is_set():
             self._send(lambda: self.beat().to_bytes())
+            try:
+                self._on_beat()
+            except Exception as error:  # a log line must never stop the beat
+                log.warning("heartbeat.on_beat_failed", service=self.service, error=type(error).__name__)
             self._halt.wait(self.interval_s)
 
     def stop(self, timeout_s: float = 5.0) -> None:

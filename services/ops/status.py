@@ -83,7 +83,7 @@ class StatusReport(BaseModel):
         found += [f"topic {t.name} missing" for t in self.topics if not t.present]
         found += [f"topic {t.name} drifted" for t in self.topics if t.drift]
         found += [
-            f"service {s.service} ({s.instance}) {s.liveness}"
+            f"service {s.service} ({s.instance}) {s.liveness}" + (f": {s.problems[0]}" if s.problems else "")
             for s in self.services
             if s.liveness.needs_attention
         ]

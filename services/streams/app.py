@@ -10,7 +10,9 @@
   its original bytes and the agent moves on: an agent that raises would restart and, with manual
   acks, may skip an offset (faust-streaming issue #315). A transient error (a locked store, a
   retriable broker error: retry.py) is not the message's fault: the handler is retried with
-  backoff until it succeeds, and only then does the agent move on.
+  backoff until it succeeds, and only then does the agent move on. The dead-letter send is
+  retried the same way. Both agents report what they hold and finish to progress.py, which is
+  how a worker stuck in such a retry shows as *stalled* rather than healthy.
 - `guarded_batch_agent` does the same for a batch of messages at a time (`Stream.take_events`):
   faust acks the batch's events, and so may commit their offsets, only after the handler has
   returned, i.e. after the store commit and the produce acknowledgements it awaits.
@@ -41,6 +43,7 @@ from schemas.envelope import new_trace_id
 from schemas.topics import DLQ
 from services.core import heap
 from services.core.settings import Settings
+from services.streams.progress import fresh_progress, progress_of
 from services.streams.retry import retry_transient
 
 log = structlog.get_logger(__name__)
@@ -108,14 +111,18 @@ def guarded_agent(app: faust.App, source: str, worker: str, handler: Handler, dl
     failure dead-letters the message; the agent never crashes."""
     dlq = raw_topic(app, dlq_topic)
 
+    progress = fresh_progress(worker)
+
     async def agent(stream: Any) -> None:
         async for event in stream.events():
             value: bytes = event.value or b""
             headers = _headers(event.headers)
+            progress.took(1)
             try:
-                await retry_transient(worker, partial(handler, value, headers))
+                await retry_transient(worker, partial(handler, value, headers), on_retry=progress.failed)
             except Exception as error:  # poison message: keep it, say why, move on
                 await dead_letter(dlq, worker, value, headers, error)
+            progress.done(1)
 
     _register(app, source, worker, agent)
 
@@ -135,16 +142,20 @@ def guarded_batch_agent(
     retries the batch, and the batch's offsets are acknowledged only after all that."""
     dlq = raw_topic(app, dlq_topic)
 
+    progress = fresh_progress(worker)
+
     async def agent(stream: Any) -> None:
         async for events in stream.take_events(size, within_s):
             batch = [(event.value or b"", _headers(event.headers)) for event in events]
+            progress.took(len(batch))
             try:
-                failures = await retry_transient(worker, partial(handler, batch))
+                failures = await retry_transient(worker, partial(handler, batch), on_retry=progress.failed)
             except Exception as error:  # a failure of the batch as a whole: none of it is done
                 failures = [error] * len(batch)
             for (value, headers), failure in zip(batch, failures, strict=True):
                 if failure is not None:
                     await dead_letter(dlq, worker, value, headers, failure)
+            progress.done(len(batch))
 
     _register(app, source, worker, agent)
 
@@ -153,7 +164,8 @@ async def dead_letter(
     dlq: Any, worker: str, value: bytes, headers: dict[str, bytes], error: Exception
 ) -> None:
     """Keep a poison message on fh.dlq with its original bytes and why (the error type only:
-    messages of errors may quote personal data)."""
+    messages of errors may quote personal data). The send is retried like every other produce: a
+    dead letter that escaped here would crash the agent, which may then skip the offset."""
     log.warning("stream.dead_lettered", worker=worker, error_type=type(error).__name__)
     letter = DeadLetter.create(
         connector=f"worker:{worker}",
@@ -163,13 +175,28 @@ async def dead_letter(
         original=value,
         trace_id=headers.get("trace_id", new_trace_id().encode()).decode(errors="replace"),
     )
-    await send_and_wait(dlq, letter.key, letter.to_bytes(), letter.headers())
+    await retry_transient(
+        worker, partial(send_and_wait, dlq, letter.key, letter.to_bytes(), letter.headers()),
+        on_retry=progress_of(worker).failed,
+    )  # fmt: skip
 
 
 def _register(app: faust.App, source: str, worker: str, agent: Callable[[Any], Awaitable[None]]) -> None:
+    progress_of(worker).lag = partial(consumer_lag, app)
     agent.__name__ = f"{worker}_agent"
     agent.__qualname__ = agent.__name__
     app.agent(raw_topic(app, source), name=f"hubnet.{worker}")(agent)
+
+
+def consumer_lag(app: faust.App) -> int | None:
+    """Messages between the worker's committed positions and the partition ends its consumer last
+    fetched (faust's monitor keeps both); None before the first fetch."""
+    monitor = app.monitor
+    ends = dict(getattr(monitor, "tp_end_offsets", None) or {})
+    if not ends:
+        return None
+    committed = dict(getattr(monitor, "tp_committed_offsets", None) or {})
+    return int(sum(max(0, end - committed.get(tp, 0)) for tp, end in ends.items()))
 
 
 class LeanMonitor(Monitor):

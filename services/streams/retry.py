@@ -46,11 +46,13 @@ async def retry_transient(
     *,
     first_delay: float = FIRST_DELAY_S,
     max_delay: float = MAX_DELAY_S,
+    on_retry: Callable[[BaseException], None] = lambda _error: None,
 ) -> T:
     """Run `work` until it succeeds or fails for good: a transient error waits (doubling from
     `first_delay` up to `max_delay`) and tries again, without limit, because the message is
-    sound and dead-lettering it would be wrong; the stall shows as consumer lag. Any other
-    error is raised to the caller, which dead-letters the message."""
+    sound and dead-lettering it would be wrong; the stall shows as consumer lag and, past
+    HUBNET_WORKER_STALL_AFTER_S, as a stalled worker (`on_retry` hears each error: progress.py).
+    Any other error is raised to the caller, which dead-letters the message."""
     delay = first_delay
     attempt = 1
     while True:
@@ -60,6 +62,7 @@ async def retry_transient(
             if not is_transient(error):
                 raise
             metrics.TRANSIENT_RETRIES.labels(worker).inc()
+            on_retry(error)
             log.warning(
                 "stream.transient_retry",
                 worker=worker,

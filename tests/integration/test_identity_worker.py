@@ -111,7 +111,8 @@ def test_a_locked_store_is_retried_not_dead_lettered(tmp_path: Path, bootstrap: 
     app, service = build(settings, bootstrap, source=source, sink=sink, dlq=dlq, group=f"t-identity-{unique}")
     service.store._db.execute("PRAGMA busy_timeout = 20")  # fail fast instead of waiting 30 s
     other = sqlite3.connect(settings.data_dir / "identity.sqlite", isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")  # the other writer holds the lock
+    other.execute("BEGIN EXCLUSIVE")  # the other writer holds the lock, and writes: its commit
+    other.execute("CREATE TABLE lock_probe (x)")  # leaves any snapshot the worker kept stale (#21)
 
     async def run() -> tuple[list[Any], list[Any]]:
         await app.start()

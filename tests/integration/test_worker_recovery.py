@@ -13,14 +13,18 @@ import asyncio
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from kafka.admin import NewTopic
 from prometheus_client import REGISTRY
 
 from services.core import kafka_clients
+from services.core.broker import free_port
 from services.core.settings import Settings
 from services.core.topic_reader import read_to_end
+from services.ops.presence import Presence
 from services.timeline.worker import build
 from tests.unit.timeline.events import NHS, linked
 
@@ -32,10 +36,24 @@ def _retries(worker: str) -> float:
     return REGISTRY.get_sample_value("hubnet_transient_retries_total", {"worker": worker}) or 0.0
 
 
+def _health(port: int, path: str) -> tuple[int, dict[str, Any]]:
+    answer = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5.0)
+    return answer.status_code, answer.json()
+
+
 def test_timeline_worker_redoes_its_unit_after_another_process_held_and_wrote_the_store(
     tmp_path: Path, bootstrap: str, unique: str
 ) -> None:
-    settings = Settings(data_dir=tmp_path, consumer_max_poll_interval_s=5.0, sqlite_busy_timeout_s=0.2)
+    """While the lock is held past the stall limit the worker says it is stalled (`/healthz` and
+    `/readyz` 503 naming it, a stalled heartbeat); once the lock is gone it recovers by itself."""
+    port = free_port()
+    settings = Settings(
+        data_dir=tmp_path,
+        consumer_max_poll_interval_s=5.0,
+        sqlite_busy_timeout_s=0.2,
+        worker_stall_after_s=1.0,
+        health_port=port,
+    )
     source, dlq = f"t.linked.{unique}", f"t.dlq.{unique}"
     admin = kafka_clients.admin(settings, bootstrap)
     admin.create_topics([NewTopic(source, 1, 1), NewTopic(dlq, 1, 1)])
@@ -54,23 +72,45 @@ def test_timeline_worker_redoes_its_unit_after_another_process_held_and_wrote_th
     producer.close()
     retries_before = _retries("timeline")
 
+    presence = Presence(settings, bootstrap, "timeline", worker="timeline")
+    seen: dict[str, Any] = {}
+
     async def run() -> int:
         await app.start()
+        presence.start()
         try:
             deadline = time.monotonic() + 60
             while _retries("timeline") == retries_before and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)  # the worker has met the lock
-            await asyncio.sleep(LOCK_HELD_S)
+            await asyncio.sleep(LOCK_HELD_S)  # longer than the stall limit
+            seen["healthz"] = await asyncio.to_thread(_health, port, "/healthz")
+            seen["readyz"] = await asyncio.to_thread(_health, port, "/readyz")
+            seen["beat"] = presence._beat.beat()
             other.execute("COMMIT")  # the other writer's commit leaves any old snapshot stale
             while store.count_entries() < len(events) and time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)  # a doubled or late entry would show by now
+            seen["healthz_after"] = await asyncio.to_thread(_health, port, "/healthz")
+            seen["beat_after"] = presence._beat.beat()
             return store.count_entries()
         finally:
+            presence.stop()
             await app.stop()
 
     count = asyncio.run(run())
     other.close()
+    code, body = seen["healthz"]
+    assert code == 503
+    assert body["status"] == "stalled"
+    assert "worker timeline stalled" in body["problems"][0]
+    assert "database is locked" in body["problems"][0]
+    code, body = seen["readyz"]
+    assert code == 503
+    assert any("worker timeline stalled" in problem for problem in body["problems"])
+    assert seen["beat"].stalled
+    assert REGISTRY.get_sample_value("hubnet_worker_stalled", {"worker": "timeline"}) is not None
+    assert seen["healthz_after"][0] == 200
+    assert not seen["beat_after"].stalled
     assert _retries("timeline") > retries_before, "the worker never met the lock: the test proves nothing"
     assert count == len(events), f"{count} of {len(events)} events reached the timeline after the lock"
     assert not list(read_to_end(settings, bootstrap, dlq)), "sound events were dead-lettered"

@@ -92,3 +92,35 @@ def test_hubnet_ids_stay_whole_but_an_nhs_number_under_an_id_key_does_not(log_li
     assert first["trace_id"] == trace
     assert first["event_id"] == "6f1e5f0a-8d3c-5b7e-9a41-2c0b7d4e8f11"
     assert second["trace_id"] == "[nhs-number]"
+
+
+def test_a_library_exception_is_logged_as_structured_frames_not_a_traceback_object(
+    log_lines: io.StringIO,
+) -> None:
+    """faust and aiokafka log errors through stdlib logging with exc_info (issue #21)."""
+    import logging
+
+    try:
+        raise RuntimeError("agent crashed on 9434765919")
+    except RuntimeError:
+        logging.getLogger("faust.agents").exception("Agent error")
+    [line] = emitted(log_lines)
+    assert "traceback object" not in log_lines.getvalue()
+    [exception] = line["exception"]  # type: ignore[misc]
+    assert exception["exc_type"] == "RuntimeError"
+    assert (
+        exception["frames"][-1]["name"]
+        == "test_a_library_exception_is_logged_as_structured_frames_not_a_traceback_object"
+    )
+    assert "9434765919" not in log_lines.getvalue()
+
+
+def test_a_hubnet_exception_is_logged_as_structured_frames(log_lines: io.StringIO) -> None:
+    try:
+        raise KeyError("missing")
+    except KeyError:
+        structlog.get_logger("t").exception("failed")
+    [line] = emitted(log_lines)
+    [exception] = line["exception"]  # type: ignore[misc]
+    assert exception["exc_type"] == "KeyError"
+    assert exception["frames"]

@@ -11,6 +11,7 @@ from schemas.errors import HubnetError
 from services.ops import heartbeat, lag, partners
 from services.ops.heartbeat import Beat, Liveness
 from services.ops.lag import Trend
+from services.ops.status import BrokerStatus, StatusReport
 from services.ops.store import Expectation, OpsStore
 from tests.databases import Backend
 
@@ -39,6 +40,29 @@ def test_a_beating_instance_that_is_not_ready_needs_attention() -> None:
     [state] = heartbeat.judge([beat("identity", "a", T0, T0, ready=False)], T0)
     assert state.liveness is Liveness.NOT_READY
     assert state.liveness.needs_attention
+
+
+def test_a_stalled_worker_is_listed_first_and_the_status_names_why() -> None:
+    stuck = beat("timeline", "t-1", T0, T0, ready=False).model_copy(
+        update={"stalled": True, "problems": ["worker timeline stalled: 500 messages in hand"], "restarts": 2}
+    )
+    states = heartbeat.judge([beat("api", "a-1", T0, T0), stuck, beat("identity", "i-1", T0, T0)], T0)
+    assert [(s.service, s.liveness) for s in states] == [
+        ("timeline", Liveness.STALLED), ("api", Liveness.UP), ("identity", Liveness.UP),
+    ]  # fmt: skip
+    assert states[0].liveness.needs_attention
+    assert states[0].restarts == 2
+    report = StatusReport(
+        collected_at=T0,
+        broker=BrokerStatus(bootstrap="b:1", embedded=True, reachable=True),
+        topics=[],
+        outbox=None,
+        services=states,
+    )
+    assert report.attention == [
+        "service timeline (t-1) stalled: worker timeline stalled: 500 messages in hand"
+    ]
+    assert not report.healthy  # `hubnet status` exits 1
 
 
 def test_a_silent_instance_replaced_by_a_newer_one_of_the_same_service_needs_no_attention() -> None:

@@ -62,3 +62,36 @@ def test_run_worker_freezes_the_start_up_heap_and_collects_young_objects_less_of
     frozen, young = seen[0]
     assert frozen > 0
     assert young == heap.YOUNG_GC_THRESHOLD
+
+
+class _RetriableError(Exception):
+    retriable = True
+
+
+def test_a_dead_letter_send_that_fails_transiently_is_retried_until_the_broker_takes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failed fh.dlq send must not escape the agent (it would restart and may skip the offset)."""
+    import asyncio
+
+    attempts: list[bytes] = []
+
+    async def flaky_send(topic: Any, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        attempts.append(value)
+        if len(attempts) < 3:
+            raise _RetriableError("leader not available")
+
+    monkeypatch.setattr(streams_app, "send_and_wait", flaky_send)
+    monkeypatch.setattr(streams_app, "retry_transient", _fast_retry(streams_app.retry_transient))
+    asyncio.run(
+        streams_app.dead_letter(object(), "dlq-test", b"{poison", {"source_partner": b"p"}, ValueError("bad"))
+    )
+    assert len(attempts) == 3
+    assert len(set(attempts)) == 1  # the same letter each time
+
+
+def _fast_retry(retry: Any) -> Any:
+    async def fast(worker: str, work: Any, **options: Any) -> Any:
+        return await retry(worker, work, first_delay=0.001, max_delay=0.001, **options)
+
+    return fast
