@@ -17,7 +17,7 @@ from typing import ClassVar
 import structlog
 
 from schemas.envelope import HubEvent, new_trace_id
-from schemas.errors import MappingError, Problem
+from schemas.errors import MappingError, NotAPersonRecordError, Problem
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +51,8 @@ class Rejection:
     record_ref: str | None = None
     problems: tuple[Problem, ...] = ()
     """Each problem with its own path, when the record has several (`reason` sums them up)."""
+    side_entry: bool = False
+    """The refused part describes no person (`NotAPersonRecordError`): no person record was lost."""
 
     @classmethod
     def from_error(cls, error: MappingError, record: Record) -> Rejection:
@@ -60,6 +62,7 @@ class Rejection:
             location=error.location,
             record_ref=record.ref,
             problems=error.problems,
+            side_entry=isinstance(error, NotAPersonRecordError),
         )
 
 

@@ -51,6 +51,12 @@ class MappingError(HubnetError):
         return f"{text} ({self.hint})" if self.hint else text
 
 
+class NotAPersonRecordError(MappingError):
+    """A side entry: the part of an input describes no person (a directory resource, a server's
+    OperationOutcome), so it has no place on a timeline. Refused like any record, but a batch whose
+    person records all converted has still done its job (`hubnet convert` exits 0)."""
+
+
 class ValidationError(MappingError):
     """The mapped resources do not satisfy the FHIR model or a hub rule (check digit, date order)."""
 

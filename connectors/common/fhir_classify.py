@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.common.fhir_time import parse_fhir_datetime
-from schemas.errors import MappingError
+from schemas.errors import NotAPersonRecordError
 from schemas.event_types import EventType
 
 DIRECTORY_TYPES = frozenset(
@@ -43,17 +43,17 @@ RETRACTED_STATUS = "entered-in-error"
 
 
 def reject_unrecordable(resource: dict[str, Any]) -> None:
-    """Raise `MappingError` for resource kinds that are never a person's record."""
+    """Raise `NotAPersonRecordError` for resource kinds that are never a person's record."""
     resource_type = str(resource.get("resourceType"))
     if resource_type in DIRECTORY_TYPES:
-        raise MappingError(
+        raise NotAPersonRecordError(
             f"{_article(resource_type)} {resource_type} describes the service directory, "
             "not a person's record",
             location=resource_type,
             hint="send organisations, places, staff and services to the directory feed",
         )
     if resource_type in NOT_RECORDS:
-        raise MappingError(NOT_RECORDS[resource_type], location=resource_type)
+        raise NotAPersonRecordError(NOT_RECORDS[resource_type], location=resource_type)
 
 
 def _article(word: str) -> str:

@@ -1,4 +1,11 @@
-"""`hubnet convert`: run a connector offline, so a partner can check a feed before going live."""
+"""`hubnet convert`: run a connector offline, so a partner can check a feed before going live.
+
+Rejections go to standard error, one line each, with each place named once (the file, the
+record, then the connector's reason, which starts with its own location). Lines are never cut to
+the terminal's width when standard error is a file or a pipe, so a log or `grep` sees whole
+reasons. The exit status is 0 when every person record converted, even if side entries (a
+directory Organization, a server's OperationOutcome) were refused, and 1 when a person record was.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,18 @@ from connectors import registry
 from connectors.base import Rejection, SourceContext
 from services.cli.runtime import fail, friendly_errors, start
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+def _list_formats(wanted: bool) -> None:
+    """`--list-formats`: each format name with what it reads, then exit."""
+    if not wanted:
+        return
+    width = max(len(name) for name in registry.formats())
+    for name in registry.formats():
+        out.print(f"{name:<{width}}  {registry.get(name).title}", highlight=False, markup=False)
+    raise typer.Exit(0)
 
 
 @friendly_errors
@@ -25,25 +43,36 @@ def convert(
     ndjson: Annotated[
         bool, typer.Option("--ndjson", help="One Bundle per line instead of a JSON array.")
     ] = False,
+    list_formats: Annotated[
+        bool,
+        typer.Option(
+            "--list-formats",
+            is_eager=True,
+            callback=_list_formats,
+            help="List the format names and what each reads, then exit.",
+        ),
+    ] = False,
 ) -> None:
-    """Print the hub event Bundles an input becomes, or why records were rejected (exit status 1).
+    """Print the hub event Bundles an input becomes, and why records were rejected.
 
-    Nothing is sent to Kafka. Known formats: see `hubnet convert --format x -` error text.
+    Nothing is sent to Kafka. Exit status 0 when every person record converted (side entries
+    such as a directory Organization or an OperationOutcome may have been refused), 1 when a
+    person record was rejected. `hubnet convert --list-formats` names the formats.
     """
+    del list_formats  # handled by its callback before the command runs
     start()
     connector = registry.get(fmt)
     bundles: list[bytes] = []
-    rejected = 0
+    rejected = side = 0
     for path in files:
         data = sys.stdin.buffer.read() if str(path) == "-" else _read(path)
         ctx = SourceContext(partner=partner, source_name=str(path))
         for outcome in connector.convert(data, ctx):
             if isinstance(outcome, Rejection):
-                rejected += 1
-                where = " ".join(
-                    p for p in (outcome.record_ref, f"({outcome.location})" if outcome.location else "") if p
-                )
-                err.print(f"[red]rejected[/] {path} {where}: {outcome.reason}", highlight=False)
+                side += outcome.side_entry
+                rejected += not outcome.side_entry
+                label = "[yellow]side entry refused[/]" if outcome.side_entry else "[red]rejected[/]"
+                err.print(f"{label} {rejection_line(path, outcome)}", highlight=False)
             else:
                 bundles.append(outcome.to_bytes())
     if ndjson:
@@ -52,9 +81,34 @@ def convert(
         sys.stdout.buffer.write(
             orjson.dumps([orjson.Fragment(b) for b in bundles], option=orjson.OPT_INDENT_2) + b"\n"
         )
-    err.print(f"{len(bundles)} event(s), {rejected} rejected record(s)")
-    if rejected:
+    err.print(summary(len(bundles), rejected, side), highlight=False)
+    if rejected or (side and not bundles):
         raise typer.Exit(1)
+
+
+def rejection_line(path: Path, rejection: Rejection) -> str:
+    """`FILE RECORD: LOCATION: reason`, each place once: the record is left out when the location
+    already names it, the location when the reason already starts with it."""
+    location = rejection.location or ""
+    reason = rejection.reason
+    if location and not reason.startswith(location):
+        reason = f"{location}: {reason}"
+    places = [str(path)]
+    if rejection.record_ref and not reason.startswith(rejection.record_ref):
+        places.append(rejection.record_ref)
+    return f"{' '.join(places)}: {reason}".replace("\n", " ")
+
+
+def summary(events: int, rejected: int, side: int) -> str:
+    """The last line: what converted, what was rejected, and whether any person record was lost."""
+    text = f"{events} event(s), {rejected} rejected record(s)"
+    if side:
+        text += f", {side} side entr{'y' if side == 1 else 'ies'} refused (not person records)"
+        if not rejected and events:
+            text += "; every person record converted"
+        elif not events:
+            text += "; the input holds no person record"
+    return text
 
 
 def _read(path: Path) -> bytes:
