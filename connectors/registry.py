@@ -23,6 +23,7 @@ _CONNECTORS: dict[str, str] = {
     "hv-csv": "connectors.hv_csv.connector:HvCsvConnector",
     "nems": "connectors.nems.connector:NemsConnector",
     "ssda903": "connectors.social_care.connector:Ssda903Connector",
+    "vaccination-csv": "connectors.vaccination_csv.connector:VaccinationCsvConnector",
     "vcs-csv": "connectors.vcs.connector:VcsCsvConnector",
     "vcs-json": "connectors.vcs.connector:VcsJsonConnector",
 }

@@ -29,20 +29,31 @@ from connectors.base import Record
 from connectors.common.values import BOM, iso_date, record_version
 from schemas.errors import MappingError
 
+UTF8 = ("utf-8",)
 
-def _decode(data: bytes, where: str | None = None) -> str:
+
+def _decode(data: bytes, where: str | None = None, encodings: tuple[str, ...] = UTF8) -> str:
+    """The text in the first of `encodings` that reads every byte (a format's specification may
+    allow a legacy code page after UTF-8, e.g. Windows-1252)."""
+    body = data.removeprefix(BOM)
+    for encoding in encodings[:-1]:
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
     try:
-        return data.removeprefix(BOM).decode("utf-8")
+        return body.decode(encodings[-1])
     except UnicodeDecodeError as error:
+        names = " or ".join(e.upper() for e in encodings)
         raise MappingError(
-            f"the file is not UTF-8 text (bad byte at offset {error.start})",
+            f"the file is not {names} text (bad byte at offset {error.start})",
             location=where,
-            hint="save or export the file as UTF-8 CSV",
+            hint=f"save or export the file as {encodings[0].upper()} CSV",
         ) from None
 
 
-def _header(text: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text, newline="")), None)
+def _header(text: str, delimiter: str = ",") -> list[str]:
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
     if not first or not any(cell.strip() for cell in first):
         raise MappingError(
             "the file has no header line",
@@ -63,18 +74,21 @@ def check_columns(header: Collection[str], required: Collection[str]) -> None:
         )
 
 
-def split_csv(data: bytes, required: Collection[str] = ()) -> Iterator[Record]:
+def split_csv(
+    data: bytes, required: Collection[str] = (), *, delimiter: str = ",", encodings: tuple[str, ...] = UTF8
+) -> Iterator[Record]:
     """Cut a CSV file into one `Record` per data row (blank lines skipped).
 
-    Raises `MappingError` when the file as a whole is unusable: not UTF-8, no header, a required
-    column missing. Quoted cells spanning lines stay in one record; `ref` names the row's first line.
+    Raises `MappingError` when the file as a whole is unusable: not UTF-8 (or another of
+    `encodings`), no header, a required column missing. Quoted cells spanning lines stay in one
+    record; `ref` names the row's first line. Records are UTF-8 whatever the file's encoding.
     """
-    text = _decode(data)
-    header = _header(text)
+    text = _decode(data, encodings=encodings)
+    header = _header(text, delimiter)
     check_columns(header, required)
     lines = list(io.StringIO(text, newline=""))
     # csv.reader counts the lines it has consumed (line_num): a row's raw text is the lines it spans.
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     next(reader)
     start = reader.line_num
     header_text = "".join(lines[:start])
@@ -171,16 +185,18 @@ class CsvRow:
         return number
 
 
-def read_row(record: Record, required: Collection[str] = ()) -> CsvRow:
+def read_row(
+    record: Record, required: Collection[str] = (), *, delimiter: str = ",", encodings: tuple[str, ...] = UTF8
+) -> CsvRow:
     """Parse a record made by `split_csv` (header line + one row) back into a `CsvRow`.
 
     Also accepts a replayed dead letter on its own. The line number comes from `record.ref`
     (`line 12`), so locations match the partner's original file; without it the row is line 2.
     """
-    text = _decode(record.raw, record.ref)
-    header = _header(text)
+    text = _decode(record.raw, record.ref, encodings)
+    header = _header(text, delimiter)
     check_columns(header, required)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     next(reader)
     rows = [row for row in reader if any(cell.strip() for cell in row)]
     if len(rows) != 1:
