@@ -151,7 +151,7 @@ def _run_until_stopped(supervisor: Supervisor) -> None:
     try:
         while not stopped.wait(2.0):
             for sentence in supervisor.heal():  # dead or stalled services come back, with backoff
-                out.print(f"[yellow]{sentence}[/]")
+                out.print(sentence, style="yellow", markup=False, highlight=False, soft_wrap=True)
     except KeyboardInterrupt:
         pass
     out.print("stopping...")
