@@ -9,6 +9,9 @@ HL7 senders wait for an ACK before sending the next message, and resend when non
 - AE (error): the message was read but a value is wrong (an NHS number failing its check digit,
   a missing vaccine code). The reason goes in MSA-3 and ERR, with the position in ERR.
 
+- AR or AE from `refusal_ack`: refused by the gateway for a reason outside the content (a sender
+  not registered to the partner, a frame over the size limit; AE 205 for a changed resend).
+
 In every case the message itself is kept: rejections go to the dead-letter topic by the caller.
 The ACK is written with the incoming message's own delimiters and version, and is addressed
 back to the sender (MSH-3/4 and MSH-5/6 swapped), echoing MSH-10 in MSA-2.
@@ -35,6 +38,7 @@ _CONDITIONS = {
     "102": "Data type error",
     "200": "Unsupported message type",
     "203": "Unsupported version id",
+    "205": "Duplicate key identifier",
     "207": "Application internal error",
 }
 _NEW_ERR_FROM = (2, 5)  # ERR-2..8 replaced the single ERR-1 (ELD) field in v2.5
@@ -48,15 +52,48 @@ def build_ack(
     now: datetime | None = None,
 ) -> bytes:
     """The ACK for one received message (without MLLP framing), CR-separated segments."""
-    try:
-        header: Segment | None = parse_header(message)
-    except MappingError as error:
-        header = None
-        problem: Rejection | None = Rejection.from_error(error, Record(raw=message))
-    else:
+    header, problem = _header(message)
+    if problem is None:
         problem = next((o for o in outcomes if isinstance(o, Rejection)), None)
-    delims = header.delims if header is not None else DEFAULT_DELIMITERS
     code = _ack_code(problem, header)
+    condition = _condition(problem) if problem else ""
+    return _render(header, problem, code, condition, control_id=control_id, now=now)
+
+
+def refusal_ack(
+    message: bytes,
+    reason: str,
+    *,
+    code: str = "AR",
+    condition: str = "207",
+    control_id: str | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """The ACK for a message hubnet will not take for a reason outside its content (a sender not
+    registered to the partner, a revoked partner, a frame over the size limit, a changed resend):
+    `code` (AR, or AE) with the reason in MSA-3 and ERR, condition from HL7 table 0357."""
+    header, _ = _header(message)
+    problem = Rejection(reason=reason, original=message)
+    return _render(header, problem, code, condition, control_id=control_id, now=now)
+
+
+def _header(message: bytes) -> tuple[Segment | None, Rejection | None]:
+    try:
+        return parse_header(message), None
+    except MappingError as error:
+        return None, Rejection.from_error(error, Record(raw=message))
+
+
+def _render(
+    header: Segment | None,
+    problem: Rejection | None,
+    code: str,
+    condition: str,
+    *,
+    control_id: str | None,
+    now: datetime | None,
+) -> bytes:
+    delims = header.delims if header is not None else DEFAULT_DELIMITERS
     f = delims.field
     version = (header.text(12) if header is not None else "") or "2.5"
     trigger = header.text(9, 2) if header is not None else ""
@@ -76,7 +113,7 @@ def build_ack(
     echoed = header.raw(10) if header is not None else ""
     segments = [msh, f.join(["MSA", code, echoed, _text(problem.reason, delims) if problem else ""])]
     if problem is not None:
-        segments.append(_err(problem, delims, version))
+        segments.append(_err(problem, condition, delims, version))
     return ("\r".join(segments) + "\r").encode("utf-8")
 
 
@@ -112,9 +149,8 @@ def _condition(problem: Rejection) -> str:
     return "101" if "missing" in problem.reason or " has no " in problem.reason else "102"
 
 
-def _err(problem: Rejection, delims: Delimiters, version: str) -> str:
+def _err(problem: Rejection, condition: str, delims: Delimiters, version: str) -> str:
     f, c, s = delims.field, delims.component, delims.subcomponent
-    condition = _condition(problem)
     found = _LOCATION.match(problem.location or "")
     position = []
     if found is not None:

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="Requests per second per partner (429 above)."
     )
     ingest_burst: int = Field(default=40, ge=1, description="Requests a partner may send at once.")
+    mllp_idle_timeout_s: float = Field(
+        default=60.0, gt=0, description="An MLLP connection silent (or mid-frame) this long is closed."
+    )
+    mllp_max_connections: int = Field(
+        default=16, ge=1, description="MLLP connections one listener holds at once; more are closed at once."
+    )
     broker_profile: Literal["auto", "embedded", "kafka"] = Field(
         default="auto",
         description=(

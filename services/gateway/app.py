@@ -27,10 +27,10 @@ from services.core.health import add_health_routes
 from services.gateway import keys
 from services.gateway.api_models import EventStatusView, Health, KeyView, LimitsView, PartnerView
 from services.gateway.audit import refusal
-from services.gateway.partners import Principal
+from services.gateway.partners import Partner, Principal
 from services.gateway.problems import FieldProblem, ProblemError, install, responses
 from services.gateway.service import Gateway
-from services.gateway.submission import RefusedError, SubmissionResult
+from services.gateway.submission import RateLimitedError, RefusedError, SubmissionResult, TooLargeError
 
 log = structlog.get_logger(__name__)
 MEDIA_TYPES = (
@@ -107,32 +107,27 @@ def create_app(gateway: Gateway, health: HealthChecks | None = None) -> FastAPI:
 
 
 async def _submit(request: Request, fmt: str, principal: Principal, publish: bool) -> JSONResponse:
+    """The gateway's one ingest step (see `service`), one check at a time so that a request is
+    refused before its body is read wherever it can be."""
     gateway = _gateway(request)
     trace_id = new_trace_id()
     try:
-        gateway.submissions.connector(fmt)
+        partner = await run_in_threadpool(gateway.admit, principal.partner.code, fmt, trace_id)
     except registry.UnknownFormatError as error:
         raise ProblemError(404, "unknown-format", "Unknown format", detail=str(error)) from None
-    try:
-        await run_in_threadpool(gateway.submissions.check_format, principal.partner, fmt, trace_id)
     except RefusedError as error:
         raise _forbidden(str(error), trace_id) from None
-    wait = gateway.limiter.take(principal.partner.code)
-    if wait:
+    except RateLimitedError as limited:
         raise ProblemError(
-            429, "rate-limited", "Too many requests", detail=f"Retry after {wait:.1f} s.",
-            headers={"Retry-After": str(max(1, round(wait + 0.5)))}, trace_id=trace_id,
-        )  # fmt: skip
-    data = await _read_body(request, gateway.limits.max_body_bytes)
+            429, "rate-limited", "Too many requests", detail=f"Retry after {limited.wait_s:.1f} s.",
+            headers={"Retry-After": str(max(1, round(limited.wait_s + 0.5)))}, trace_id=trace_id,
+        ) from None  # fmt: skip
+    data = await _read_body(request, gateway, partner, fmt, trace_id)
     ctx = SourceContext(
-        partner=principal.partner.code,
-        trace_id=trace_id,
-        source_name=request.headers.get("x-source-name"),
+        partner=partner.code, trace_id=trace_id, source_name=request.headers.get("x-source-name")
     )
     try:
-        result = await run_in_threadpool(
-            gateway.submissions.submit, principal.partner, fmt, data, ctx, publish
-        )
+        result = await run_in_threadpool(gateway.submissions.submit, partner, fmt, data, ctx, publish)
     except RefusedError as error:
         raise _forbidden(str(error), trace_id) from None
     log.info("gateway.submitted", partner=result.partner, format=fmt, trace_id=trace_id,
@@ -193,21 +188,29 @@ def health() -> Health:
     return Health()
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to exceed `limit` (never read past it)."""
-    too_large = ProblemError(
-        413, "too-large", "The request body is too large",
-        detail=f"Send at most {limit} bytes per request; split larger batches.",
-    )  # fmt: skip
+async def _read_body(request: Request, gateway: Gateway, partner: Partner, fmt: str, trace_id: str) -> bytes:
+    """The body, refused with 413 (audited) as soon as it is known to exceed the limit (never read
+    past it)."""
+    limit = gateway.limits.max_body_bytes
+
+    async def too_large(size: int) -> ProblemError:
+        try:
+            await run_in_threadpool(gateway.check_size, partner, size, fmt, trace_id)
+        except TooLargeError as error:
+            detail = f"{error} (send at most {limit} bytes per request)"
+            return ProblemError(413, "too-large", "The request body is too large", detail=detail,
+                                trace_id=trace_id)  # fmt: skip
+        raise AssertionError("over the limit but not refused")  # pragma: no cover
+
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise await too_large(int(declared))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise await too_large(size)
         chunks.append(chunk)
     if not size:
         raise ProblemError(

@@ -44,9 +44,10 @@ from schemas.envelope import new_trace_id
 from services.gateway.audit import refusal
 from services.gateway.database import Database
 from services.gateway.dropped_files import UnsafeFileError, is_real_folder, read_dropped
+from services.gateway.partners import Partner
 from services.gateway.schema import MIGRATIONS
 from services.gateway.service import Gateway
-from services.gateway.submission import PUBLISH, RefusedError
+from services.gateway.submission import PUBLISH, RateLimitedError, RefusedError
 
 log = structlog.get_logger(__name__)
 FileState = Literal["processing", "done", "failed"]
@@ -141,8 +142,8 @@ class FileDrop:
         outcomes = []
         for partner, fmt, incoming in self.inboxes():
             for path in sorted(incoming.iterdir()):
-                if self._settled(path):
-                    outcomes.append(self.process(partner, fmt, path))
+                if self._settled(path) and (outcome := self.process(partner, fmt, path)):
+                    outcomes.append(outcome)
         return outcomes
 
     def run(
@@ -157,8 +158,9 @@ class FileDrop:
                 on_outcome(outcome)
             stop.wait(interval_s)
 
-    def process(self, partner: str, fmt: str, path: Path) -> Outcome:
-        """Run one file (or finish it after a restart) and move it with its report."""
+    def process(self, partner: str, fmt: str, path: Path) -> Outcome | None:
+        """Run one file (or finish it after a restart) and move it with its report; None when the
+        partner is over its rate (the file waits for a later scan)."""
         try:
             data = read_dropped(path, self._gateway.limits.max_body_bytes)
         except UnsafeFileError as error:
@@ -166,7 +168,10 @@ class FileDrop:
         file = DroppedFile(partner, fmt, hashlib.sha256(data).hexdigest(), path.name)
         finished = self._ledger.finished(file)
         if finished is None:
-            state, report = self._run_once(file, data)
+            ran = self._run_once(file, data)
+            if ran is None:
+                return None
+            state, report = ran
             report |= {
                 "file": path.name,
                 "sha256": file.digest,
@@ -178,8 +183,16 @@ class FileDrop:
         log.info("filedrop.processed", partner=partner, format=fmt, file_sha256=file.digest[:16], state=state)
         return self._move(path, state, report)
 
-    def _run_once(self, file: DroppedFile, data: bytes) -> tuple[FileState, dict[str, Any]]:
-        """Submit the file, unless the watcher already died on it `MAX_ATTEMPTS` times."""
+    def _run_once(self, file: DroppedFile, data: bytes) -> tuple[FileState, dict[str, Any]] | None:
+        """Through the gateway's one ingest step, unless the watcher already died on this file
+        `MAX_ATTEMPTS` times."""
+        ctx = SourceContext(partner=file.partner, source_name=f"{file.fmt}/{file.name}")
+        try:
+            partner = self._gateway.admit(file.partner, file.fmt, ctx.trace_id)
+        except (RefusedError, UnknownFormatError) as error:
+            return "failed", {"error": str(error), "trace_id": ctx.trace_id}
+        except RateLimitedError:
+            return None
         attempts = self._ledger.attempts(file)
         if attempts >= MAX_ATTEMPTS:
             log.error("filedrop.set_aside", partner=file.partner, format=file.fmt, attempts=attempts)
@@ -189,20 +202,14 @@ class FileDrop:
                 "can look into it with its sha256"
             }
         self._ledger.mark(file, "processing")
-        return self._submit(file.partner, file.fmt, file.name, data)
+        return self._submit(partner, file.fmt, data, ctx)
 
     def _submit(
-        self, partner_code: str, fmt: str, name: str, data: bytes
+        self, partner: Partner, fmt: str, data: bytes, ctx: SourceContext
     ) -> tuple[FileState, dict[str, Any]]:
-        partner = self._gateway.partners.find(partner_code)
-        if partner is None or not partner.active:
-            return "failed", {
-                "error": f"'{partner_code}' is not an active partner: ask the hub team to register it"
-            }
-        ctx = SourceContext(partner=partner.code, source_name=f"{fmt}/{name}")
         try:
             result = self._gateway.submissions.submit(partner, fmt, data, ctx, publish=True)
-        except (RefusedError, UnknownFormatError) as error:
+        except RefusedError as error:
             return "failed", {"error": str(error), "trace_id": ctx.trace_id}
         except Exception as error:  # one file's fault must never stop every partner's drop
             kind = type(error).__name__

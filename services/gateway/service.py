@@ -1,4 +1,20 @@
-"""The gateway's parts wired together once, for the HTTP app, the file drop and the tests."""
+"""The gateway's parts wired together once, and the one ingest step every door goes through.
+
+Doors: the HTTP API (`app`), the file drop (`filedrop`), the MLLP listener (`hl7_feed` over
+`mllp`) and the operator's replays (`hubnet replay`, `hubnet dlq replay`). Each calls, in this
+order, the same checks, so each holds the same guarantees:
+
+1. `admit`: the partner is registered and not revoked, the format is known and registered to it,
+   and it is within its rate (replays, paced by the operator, are not rate limited);
+2. `check_size`: the input is within the size limit;
+3. `Submissions.submit`: the claimed sender is the partner's own, each record through the
+   connector, each event type permitted, the idempotency ledger (duplicates return their first
+   result; a changed body under a known record version is a conflict), the durable outbox.
+
+Every refusal is audited on `fh.audit` with its reason. `receive` is the three in one; the HTTP API
+calls them one by one so it can refuse before reading a body. (`Ingestor` in
+`services/ingest/pipeline.py` skips all of them and is for benchmarks and offline tools only.)
+"""
 
 from __future__ import annotations
 
@@ -7,25 +23,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connectors import registry
-from connectors.base import Connector
+from connectors.base import Connector, SourceContext
 from services.core.publisher import Publisher
 from services.core.settings import Settings
 from services.gateway.database import Database
 from services.gateway.idempotency import EventStatusStore
-from services.gateway.partners import PartnerStore
+from services.gateway.partners import Partner, PartnerStore
 from services.gateway.ratelimit import RateLimiter
-from services.gateway.submission import Submissions
+from services.gateway.submission import RateLimitedError, SubmissionResult, Submissions, TooLargeError
 
 MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Protection settings; defaults suit one hub. (Candidates for `Settings`, see docs/partners.)"""
+    """Protection settings; defaults suit one hub."""
 
     max_body_bytes: int = 10 * MIB
     rate_per_s: float = 20.0
     burst: int = 40
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits `HUBNET_INGEST_*` set, for every door."""
+        return cls(
+            max_body_bytes=int(settings.ingest_max_body_mib * MIB),
+            rate_per_s=settings.ingest_rate_per_s,
+            burst=settings.ingest_burst,
+        )
 
 
 @dataclass
@@ -47,7 +72,7 @@ class Gateway:
         limits: Limits | None = None,
         connector_for: Callable[[str], Connector] = registry.get,
     ) -> Gateway:
-        limits = limits or Limits()
+        limits = limits or (Limits.of(data_dir) if isinstance(data_dir, Settings) else Limits())
         db = Database.at(data_dir)
         statuses = EventStatusStore(db)
         return cls(
@@ -58,6 +83,36 @@ class Gateway:
             limiter=RateLimiter(limits.rate_per_s, limits.burst),
             limits=limits,
         )
+
+    def admit(self, partner_code: str, fmt: str, trace_id: str, *, paced: bool = False) -> Partner:
+        """Step 1: the active partner, if it may send `fmt` now. Raises `RefusedError` (audited),
+        `registry.UnknownFormatError` or `RateLimitedError`."""
+        partner = self.partners.find(partner_code)
+        if partner is None or not partner.active:
+            reason = f"'{partner_code}' is not an active partner: ask the hub team to register it"
+            self.submissions.refuse(partner_code, f"partner:{partner_code}", reason, trace_id)
+        self.submissions.connector(fmt)
+        self.submissions.check_format(partner, fmt, trace_id)
+        if not paced:
+            wait = self.limiter.take(partner.code)
+            if wait:
+                raise RateLimitedError(wait)
+        return partner
+
+    def check_size(self, partner: Partner, size: int, fmt: str, trace_id: str) -> None:
+        """Step 2: refuse (audited) an input over the size limit."""
+        limit = self.limits.max_body_bytes
+        if size > limit:
+            reason = f"the input is larger than the {limit} bytes a partner may send at once; split it"
+            self.submissions.refuse(partner.code, f"format:{fmt}", reason, trace_id, TooLargeError)
+
+    def receive(
+        self, partner_code: str, fmt: str, data: bytes, ctx: SourceContext, *, paced: bool = False
+    ) -> SubmissionResult:
+        """The one ingest step: admit, size, submit and publish."""
+        partner = self.admit(partner_code, fmt, ctx.trace_id, paced=paced)
+        self.check_size(partner, len(data), fmt, ctx.trace_id)
+        return self.submissions.submit(partner, fmt, data, ctx, publish=True)
 
     def close(self) -> None:
         self.db.close()

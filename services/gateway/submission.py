@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NoReturn
 
 from pydantic import BaseModel, Field
 
@@ -26,7 +26,7 @@ from connectors import registry
 from connectors.base import Connector, Rejection, SourceContext
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
-from schemas.errors import AuthorisationError
+from schemas.errors import AuthorisationError, HubnetError
 from services.core.dead_letters import dead_letter_for, dead_letter_message
 from services.core.outbox import OutboundMessage
 from services.core.publisher import Publisher
@@ -89,7 +89,20 @@ class SubmissionResult(BaseModel):
 
 
 class RefusedError(AuthorisationError):
-    """The whole input is refused: the partner may not use this format or names another sender."""
+    """The whole input is refused: the partner is not active, may not use this format, names
+    another sender, or sent more than the size limit."""
+
+
+class TooLargeError(RefusedError):
+    """The input is larger than the gateway's size limit (HTTP 413)."""
+
+
+class RateLimitedError(HubnetError):
+    """The partner sent more than its rate allows; `wait_s` says when the next input is taken."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s = wait_s
+        super().__init__(f"too many inputs: retry after {wait_s:.1f} s")
 
 
 @dataclass
@@ -204,9 +217,15 @@ class Submissions:
         """Queue an audit record (a refusal) on the durable publisher."""
         self._publisher.publish([message])
 
-    def _refuse(self, partner: Partner, fmt: str, reason: str, trace_id: str) -> None:
-        self.audit(refusal(partner.code, PUBLISH, f"format:{fmt}", reason, trace_id))
-        raise RefusedError(reason)
+    def refuse(
+        self, partner: str, target: str, reason: str, trace_id: str, error: type[RefusedError] = RefusedError
+    ) -> NoReturn:
+        """Audit a refusal of a whole input, then raise it."""
+        self.audit(refusal(partner, PUBLISH, target, reason, trace_id))
+        raise error(reason)
+
+    def _refuse(self, partner: Partner, fmt: str, reason: str, trace_id: str) -> NoReturn:
+        self.refuse(partner.code, f"format:{fmt}", reason, trace_id)
 
 
 def _dead_item(

@@ -1,4 +1,5 @@
-"""`hubnet listen hl7` as a real process: MLLP in, ACKs out, events and dead letters on the real broker."""
+"""`hubnet listen hl7` as a real process: MLLP in, ACKs out, events and dead letters on the real broker;
+the partner's registration holds on this door as on HTTP (foreign MSH-4 refused, audited)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from typing import Any
 
 import pytest
 
-from connectors.hl7v2.mllp import send_mllp
+from schemas.audit import AuditRecord
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
-from schemas.topics import DLQ, EVENTS, catalogue
+from schemas.topics import AUDIT, DLQ, EVENTS, catalogue
 from services.core import kafka_clients, topics
 from services.core.broker import free_port
 from services.core.settings import Settings
+from services.gateway.mllp import send_mllp
 from tests.conftest import REPO
 from tests.integration.kafka_helpers import read_until
 
@@ -41,8 +43,14 @@ def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique:
     topics.apply(admin, catalogue())
     admin.close()
     port = free_port()
-    partner = f"RQ8-{unique}"
+    partner = f"rq8-{unique.lower()}"
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUBNET_DATA_DIR": str(tmp_path)}
+    hubnet = [sys.executable, "-m", "services.cli"]
+    subprocess.run(
+        [*hubnet, "partners", "add", partner, "--name", "Essex child health", "--org-id", "RQ8",
+         "--sender-id", "ESSEX CHILD HEALTH", "--format", "hl7v2"],
+        cwd=REPO, env=env, check=True, capture_output=True,
+    )  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "listen", "hl7", "--partner", partner, "--port", str(port)],
         cwd=REPO,
@@ -62,6 +70,9 @@ def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique:
         assert b"PID-3" in refused
         garbage = b"this is not HL7"
         assert b"MSA|AR|" in send_mllp("127.0.0.1", port, garbage)
+        foreign = send_mllp("127.0.0.1", port, first.replace(b"|ESSEX CHILD HEALTH|", b"|RQ3|"))
+        assert b"MSA|AR|" in foreign
+        assert b"RQ3" in foreign
     finally:
         process.terminate()  # SIGTERM, as Kubernetes stops it: the listener must flush, then exit 0
         assert process.wait(30) == 0
@@ -78,3 +89,10 @@ def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique:
     ]
     # HL7 records keep their bytes, with segments terminated by CR as the standard writes them
     assert sorted(d.original.rstrip(b"\r") for d in dead) == sorted([garbage, wrong_digit])
+
+    def refused(records: list[Any]) -> list[AuditRecord]:
+        audits = [AuditRecord.from_bytes(r.value) for r in records]
+        return [a for a in audits if a.actor == partner and a.outcome == "denied"]
+
+    (audit,) = refused(read_until(settings, bootstrap, AUDIT, lambda rs: bool(refused(rs))))
+    assert "RQ3" in (audit.reason or "")

@@ -87,7 +87,10 @@ def test_unknown_partner_folder_fails_the_file_without_publishing(
     (outcome,) = FileDrop(inbox.parents[2], gateway).scan()
     assert outcome.state == "failed"
     assert "not an active partner" in str(report(outcome.path)["error"])
-    assert publisher.messages == []
+    assert publisher.on(EVENTS) == []
+    assert publisher.on(DLQ) == []
+    (audit,) = publisher.on(AUDIT)  # refused like any other door's unknown partner
+    assert b"not an active partner" in audit.value
 
 
 def test_crash_after_publishing_reruns_the_file_and_publishes_nothing_twice(
@@ -239,3 +242,16 @@ def test_a_file_that_keeps_killing_the_watcher_is_set_aside_on_restart(
     (outcome,) = FileDrop(inbox.parents[2], gateway).scan()  # the next restart goes on
     assert outcome.state == "failed"
     assert f"interrupted {MAX_ATTEMPTS} times" in str(report(outcome.path)["error"])
+
+
+def test_over_the_partners_rate_a_file_waits_in_its_inbox_for_a_later_scan(
+    tmp_path: Path, inbox: Path, publisher: ListPublisher
+) -> None:
+    slow = open_gateway(tmp_path / "slow", publisher, Limits(rate_per_s=0.001, burst=1))
+    add_partner(slow, formats=(FORMAT,))
+    drop(inbox, "a.txt", line("r1"))
+    drop(inbox, "b.txt", line("r2"))
+    outcomes = FileDrop(inbox.parents[2], slow).scan()
+    slow.close()
+    assert [o.path.name for o in outcomes] == ["a.txt"]
+    assert [p.name for p in inbox.iterdir()] == ["b.txt"]

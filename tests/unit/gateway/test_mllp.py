@@ -1,4 +1,5 @@
-"""HL7 v2 ACKs (pure builder) and the MLLP listener over a real TCP socket on 127.0.0.1."""
+"""HL7 v2 ACKs (pure builder) and the MLLP transport over a real TCP socket on 127.0.0.1: framing,
+an oversize frame answered AR (never a reset), the idle timeout and the connection cap."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.base import Outcome, SourceContext
-from connectors.hl7v2.ack import ack_code, build_ack
+from connectors.hl7v2.ack import ack_code, build_ack, refusal_ack
 from connectors.hl7v2.connector import Hl7v2Connector
-from connectors.hl7v2.mllp import END_BLOCK, frame, send_mllp, serve_mllp, unframe
 from schemas.errors import TransportError
+from services.gateway.mllp import END_BLOCK, Handler, Limits, frame, send_mllp, serve_mllp, unframe
 
 GOOD = (
     b"MSH|^~\\&|CHIS|ECH|HUBNET|FH|20250112093000+0000||ADT^A28^ADT_A05|C1|P|2.5\r"
@@ -29,6 +30,17 @@ connector = Hl7v2Connector()
 
 def convert(message: bytes) -> list[Outcome]:
     return list(connector.convert(message, SourceContext(partner="essex-nhs")))
+
+
+def acknowledge(message: bytes) -> bytes:
+    return build_ack(message, convert(message))
+
+
+def too_large(head: bytes, limit: int) -> bytes:
+    return refusal_ack(head, f"larger than {limit} bytes")
+
+
+HANDLER = Handler(message=acknowledge, oversize=too_large)
 
 
 def segments(ack: bytes) -> dict[str, list[str]]:
@@ -89,7 +101,8 @@ def test_reason_text_is_escaped_with_the_senders_delimiters() -> None:
 def listener() -> Iterator[tuple[str, int]]:
     """A real MLLP listener on a free loopback port, in its own event loop thread."""
     loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(serve_mllp("127.0.0.1", 0, convert))
+    limits = Limits(max_message_bytes=4096, idle_timeout_s=1.0, max_connections=3)
+    server = loop.run_until_complete(serve_mllp("127.0.0.1", 0, HANDLER, limits))
     port = server.sockets[0].getsockname()[1]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -143,11 +156,11 @@ def test_a_message_split_across_tcp_reads_is_reassembled(listener: tuple[str, in
 
 
 def test_a_failing_handler_closes_without_ack_so_the_sender_resends() -> None:
-    def broken(_message: bytes) -> list[Outcome]:
-        raise RuntimeError("broker down")
+    def broken(_message: bytes) -> bytes:
+        raise TransportError("broker down")
 
     async def scenario() -> None:
-        server = await serve_mllp("127.0.0.1", 0, broken)
+        server = await serve_mllp("127.0.0.1", 0, Handler(message=broken, oversize=too_large))
         port = server.sockets[0].getsockname()[1]
         async with server:
             with pytest.raises(TransportError, match="closed without an ACK"):
@@ -162,3 +175,39 @@ def test_client_reports_no_listener() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(TransportError, match="no MLLP answer"):
         send_mllp("127.0.0.1", port, GOOD, timeout=2)
+
+
+def test_an_oversize_frame_is_read_to_its_end_and_answered_ar_then_the_connection_goes_on(
+    listener: tuple[str, int],
+) -> None:
+    """A 17 MB frame used to reset the connection, so the sender resent it forever."""
+    big = GOOD + b"NTE|1||" + b"x" * 200_000 + b"\r"
+    with socket.create_connection(listener, timeout=10) as connection:
+        connection.sendall(frame(big) + frame(GOOD))
+        first, second = read_acks(connection, 2)
+    assert segments(first)["MSA"][1:3] == ["AR", "C1"]
+    assert "larger than 4096 bytes" in segments(first)["MSA"][3]
+    assert ack_code(second) == "AA"
+
+
+def test_a_silent_connection_is_closed_after_the_idle_timeout(listener: tuple[str, int]) -> None:
+    with socket.create_connection(listener, timeout=10) as connection:
+        started = time.monotonic()
+        connection.sendall(b"\x0bMSH|^~\\&|half a frame")
+        assert connection.recv(100) == b"", "closed without an answer"
+        assert 0.5 < time.monotonic() - started < 5
+
+
+def test_connections_over_the_cap_are_closed_and_the_others_served(listener: tuple[str, int]) -> None:
+    held = [socket.create_connection(listener, timeout=10) for _ in range(3)]
+    try:
+        for connection in held:
+            connection.sendall(frame(GOOD))
+            assert ack_code(read_acks(connection, 1)[0]) == "AA"
+        with socket.create_connection(listener, timeout=10) as extra:
+            assert extra.recv(100) == b"", "the fourth connection is closed at once"
+    finally:
+        for connection in held:
+            connection.close()
+    time.sleep(0.1)
+    assert ack_code(send_mllp(*listener, GOOD)) == "AA", "a freed place is taken again"
