@@ -136,15 +136,33 @@ def show(referral_id: str, config: NetworkOption = DEFAULT_CONFIG) -> None:
 def act(
     referral_id: str,
     action: Action,
-    by: Annotated[str, typer.Option("--by", help="Who acts (kept in the referral's history).")],
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="The hub staff account acting (`hubnet users add`); the same rules as the inbox."
+        ),
+    ],
     reason: Annotated[str | None, typer.Option(help="Why (required to reject or cancel).")] = None,
     offer: Annotated[str | None, typer.Option(help="For assign: the service@site to send it to.")] = None,
     config: NetworkOption = DEFAULT_CONFIG,
 ) -> None:
-    """Open, accept, reject, start, complete, cancel or assign a referral; the worker publishes it."""
-    service = _service(start(), config)
+    """Open, accept, reject, start, complete, cancel or assign a referral as a member of hub staff:
+    only staff of the receiving service act at a service, hub managers re-route; every attempt is
+    audited (`hubnet audit`). The worker publishes the change."""
+    from schemas.errors import AuthorisationError
+    from services.referrals.acting import act_as
+    from services.timeline.audit import AuditTrail
+    from services.timeline.store import TimelineStore
+    from services.timeline.users import UserStore
+
+    settings = start()
+    service = _service(settings, config)
+    audit = AuditTrail(TimelineStore.from_settings(settings))
     try:
-        done = service.act(referral_id, action, by, reason, offer)
-    except (LifecycleError, ReferralNotFoundError) as error:
+        done = act_as(
+            service, UserStore.from_settings(settings), audit.write, username=by, referral_id=referral_id,
+            action=action, reason=reason, offer_id=offer,
+        )  # fmt: skip
+    except (AuthorisationError, LifecycleError, ReferralNotFoundError) as error:
         fail(str(error))
     out.print(f"{done.referral_id}: {done.status.value} ({done.reason})", highlight=False)

@@ -15,6 +15,14 @@ from services.timeline.users import UserStore
 app = typer.Typer(help="Hub staff accounts (local user store).", no_args_is_help=True)
 out = Console()
 DEMO_PASSWORD = "hubnet-demo-password"  # noqa: S105 - documented demo accounts on the embedded default
+DEMO_SERVICES: dict[Role, tuple[str, ...]] = {
+    Role.HUB_PRACTITIONER: ("family-support", "parenting-programme", "send-family-support"),
+    Role.HEALTH_VISITOR: ("infant-feeding", "talk-together"),
+    Role.SOCIAL_WORKER: ("safeguarding-lead",),
+    Role.VOLUNTARY_SECTOR_WORKER: ("food-bank", "money-advice", "perinatal-peer-support", "family-mentoring"),
+}
+"""Services of services/referrals/network.toml each demo account works for; the others (school
+staff and nurse, hub manager, operations) act on no service's referrals."""
 
 
 def _store() -> UserStore:
@@ -31,23 +39,35 @@ def add(
         typer.Option(help=f"Hub area (district code, e.g. E07000076), repeatable; {COUNTY_WIDE} = all."),
     ],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
+    service: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Service the user works for (service id, e.g. family-support, or service@site), "
+            "repeatable; referrals are acted on only by staff of the receiving service."
+        ),
+    ] = None,
     password: Annotated[
         str,
         typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."),
     ] = "",
 ) -> None:
     """Create or replace an account (the password is stored as a salted scrypt hash only)."""
-    user = _store().add(username, password, role, area, name)
-    out.print(f"{user.username}: {GRANTS[user.role].label}, areas {', '.join(user.areas)}")
+    user = _store().add(username, password, role, area, name, services=service or ())
+    services = ", ".join(user.services) or "none"
+    out.print(
+        f"{user.username}: {GRANTS[user.role].label}, areas {', '.join(user.areas)}, services {services}"
+    )
 
 
 @app.command("list")
 @friendly_errors
 def list_users() -> None:
-    """Accounts with their role and hub areas (never passwords)."""
-    table = Table("user", "name", "role", "areas")
+    """Accounts with their role, hub areas and services (never passwords)."""
+    table = Table("user", "name", "role", "areas", "services")
     for user in _store().list():
-        table.add_row(user.username, user.display_name, user.role.value, " ".join(user.areas))
+        table.add_row(
+            user.username, user.display_name, user.role.value, " ".join(user.areas), " ".join(user.services)
+        )
     out.print(table)
 
 
@@ -59,8 +79,12 @@ def demo(
         list[str] | None, typer.Option(help=f"Hub areas of the demo accounts [{COUNTY_WIDE}].")
     ] = None,
 ) -> None:
-    """One demo account per role (user name = role, e.g. health-visitor), for `make run`."""
+    """One demo account per role (user name = role, e.g. health-visitor), for `make run`; service
+    workers are assigned to the demo network's services their role works for (DEMO_SERVICES)."""
     store = _store()
     for role in Role:
-        store.add(role.value, password, role, area or [COUNTY_WIDE], f"Demo {GRANTS[role].label.lower()}")
+        label = f"Demo {GRANTS[role].label.lower()}"
+        store.add(
+            role.value, password, role, area or [COUNTY_WIDE], label, services=DEMO_SERVICES.get(role, ())
+        )
     out.print(f"{len(Role)} demo accounts: {', '.join(r.value for r in Role)}; password: {password}")

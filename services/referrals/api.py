@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from schemas.audit import AuditRecord, Outcome
-from services.referrals.access import Staff, can_act, can_see
+from services.referrals.access import NOT_YOURS, Staff, can_act, can_see
 from services.referrals.lifecycle import AT_SERVICE, READINGS, Action, LifecycleError, Status
 from services.referrals.service import ReferralNotFoundError, ReferralService
 from services.referrals.store import Referral
@@ -146,10 +146,18 @@ def detail(service: ReferralService, referral: Referral) -> Detail:
     )
 
 
+def sees(service: ReferralService, staff: Staff, referral: Referral) -> bool:
+    """The access rule (services/referrals/access.py) with the referral's receiving side now."""
+    return can_see(staff, referral, service.receiving(referral))
+
+
+def refusal(service: ReferralService, staff: Staff, referral: Referral, action: Action) -> str | None:
+    return can_act(staff, referral, action, service.receiving(referral))
+
+
 def inbox_of(service: ReferralService, staff: Staff) -> list[Summary]:
-    """Open referrals at the staff member's services (all sites they work at)."""
-    offers = [o.offer_id for o in service.network.offers if staff.works_at(o.offer_id)]
-    return [summary(service, r) for r in service.store.open_at(offers) if can_see(staff, r)]
+    """Open referrals at the services the staff member is assigned to, in their hub areas."""
+    return [summary(service, r) for r in service.store.open_at(staff.offers) if sees(service, staff, r)]
 
 
 def manager_view(service: ReferralService, staff: Staff) -> dict[str, list[Summary]]:
@@ -189,7 +197,7 @@ async def show(referral_id: str, request: Request, service: Service, staff: Curr
     referral = await run_in_threadpool(service.store.get, referral_id)
     if referral is None:
         _not_found(request, staff, "referrals.read", referral_id)
-    if not can_see(staff, referral):
+    if not await run_in_threadpool(sees, service, staff, referral):
         _audit(
             request,
             staff,
@@ -198,7 +206,7 @@ async def show(referral_id: str, request: Request, service: Service, staff: Curr
             outcome="denied",
             reason="not for this user's services",
         )
-        raise HTTPException(403, "this referral is not for a service or district you work in")
+        raise HTTPException(403, NOT_YOURS)
     _audit(request, staff, "referrals.read", referral_id, outcome="allowed", reason=None)
     return await run_in_threadpool(detail, service, referral)
 
@@ -217,7 +225,7 @@ async def act(
     referral = await run_in_threadpool(service.store.get, referral_id)
     if referral is None:
         _not_found(request, staff, f"referrals.{action.value}", referral_id)
-    refused = can_act(staff, referral, action)
+    refused = await run_in_threadpool(refusal, service, staff, referral, action)
     if refused:
         _audit(request, staff, f"referrals.{action.value}", referral_id, outcome="denied", reason=refused)
         raise HTTPException(403, refused)

@@ -200,6 +200,12 @@ class Network:
     def offer(self, offer_id: str) -> Offer | None:
         return self.by_id.get(offer_id)
 
+    def safeguarding(self, codes: Iterable[str]) -> bool:
+        """A safeguarding concern: its need says so, or one of its codes is a safeguarding code."""
+        codes = tuple(codes)
+        need = self.need_for(codes)
+        return bool(need and need.safeguarding) or bool(self.safeguarding_codes.intersection(codes))
+
     def district_name(self, code: str | None) -> str:
         district = self.districts.get(code or "")
         return district.name if district else "unknown district"

@@ -106,7 +106,7 @@ def route(ask: Ask, network: Network, load: Load, now: datetime) -> Decision:
     offers = [o for o in network.by_need.get(need.code, ()) if o.district in distance]
     week = week_of(now, network)
     used = load.used([o.offer_id for o in offers], week)
-    safeguarding = need.safeguarding or bool(network.safeguarding_codes.intersection(ask.codes))
+    safeguarding = need.safeguarding or network.safeguarding(ask.codes)
     age = age_on(ask.person.birth_date, now.date())
     priority = ask.person.outcode in network.postcodes.priority_outcodes
     candidates: list[Candidate] = []

@@ -17,8 +17,9 @@ from schemas.errors import HubnetError
 from schemas.event_types import EventType
 from schemas.linked import LinkedEvent
 from services.referrals import metrics
-from services.referrals.consent import latest
-from services.referrals.lifecycle import WAITING_FOR_SERVICE, Action, Status, next_status
+from services.referrals.access import Receiving
+from services.referrals.consent import ConsentFact, gate, latest
+from services.referrals.lifecycle import WAITING_FOR_SERVICE, Action, LifecycleError, Status, next_status
 from services.referrals.messages import kafka_message, referral_event
 from services.referrals.network import Network, Offer
 from services.referrals.request import ReferralRequest, consent_of, person_facts, read_request
@@ -216,10 +217,21 @@ class ReferralService:
         ask = Ask(
             codes=tuple(referral.request["codes"]),
             person=self.store.person(referral.person_id),
-            consent=latest(self.store.consents(referral.person_id, referral.family_id)),
+            consent=self._consent(referral),
             tried=tried,
         )
         return route(ask, self.network, self.store, now)
+
+    def _consent(self, referral: Referral) -> ConsentFact | None:
+        return latest(self.store.consents(referral.person_id, referral.family_id))
+
+    def receiving(self, referral: Referral) -> Receiving:
+        """Where the referral is, for the access rules: the receiving offer's sector, and the
+        consent gate's answer for the voluntary sector as the family's consent stands now."""
+        offer = self.network.offer(referral.offer_id) if referral.offer_id else None
+        safeguarding = self.network.safeguarding(referral.request.get("codes") or ())
+        refusal = gate("voluntary", safeguarding, self._consent(referral))
+        return Receiving(offer.sector if offer else None, refusal)
 
     # inbox actions
 
@@ -241,6 +253,8 @@ class ReferralService:
                 offer = self.network.offer(offer_id or "")
                 if offer is None:
                     raise ReferralNotFoundError(f"no service offer {offer_id} in the hub network")
+                if offer.sector == "voluntary" and (refused := self.receiving(referral).voluntary_refusal):
+                    raise LifecycleError(f"cannot send it to {offer.offer_id}: {refused}")
                 self._release(referral, "reassigned by a hub manager")
                 self._route(referral, actor, offer, reason or "no reason given")
             elif target is Status.CANCELLED:

@@ -1,9 +1,11 @@
 """Hub staff accounts: the local user store of the embedded default, and the OIDC claims mapping.
 
-Local users have salted scrypt password hashes (hashlib.scrypt, n=2**14, r=8, p=1), a role and
-hub areas. With an OpenID Connect provider in front (a reverse proxy such as oauth2-proxy that
-verifies the ID token), `principal_from_claims` maps its claims to the same `Principal`, so the
-policy and the audit never know which one signed the user in.
+Local users have salted scrypt password hashes (hashlib.scrypt, n=2**14, r=8, p=1), a role, hub
+areas and the services they are assigned to (service ids such as `family-support`, or one
+`service@site` offer): referrals are acted on only by staff of the receiving service
+(services/referrals/access.py). With an OpenID Connect provider in front (a reverse proxy such as
+oauth2-proxy that verifies the ID token), `principal_from_claims` maps its claims to the same
+`Principal`, so the policy and the audit never know which one signed the user in.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ CREATE TABLE IF NOT EXISTS hub_user (
     username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, areas TEXT NOT NULL,
     salt TEXT NOT NULL, password_hash TEXT NOT NULL, active INTEGER NOT NULL, created_at TEXT NOT NULL)
 """
-MIGRATIONS = (Migration(1, "local hub staff accounts", SCHEMA_1),)
+SCHEMA_2 = "ALTER TABLE hub_user ADD COLUMN services TEXT NOT NULL DEFAULT '[]'"
+MIGRATIONS = (
+    Migration(1, "local hub staff accounts", SCHEMA_1),
+    Migration(2, "per-service assignment of hub staff", SCHEMA_2),
+)
+_COLUMNS = "username, display_name, role, areas, services"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 MIN_PASSWORD = 10
 
@@ -41,6 +48,8 @@ class Principal:
     display_name: str
     role: Role
     areas: tuple[str, ...]
+    services: tuple[str, ...] = ()
+    """Services the user works for (service ids, or `service@site` offer ids), within their areas."""
 
 
 def hash_password(password: str, salt: bytes) -> str:
@@ -54,7 +63,14 @@ class UserStore(SqlStore):
     MIGRATIONS = MIGRATIONS
 
     def add(
-        self, username: str, password: str, role: Role, areas: Sequence[str], display_name: str = ""
+        self,
+        username: str,
+        password: str,
+        role: Role,
+        areas: Sequence[str],
+        display_name: str = "",
+        *,
+        services: Sequence[str] = (),
     ) -> Principal:
         """Create or replace an account; raises `HubnetError` for a short password or no area."""
         if len(password) < MIN_PASSWORD:
@@ -65,54 +81,66 @@ class UserStore(SqlStore):
         with self.transaction():
             self._run(
                 "INSERT INTO hub_user (username, display_name, role, areas, salt, password_hash, active, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (username) DO UPDATE SET "
-                "display_name = excluded.display_name, role = excluded.role, areas = excluded.areas, "
-                "salt = excluded.salt, password_hash = excluded.password_hash, active = 1",
+                "created_at, services) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (username) DO UPDATE "
+                "SET display_name = excluded.display_name, role = excluded.role, areas = excluded.areas, "
+                "salt = excluded.salt, password_hash = excluded.password_hash, active = 1, "
+                "services = excluded.services",
                 (username, display_name or username, role.value, orjson.dumps(list(areas)).decode(),
-                 salt.hex(), hash_password(password, salt), datetime.now(UTC).isoformat()),
+                 salt.hex(), hash_password(password, salt), datetime.now(UTC).isoformat(),
+                 orjson.dumps(list(services)).decode()),
             )  # fmt: skip
-        return Principal(username, display_name or username, role, tuple(areas))
+        return Principal(username, display_name or username, role, tuple(areas), tuple(services))
 
     def authenticate(self, username: str, password: str) -> Principal | None:
         """The principal when the password matches an active account; constant time either way."""
         row = self._one(
-            "SELECT username, display_name, role, areas, salt, password_hash FROM hub_user "
-            "WHERE username = ? AND active = 1",
+            f"SELECT {_COLUMNS}, salt, password_hash FROM hub_user WHERE username = ? AND active = 1",  # noqa: S608
             (username,),
         )
-        salt = bytes.fromhex(row[4]) if row else b"\x00" * 16
-        expected = row[5] if row else "0" * 64
+        salt = bytes.fromhex(row[5]) if row else b"\x00" * 16
+        expected = row[6] if row else "0" * 64
         if not hmac.compare_digest(hash_password(password, salt), expected) or row is None:
             return None
-        return Principal(row[0], row[1], Role(row[2]), tuple(orjson.loads(row[3])))
+        return _principal(row)
 
     def get(self, username: str) -> Principal | None:
-        row = self._one(
-            "SELECT username, display_name, role, areas FROM hub_user WHERE username = ? AND active = 1",
-            (username,),
-        )
-        return Principal(row[0], row[1], Role(row[2]), tuple(orjson.loads(row[3]))) if row else None
+        row = self._one(f"SELECT {_COLUMNS} FROM hub_user WHERE username = ? AND active = 1", (username,))  # noqa: S608
+        return _principal(row) if row else None
 
     def list(self) -> list[Principal]:
-        rows = self._all(
-            "SELECT username, display_name, role, areas FROM hub_user WHERE active = 1 ORDER BY username"
-        )
-        return [Principal(r[0], r[1], Role(r[2]), tuple(orjson.loads(r[3]))) for r in rows]
+        rows = self._all(f"SELECT {_COLUMNS} FROM hub_user WHERE active = 1 ORDER BY username")  # noqa: S608
+        return [_principal(r) for r in rows]
+
+
+def _principal(row: Sequence[Any]) -> Principal:
+    return Principal(
+        row[0], row[1], Role(row[2]), tuple(orjson.loads(row[3])), tuple(orjson.loads(row[4] or "[]"))
+    )
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    """A claim given as a list or as space-separated words."""
+    if isinstance(value, str):
+        value = value.split()
+    return tuple(str(v) for v in value or ())
 
 
 def principal_from_claims(
-    claims: Mapping[str, Any], role_claim: str = "hubnet_role", areas_claim: str = "hubnet_areas"
+    claims: Mapping[str, Any],
+    role_claim: str = "hubnet_role",
+    areas_claim: str = "hubnet_areas",
+    services_claim: str = "hubnet_services",
 ) -> Principal:
     """An OIDC ID token's claims (already verified by the provider's proxy) as a principal;
-    raises `HubnetError` when the role or areas claim is missing or unknown."""
+    raises `HubnetError` when the role or areas claim is missing or unknown. The services claim
+    is optional: without it the user is assigned to no service."""
     try:
         role = Role(str(claims[role_claim]))
     except (KeyError, ValueError):
         raise HubnetError(f"the identity token has no known '{role_claim}' claim") from None
-    areas = claims.get(areas_claim) or []
-    if isinstance(areas, str):
-        areas = areas.split()
+    areas = _words(claims.get(areas_claim))
     if not areas:
         raise HubnetError(f"the identity token has no '{areas_claim}' claim")
     username = str(claims.get("preferred_username") or claims.get("sub") or "")
-    return Principal(username, str(claims.get("name") or username), role, tuple(str(a) for a in areas))
+    services = _words(claims.get(services_claim))
+    return Principal(username, str(claims.get("name") or username), role, areas, services)

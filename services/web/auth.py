@@ -3,7 +3,8 @@ an OIDC identity asserted by a trusted reverse proxy (production).
 
 With `trust_proxy=True` the proxy in front (for example oauth2-proxy after the county's OIDC
 provider) must verify the ID token and pass its claims as headers: `X-Auth-Request-User`,
-`X-Hubnet-Role`, `X-Hubnet-Areas` (space-separated district codes). Never enable it when clients
+`X-Hubnet-Role`, `X-Hubnet-Areas` (space-separated district codes) and, for referral work,
+`X-Hubnet-Services` (space-separated service ids or service@site offers). Never enable it when clients
 can reach hubnet without that proxy.
 """
 
@@ -34,6 +35,7 @@ class Authenticator:
                 "preferred_username": request.headers["x-auth-request-user"],
                 "hubnet_role": request.headers.get("x-hubnet-role", ""),
                 "hubnet_areas": request.headers.get("x-hubnet-areas", ""),
+                "hubnet_services": request.headers.get("x-hubnet-services", ""),
             }
             try:
                 return principal_from_claims(claims)

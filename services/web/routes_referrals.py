@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from schemas.audit import AuditRecord, Outcome
 from services.core.settings import Settings
 from services.referrals import api
-from services.referrals.access import Staff, can_act, can_see, staff_from_principal
+from services.referrals.access import Staff, can_act, staff_from_principal
 from services.referrals.lifecycle import Action, LifecycleError, allowed_actions
 from services.referrals.network import load_network
 from services.referrals.service import ReferralNotFoundError, ReferralService
@@ -111,7 +111,7 @@ async def show(request: Request, referral_id: str, error: str | None = None) -> 
     who, staff = signed
     service = _service(request)
     referral = await run_in_threadpool(service.store.get, referral_id)
-    if referral is None or not can_see(staff, referral):
+    if referral is None or not await run_in_threadpool(api.sees, service, staff, referral):
         _audit(
             request,
             who,
@@ -123,7 +123,8 @@ async def show(request: Request, referral_id: str, error: str | None = None) -> 
         missing = "There is no referral with that id for your services or districts."
         return pages.render(request, "error.html", status=404, title="Referral not found", message=missing)
     _audit(request, who, "referrals.read", referral_id, outcome="allowed", reason=None)
-    actions = [a for a in allowed_actions(referral.status) if can_act(staff, referral, a) is None]
+    receiving = await run_in_threadpool(service.receiving, referral)
+    actions = [a for a in allowed_actions(referral.status) if can_act(staff, referral, a, receiving) is None]
     detail = await run_in_threadpool(api.detail, service, referral)
     offers = sorted(o.offer_id for o in service.network.offers if referral.need in o.needs)
     return pages.render(request, "referrals/detail.html", referral=detail, actions=actions,
@@ -147,7 +148,11 @@ async def act(
     who, staff = signed
     service = _service(request)
     referral = await run_in_threadpool(service.store.get, referral_id)
-    refused = "no such referral" if referral is None else can_act(staff, referral, action)
+    refused = (
+        "no such referral"
+        if referral is None
+        else await run_in_threadpool(api.refusal, service, staff, referral, action)
+    )
     if refused:
         _audit(request, who, f"referrals.{action.value}", referral_id, outcome="denied", reason=refused)
         return pages.render(request, "error.html", status=403, title="You cannot do this", message=refused)

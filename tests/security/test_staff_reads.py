@@ -26,6 +26,7 @@ from services.web.routes_referrals import install as install_referrals
 from tests.security.staff_doors import REVIEW_PERSONS, UPN_OF, review_queue
 from tests.security.world import (
     FAMILIES,
+    SERVICES_OF,
     USER_AREAS,
     Family,
     GridEntry,
@@ -134,9 +135,14 @@ def test_family_and_person_composition_cells(
 
 
 def _sees_referral(role: Role, area: str, family: Family) -> bool:
-    """docs/referrals.md: hub staff see referrals at the services (sites) of their hub areas, hub
-    managers those of their districts; operations staff do no referral work."""
-    return role is not Role.OPERATIONS and USER_AREAS[area] in ("*", family.area)
+    """docs/referrals.md: staff see the referrals sent to the services they are assigned to, in
+    their hub areas (a voluntary-sector worker only at voluntary-sector services); hub managers
+    those of their districts; operations staff do no referral work. The matrix's referrals are
+    early help, sent to the statutory family-support service."""
+    if role is Role.OPERATIONS or USER_AREAS[area] not in ("*", family.area):
+        return False
+    assigned = role is not Role.VOLUNTARY_SECTOR_WORKER and "family-support" in SERVICES_OF.get(role, ())
+    return role is Role.HUB_MANAGER or assigned
 
 
 @pytest.mark.parametrize(("role", "area"), WHO)
@@ -169,6 +175,12 @@ def test_referral_inbox_and_detail_cells(
             assert placed["offer_id"] not in detail_api.text + detail_page.text
             if role is not Role.OPERATIONS:  # operations are refused before any referral is looked up
                 assert _last_audit(store, user)["outcome"] == "denied"
+        if not visible or role is Role.HUB_MANAGER:  # staff of the receiving service only (no change made)
+            accepted = client.post(f"/v1/referrals/{rid}/accept", json={}, headers=headers)
+            assert accepted.status_code == 403, family_id
+            if role is not Role.OPERATIONS:
+                audit = _last_audit(store, user)
+                assert (audit["action"], audit["outcome"]) == ("referrals.accept", "denied")
 
 
 @pytest.mark.usefixtures("reviews")

@@ -8,6 +8,10 @@ county is tests/security/world.py.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +23,12 @@ from structlog.testing import capture_logs
 from services.core.settings import Settings
 from services.identity import api as identity_api
 from services.identity.service import IdentityService
+from services.referrals.access import can_see, staff_from_principal
+from services.referrals.store import Referral, ReferralStore
 from services.timeline.audit import AuditTrail
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
-from services.timeline.users import UserStore
+from services.timeline.users import Principal, UserStore
 from services.web import routes_ops
 from services.web.app import create_app
 from services.web.routes_identity import review_scope, reviewer
@@ -30,9 +36,12 @@ from services.web.routes_referrals import install as install_referrals
 from tests.security.staff_doors import ACROSS_REVIEW, IN_AREA_REVIEW, UPN_OF, http, review_queue
 from tests.security.world import GridEntry, build_store, proxy_headers, user_name
 from tests.unit.gateway.support import ListPublisher
-from tests.unit.referrals.support import Harness
+from tests.unit.referrals.support import Harness, consent_event, referral
+from tests.unit.timeline.events import TENDRING
 
 pytestmark = pytest.mark.security
+FOOD_BANK = "food-bank@HUB11-S2"
+"""A voluntary-sector offer in Tendring (services/referrals/network.toml at the synthetic sites)."""
 
 
 @pytest.fixture
@@ -187,3 +196,150 @@ def test_the_dead_letter_reason_filter_is_never_written_to_the_audit_trail_or_lo
         assert word not in str(audit)
         assert word not in str(logs)
     staff_app.state.ops.store.close()
+
+
+@pytest.fixture
+def referral_desk(staff_app: FastAPI) -> Harness:
+    """Referral routing on the staff app, with an early-help referral at Tendring's family hub."""
+    hub = Harness()
+    install_referrals(staff_app, hub.service)
+    hub.service.handle(referral("rules-1", "early-help-referral", serial=21, family="fam-21"))
+    return hub
+
+
+def _only(hub: Harness, record: str) -> Referral:
+    found = hub.store.by_source("https://example.org/nhs-hv/records", record)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    "role", [Role.SCHOOL_STAFF, Role.VOLUNTARY_SECTOR_WORKER, Role.SOCIAL_WORKER, Role.HUB_MANAGER]
+)
+def test_only_staff_of_the_receiving_service_accept_or_decline_a_referral(
+    staff_app: FastAPI, referral_desk: Harness, county: tuple[TimelineStore, list[GridEntry]], role: Role
+) -> None:
+    """Finding 7: school staff accepted, and a voluntary-sector worker declined, a social-care
+    referral sent to another service; hub managers keep the queue, not the service's decisions."""
+    store, _ = county
+    rid = _only(referral_desk, "rules-1").referral_id
+    headers = {**proxy_headers(role, "in-tendring"), "x-hubnet-services": "food-bank youth-service"}
+    with http(staff_app) as client:
+        for action, body in (("accept", {}), ("reject", {"reason": "not for us"})):
+            refused = client.post(f"/v1/referrals/{rid}/{action}", json=body, headers=headers)
+            assert refused.status_code == 403, (action, refused.text)
+            audit = _last_audit(store, user_name(role, "in-tendring"))
+            assert (audit["action"], audit["outcome"]) == (f"referrals.{action}", "denied")
+            token = _csrf(client.get("/referrals", headers=headers).text)
+            form = {"action": action, "reason": "not for us", "csrf": token}
+            page = client.post(f"/referrals/{rid}", data=form, headers=headers)
+            assert page.status_code == 403, action
+    still = _only(referral_desk, "rules-1")
+    assert (still.status.value, still.offer_id) == ("requested", "family-support@HUB11")
+
+
+def test_staff_assigned_to_the_receiving_service_accept_it(
+    staff_app: FastAPI, referral_desk: Harness
+) -> None:
+    rid = _only(referral_desk, "rules-1").referral_id
+    worker = {**proxy_headers(Role.SCHOOL_STAFF, "in-tendring"), "x-hubnet-services": "family-support"}
+    with http(staff_app) as client:
+        assert rid in client.get("/v1/referrals/inbox", headers=worker).text
+        accepted = client.post(f"/v1/referrals/{rid}/accept", json={}, headers=worker)
+    assert accepted.status_code == 200, accepted.text
+    assert _only(referral_desk, "rules-1").status.value == "accepted"
+
+
+def test_voluntary_sector_staff_see_a_referral_only_while_the_familys_consent_stands(
+    staff_app: FastAPI, referral_desk: Harness, county: tuple[TimelineStore, list[GridEntry]]
+) -> None:
+    store, _ = county
+    hub = referral_desk
+    hub.service.handle(
+        referral("rules-vcs", "foodbank-referral", serial=22, family="fam-22", age=6, consent=True)
+    )
+    placed = _only(hub, "rules-vcs")
+    assert placed.offer_id is not None
+    assert placed.offer_id.startswith("food-bank@HUB11")
+    charity = proxy_headers(Role.VOLUNTARY_SECTOR_WORKER, "in-tendring")  # assigned to food-bank
+    with http(staff_app) as client:
+        assert client.get(f"/v1/referrals/{placed.referral_id}", headers=charity).status_code == 200
+        hub.service.handle(
+            consent_event(
+                "rules-withdrawn", serial=22, family="fam-22", permit=False, when="2025-03-03T12:00:00Z"
+            )
+        )
+        shown = client.get(f"/v1/referrals/{placed.referral_id}", headers=charity)
+        assert shown.status_code == 403
+        assert placed.referral_id not in client.get("/v1/referrals/inbox", headers=charity).text
+        assert placed.referral_id not in client.get("/referrals", headers=charity).text
+        declined = client.post(
+            f"/v1/referrals/{placed.referral_id}/reject", json={"reason": "x"}, headers=charity
+        )
+        assert declined.status_code == 403
+    audit = _last_audit(store, user_name(Role.VOLUNTARY_SECTOR_WORKER, "in-tendring"))
+    assert (audit["action"], audit["outcome"]) == ("referrals.reject", "denied")
+
+
+def test_a_safeguarding_referral_is_never_sent_to_or_shown_to_the_voluntary_sector(
+    staff_app: FastAPI, referral_desk: Harness
+) -> None:
+    hub = referral_desk
+    hub.service.handle(
+        referral("rules-sg", "safeguarding-concern", serial=23, family="fam-23", age=6, consent=True)
+    )
+    placed = _only(hub, "rules-sg")
+    manager = proxy_headers(Role.HUB_MANAGER, "in-tendring")
+    with http(staff_app) as client:
+        sent = client.post(
+            f"/v1/referrals/{placed.referral_id}/assign",
+            json={"offer_id": FOOD_BANK},
+            headers=manager,
+        )
+    assert sent.status_code == 409
+    assert "never sent to a voluntary-sector service" in sent.json()["detail"]
+    at_charity = dataclasses.replace(placed, offer_id=FOOD_BANK)
+    charity = staff_from_principal(
+        Principal("v", "V", Role.VOLUNTARY_SECTOR_WORKER, (TENDRING,), ("food-bank",)), hub.network
+    )
+    assert charity is not None
+    assert not can_see(charity, at_charity, hub.service.receiving(at_charity))
+
+
+def test_the_command_line_acts_only_as_an_account_of_the_receiving_service(tmp_path: Path) -> None:
+    """`hubnet referrals act --by NAME` took any name: now NAME must be a hub staff account the
+    inbox would let act, and every attempt is on the audit trail."""
+    settings = Settings(data_dir=tmp_path)
+    hub = Harness(store=ReferralStore.from_settings(settings))
+    hub.service.handle(referral("rules-cli", "early-help-referral", serial=24, family="fam-24"))
+    rid = _only(hub, "rules-cli").referral_id
+    hub.store.close()
+    users = UserStore.from_settings(settings)
+    users.add("teacher", "long enough password", Role.SCHOOL_STAFF, [TENDRING])
+    users.add(
+        "worker", "long enough password", Role.HUB_PRACTITIONER, [TENDRING], services=["family-support"]
+    )
+    users.close()
+    env = {**os.environ, "HUBNET_DATA_DIR": str(tmp_path), "HUBNET_LOG_FORMAT": "json"}
+    env.pop("HUBNET_DATABASE_URL", None)
+
+    def hubnet(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli", "referrals", "act", rid, *args],
+            capture_output=True, text=True, env=env, timeout=120, check=False,
+        )  # fmt: skip
+
+    nobody = hubnet("accept", "--by", "someone-typed")
+    assert nobody.returncode != 0
+    assert "not an active hub staff account" in nobody.stderr
+    teacher = hubnet("accept", "--by", "teacher")
+    assert teacher.returncode != 0
+    assert "not for a service or district you work in" in teacher.stderr
+    worker = hubnet("accept", "--by", "worker")
+    assert worker.returncode == 0, worker.stderr
+    timeline = TimelineStore.from_settings(settings)
+    trail = [(r["actor"], r["action"], r["outcome"]) for r in timeline.audit_rows(target=rid)]
+    timeline.close()
+    assert ("someone-typed", "referrals.accept", "denied") in trail
+    assert ("teacher", "referrals.accept", "denied") in trail
+    assert ("worker", "referrals.accept", "allowed") in trail

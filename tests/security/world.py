@@ -36,6 +36,14 @@ EVENT_OF_DOMAIN = {
     Domain.HUB: EventType.REFERRAL_REQUESTED,
 }
 USER_AREAS = {"in-tendring": TENDRING, "in-chelmsford": CHELMSFORD, "county-wide": COUNTY_WIDE}
+SERVICES_OF = {
+    Role.HUB_PRACTITIONER: ("family-support",),
+    Role.HEALTH_VISITOR: ("infant-feeding",),
+    Role.VOLUNTARY_SECTOR_WORKER: ("family-support", "food-bank"),
+    Role.HUB_MANAGER: (),
+}
+"""The services each matrix user is assigned to (services/referrals/network.toml); the rest none.
+A voluntary-sector worker's statutory assignment must give nothing (docs/referrals.md)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +165,7 @@ def proxy_headers(role: Role, area_key: str) -> dict[str, str]:
         "x-auth-request-user": user_name(role, area_key),
         "x-hubnet-role": role.value,
         "x-hubnet-areas": USER_AREAS[area_key],
+        "x-hubnet-services": " ".join(SERVICES_OF.get(role, ())),
     }
 
 

@@ -122,7 +122,8 @@ def test_a_sqlite_file_from_before_migrations_opens_with_its_rows(tmp_path: Path
     principal = users.get("hv")
     assert principal is not None
     assert principal.role is Role.HEALTH_VISITOR
-    assert Migrator(connect_sqlite(path)).applied() == [1]
+    assert principal.services == (), "an account from before service assignment works for no service"
+    assert Migrator(connect_sqlite(path)).applied() == [1, 2]
 
 
 def test_sqlite_types_in_postgresql_words() -> None:

@@ -11,13 +11,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from schemas.audit import AuditRecord
-from services.referrals.access import Staff, can_see
+from services.referrals.access import Receiving, Staff, can_see
 from services.referrals.api import router
 from tests.unit.referrals.support import HARLOW, Harness, referral
 
 STAFF = {
-    "tendring-hv": Staff(user_id="u1", role="service-worker", offers=("HUB11",)),
-    "harlow-hv": Staff(user_id="u2", role="service-worker", offers=("HUB08",)),
+    "tendring-hv": Staff(user_id="u1", role="service-worker", offers=("family-support@HUB11",)),
+    "harlow-hv": Staff(user_id="u2", role="service-worker", offers=("family-support@HUB08",)),
     "tendring-manager": Staff(user_id="u3", role="hub-manager", districts=("E07000076",)),
 }
 
@@ -100,7 +100,7 @@ def test_other_services_are_refused_and_the_refusal_audited(
             json={"offer_id": "family-support@HUB11-OUT"},
             headers=as_("tendring-hv"),
         ).json()["detail"]
-        == "only a hub manager may assign a referral"
+        == "only a hub manager of its district may assign a referral"
     )
     assert client.get("/v1/referrals/nope", headers=as_("tendring-hv")).status_code == 404
 
@@ -137,17 +137,23 @@ def test_without_a_signed_in_user_nothing_is_shown() -> None:
     assert TestClient(app).get("/v1/referrals/inbox").status_code == 401
 
 
-def test_restricted_referrals_are_kept_from_other_services_at_the_same_site() -> None:
+def test_referrals_are_kept_from_other_services_at_the_same_site() -> None:
     hub = Harness()
     hub.service.handle(referral("r1", "youth-work-referral", age=15, postcode=HARLOW))
     (found,) = hub.store.find("1=1")
     assert found.offer_id is not None
+    site = found.offer_id.split("@")[1]
+    other = next(
+        o.offer_id for o in hub.service.network.offers if o.site_id == site and o.offer_id != found.offer_id
+    )
     restricted = dataclasses.replace(found, sensitivity="R")
-    site_worker = Staff(user_id="u", role="service-worker", offers=(found.offer_id.split("@")[1],))
+    site_colleague = Staff(user_id="u", role="service-worker", offers=(other,))
     service_worker = Staff(user_id="u", role="service-worker", offers=(found.offer_id,))
-    assert can_see(site_worker, found)
-    assert not can_see(site_worker, restricted)
-    assert can_see(service_worker, restricted)
+    here = Receiving(sector="statutory")
+    assert not can_see(site_colleague, found, here)
+    assert not can_see(site_colleague, restricted, here)
+    assert can_see(service_worker, found, here)
+    assert can_see(service_worker, restricted, here)
 
 
 def test_signed_in_staff_map_to_referral_access() -> None:
@@ -164,8 +170,22 @@ def test_signed_in_staff_map_to_referral_access() -> None:
     county = staff_from_principal(Principal("c", "C", Role.HUB_MANAGER, ("*",)), network)
     assert county is not None
     assert len(county.districts) == 12
-    visitor = staff_from_principal(Principal("h", "H", Role.HEALTH_VISITOR, ("E07000076",)), network)
+    visitor = staff_from_principal(
+        Principal("h", "H", Role.HEALTH_VISITOR, ("E07000076",), ("family-support",)), network
+    )
     assert visitor is not None
     assert visitor.works_at("family-support@HUB11")
-    assert not visitor.works_at("family-support@HUB08")
+    assert not visitor.works_at("family-support@HUB08"), "assigned services in the user's own areas only"
+    assert not visitor.works_at("parenting-programme@HUB11"), "only the services the user is assigned to"
+    unassigned = staff_from_principal(Principal("s", "S", Role.SCHOOL_STAFF, ("E07000076",)), network)
+    assert unassigned is not None
+    assert unassigned.offers == ()
+    charity = staff_from_principal(
+        Principal("v", "V", Role.VOLUNTARY_SECTOR_WORKER, ("E07000076",), ("family-support", "food-bank")),
+        network,
+    )
+    assert charity is not None
+    assert charity.voluntary
+    assert charity.offers
+    assert {network.by_id[o].sector for o in charity.offers} == {"voluntary"}
     assert staff_from_principal(Principal("o", "O", Role.OPERATIONS, ("*",)), network) is None

@@ -23,8 +23,8 @@ PASSWORD = "correct horse battery"
 def site() -> tuple[TestClient, Harness, TimelineStore]:
     store = TimelineStore.open(":memory:")
     users = UserStore.open(":memory:")
-    users.add("hv", PASSWORD, Role.HEALTH_VISITOR, ["E07000076"])
-    users.add("harlow", PASSWORD, Role.HEALTH_VISITOR, ["E07000073"])
+    users.add("hv", PASSWORD, Role.HEALTH_VISITOR, ["E07000076"], services=["family-support"])
+    users.add("harlow", PASSWORD, Role.HEALTH_VISITOR, ["E07000073"], services=["family-support"])
     users.add("boss", PASSWORD, Role.HUB_MANAGER, ["E07000076"])
     users.add("ops", PASSWORD, Role.OPERATIONS, ["*"])
     app = create_app(store, users, AuditTrail(store), b"s" * 32)
