@@ -15,6 +15,7 @@ from schemas.errors import HubnetError
 _CONNECTORS: dict[str, str] = {
     # format name: "module:ConnectorClass", one line per format, kept in alphabetical order
     "attendance-csv": "connectors.education.connector:AttendanceCsvConnector",
+    "bloodspot-csv": "connectors.bloodspot_csv.connector:BloodspotCsvConnector",
     "cin-census": "connectors.social_care.connector:CinCensusConnector",
     "csc-events": "connectors.social_care.connector:CscEventsConnector",
     "ctf": "connectors.education.connector:CtfConnector",

@@ -1,0 +1,1 @@
+"""Newborn blood spot screening laboratory results CSV (NHS NBS programme status codes)."""

@@ -1,0 +1,160 @@
+"""One row of the blood spot results CSV (docs/connectors/bloodspot-csv.md) into a checked `Card`.
+
+One row is one blood spot card (one sample of one baby) as the screening laboratory reports it to
+the child health records department: the baby, the sample's dates, and a status code for each of
+the nine conditions the laboratory has a result for (an empty cell: not reported in this row).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from connectors.bloodspot_csv.codes import CONDITIONS, STATUS_CODES
+from connectors.common.csv_records import CsvRow
+from connectors.common.demographics import (
+    Person,
+    checked_birth_date,
+    checked_nhs_number,
+    nhs_identifier,
+    normal_postcode,
+)
+from schemas.envelope import Identifier
+from schemas.errors import MappingError
+from schemas.identifiers import RECORD_SCOPED_KIND, local_system
+
+REQUIRED_COLUMNS = (
+    "record_id",
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "laboratory_ods_code",
+    "sample_taken",
+    "sample_received",
+    *CONDITIONS,
+)
+ACTIONS = ("new", "update", "delete")
+_SEXES = {"male": "male", "female": "female", "other": "other", "unknown": "unknown"}
+_SEXES |= {"1": "male", "2": "female", "9": "other", "0": "unknown"}
+_STATUS = re.compile(r"(\d{2})(\d{2})?")
+_ODS = re.compile(r"[A-Z0-9]{3,8}")
+
+
+@dataclass(frozen=True)
+class Result:
+    condition: str
+    status: str
+    sub_code: str | None
+
+
+@dataclass(frozen=True)
+class Card:
+    """One blood spot card's results, checked."""
+
+    line: int
+    record_id: str
+    action: str
+    person: Person
+    laboratory: str
+    taken: datetime
+    received: date
+    reported: datetime | None
+    results: tuple[Result, ...]
+
+
+def read_card(row: CsvRow, partner: str) -> Card:
+    record_id = row.require("record_id")
+    action = row.choice("action", ACTIONS, default="new") or "new"
+    person = _baby(row, partner, record_id)
+    taken = _moment(row, "sample_taken")
+    received = row.as_date("sample_received")
+    if received is None:
+        raise MappingError("this required cell is empty", row.where("sample_received"), hint="fill it in")
+    if person.birth_date is not None:
+        checked_birth_date(person.birth_date, row.where("birth_date"), taken.date(), "the sample was taken")
+    if received < taken.date():
+        raise MappingError(
+            "the sample was received before it was taken",
+            row.where("sample_received"),
+            hint="check sample_taken and sample_received",
+        )
+    results = tuple(r for condition in CONDITIONS if (r := _result(row, condition)))
+    if not results and action != "delete":
+        raise MappingError(
+            "the row reports no result for any condition",
+            row.where("pku"),
+            hint=f"give a status code in at least one of {', '.join(CONDITIONS)}",
+        )
+    laboratory = row.require("laboratory_ods_code").upper()
+    if not _ODS.fullmatch(laboratory):
+        raise MappingError(
+            "the laboratory code is not an ODS code",
+            row.where("laboratory_ods_code"),
+            hint="give the screening laboratory's ODS organisation code",
+        )
+    return Card(
+        line=row.line,
+        record_id=record_id,
+        action=action,
+        person=person,
+        laboratory=laboratory,
+        taken=taken,
+        received=received,
+        reported=_moment(row, "reported") if row.get("reported") else None,
+        results=results,
+    )
+
+
+def _baby(row: CsvRow, partner: str, record_id: str) -> Person:
+    """The baby; without an NHS number the subject names this card's baby only (identity then
+    matches the demographics, so two babies never join by a laboratory number)."""
+    nhs = row.get("nhs_number")
+    identifiers: list[Identifier] = []
+    if nhs is not None:
+        identifiers.append(nhs_identifier(checked_nhs_number(nhs, row.where("nhs_number"))))
+    else:
+        identifiers.append(Identifier(system=local_system(partner, RECORD_SCOPED_KIND), value=record_id))
+    sex = row.get("sex")
+    if sex is not None and sex.lower() not in _SEXES:
+        raise MappingError(
+            "the sex is not one of the allowed codes",
+            row.where("sex"),
+            hint="use male, female, other, unknown (or the NHS Data Dictionary codes 1, 2, 9, 0)",
+        )
+    postcode = row.get("postcode")
+    return Person(
+        identifiers=tuple(identifiers),
+        given=tuple(row.require("given_name").split()),
+        family=row.require("family_name"),
+        birth_date=row.as_date("birth_date") or _missing(row, "birth_date"),
+        gender=_SEXES[sex.lower()] if sex else None,
+        postcode=normal_postcode(postcode) if postcode else None,
+    )
+
+
+def _missing(row: CsvRow, column: str) -> date:
+    raise MappingError("this required cell is empty", row.where(column), hint="fill it in")
+
+
+def _moment(row: CsvRow, column: str) -> datetime:
+    """An ISO date-time; without an offset it is UTC, as in every hubnet CSV format."""
+    moment = row.as_datetime(column)
+    if moment is None:
+        raise MappingError("this required cell is empty", row.where(column), hint="fill it in")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _result(row: CsvRow, condition: str) -> Result | None:
+    value = row.get(condition)
+    if value is None:
+        return None
+    found = _STATUS.fullmatch(value)
+    if found is None or found.group(1) not in STATUS_CODES:
+        raise MappingError(
+            "the value is not an NBS programme status code",
+            row.where(condition),
+            hint="give the two-digit status code 01-10 (e.g. 04), or its four-digit sub code (e.g. 0301)",
+        )
+    return Result(condition, found.group(1), value if found.group(2) else None)
