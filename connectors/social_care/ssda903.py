@@ -13,8 +13,10 @@ missing tables name the child by `CHILD` only; their events carry the local pers
 and identity resolution joins them to the header row's UPN. The other 903 tables (reviews, UASC,
 OC2, OC3, AD1, placed for adoption, previous permanence, social worker episodes) add nothing to a
 family timeline yet: the file is rejected whole, naming the table, so the partner knows it was not
-taken. SSDA903 rows carry no version; the version is when hubnet received the file, so a later
-return supersedes an earlier one record by record.
+taken. The XML form of the return is refused whole ("XML return not supported; send the CSV
+tables"). An episode row with REC but no DEC is refused (DfE rule 148: both or neither), never
+shown as an open episode. SSDA903 rows carry no version; the version is when hubnet received the
+file, so a later return supersedes an earlier one record by record.
 """
 
 from __future__ import annotations
@@ -83,6 +85,12 @@ def source_system(partner: str) -> str:
 
 def table_of(data: bytes) -> str:
     """Which mapped table a file (or one replayed record) holds, from its header line."""
+    if data.removeprefix(BOM).lstrip().startswith(b"<"):
+        raise MappingError(
+            "XML return not supported; send the CSV tables",
+            "line 1",
+            hint="export the header, episodes and missing tables as CSV files with the DfE column names",
+        )
     lines = data.removeprefix(BOM).splitlines()  # CR, LF or CRLF: every export tool's line ends
     first = lines[0].decode("utf-8", errors="replace") if lines else ""
     columns = {cell.strip().lower() for cell in next(csv.reader(io.StringIO(first)), [])}
@@ -169,6 +177,14 @@ def _episode(row: CsvRow, events: ChildEvents, child_id: str, born: date | None,
     ]
     if row.get("cin"):
         types.append(resources.codeable(PRIMARY_NEED_SYSTEM, _code(row, "cin", PRIMARY_NEEDS), PRIMARY_NEEDS))
+    if end is None and row.get("rec"):
+        raise MappingError(
+            "REC (reason episode ceased) is given but DEC (date episode ceased) is empty, so hubnet "
+            "cannot tell whether the episode is still open",
+            row.where("dec"),
+            hint="fill in DEC when the episode has ended, or leave REC blank while it is open; "
+            "DfE SSDA903 rule 148: both coded or both blank",
+        )
     if end is not None:
         types.append(
             resources.codeable(

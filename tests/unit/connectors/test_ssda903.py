@@ -41,7 +41,6 @@ def test_registered_under_its_format_name() -> None:
     ("name", "count", "code", "resource"),
     [
         ("header.csv", 2675, EventType.PERSON_REGISTERED, "Patient"),
-        ("episodes.csv", 5050, EventType.CARE_EPISODE, "EpisodeOfCare"),
         ("missing.csv", 43, EventType.FLAG_RAISED, "Flag"),
     ],
 )
@@ -54,6 +53,61 @@ def test_public_mapped_tables_convert_whole(name: str, count: int, code: EventTy
         assert event.entries[0].resource["resourceType"] == resource
         assert_restricted(event)
         assert_sound(event)
+
+
+def test_public_episodes_with_rec_but_no_dec_are_refused_never_shown_open() -> None:
+    """DfE rule 148: "Date episode ceased and reason episode ceased must both be coded, or both left
+    blank." 1,413 of the 5,050 fake episode rows give REC without DEC; each is refused at its DEC
+    cell, and every episode hubnet does show is open exactly when it has no DEC."""
+    data = (shared_data("ssda903") / "episodes.csv").read_bytes()
+    events, rejections = run(CONNECTOR, data)
+    assert (len(events), len(rejections)) == (3637, 1413)
+    for rejection in rejections:
+        assert rejection.location is not None
+        assert rejection.location.endswith(", column dec")
+        assert (
+            "REC (reason episode ceased) is given but DEC (date episode ceased) is empty" in rejection.reason
+        )
+        assert "rule 148" in rejection.reason
+    lines = data.decode().splitlines()
+    header = lines[0].split(",")
+    for rejection in rejections:
+        row = dict(
+            zip(header, lines[int(rejection.location.split()[1].rstrip(",")) - 1].split(","), strict=True)
+        )
+        assert row["REC"]
+        assert not row["DEC"]
+    for event in events:
+        care = event.entries[0].resource
+        assert care["status"] in ("active", "finished")
+        assert (care["status"] == "active") == ("end" not in care["period"])
+
+
+def test_rec_without_dec_is_refused_and_the_other_rows_still_convert() -> None:
+    open_with_reason = "C-2,03/02/2024,S,C1,N1,U6,PR1,,E11\n"
+    events, [rejection] = run(CONNECTOR, (EPISODES + EPISODE + open_with_reason).encode())
+    assert len(events) == 1
+    assert rejection.location == "line 3, column dec"
+    assert rejection.record_ref == "line 3"
+
+
+def test_an_open_episode_with_neither_dec_nor_rec_is_active() -> None:
+    [event], [] = run(CONNECTOR, (EPISODES + "C-3,03/02/2024,S,C1,N1,U6,PR1,,\n").encode())
+    assert event.entries[0].resource["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b'<?xml version="1.0" encoding="utf-8"?><Message><Header/><Children/></Message>',
+        b"\xef\xbb\xbf\r\n  <Message><Children><Child><CHILD>1</CHILD></Child></Children></Message>",
+    ],
+)
+def test_the_xml_return_is_refused_whole_asking_for_the_csv_tables(xml: bytes) -> None:
+    events, [rejection] = run(CONNECTOR, xml)
+    assert events == []
+    assert rejection.reason.startswith("line 1: XML return not supported; send the CSV tables")
+    assert rejection.original == xml
 
 
 @pytest.mark.parametrize(
