@@ -80,6 +80,10 @@ class Connector(ABC):
     """Format name used by `hubnet convert --format`, the ingest API path and file-drop folders."""
     title: ClassVar[str]
     media_types: ClassVar[tuple[str, ...]] = ("application/octet-stream",)
+    not_checked: ClassVar[str] = ""
+    """What the format's own published validation checks and this connector does not (empty: it
+    checks all that matters to the hub). `hubnet convert` prints it under its summary, so a partner
+    never takes an accepted file for one the standard's validator would accept."""
 
     @abstractmethod
     def split(self, data: bytes) -> Iterator[Record]:

@@ -8,7 +8,9 @@ episode is replayed alone and never blocks the child's other episodes or other c
 The census is a snapshot: every fact arrives with its start and end dates, so each referral,
 assessment, plan, enquiry and closure is one event whose resource carries the whole period. The
 record version is the time the file was produced (`Header/Source/DateTime`), so next year's
-census supersedes this one record by record. The mapping table is in docs/connectors/cin-census.md.
+census supersedes this one record by record. The source local authority (`Header/Source/LEA`, the
+DfE LA code) names the authority on every event: the Patient's managing organisation and each
+reference to the authority. The mapping table is in docs/connectors/cin-census.md.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ GENDERS = {
     "F": "female",
     "U": "unknown",
 }
+_LA_CODE = re.compile(r"^\d{3}$")
 _REF = re.compile(r"^(/Message/Children/Child\[\d+\])(/CINdetails\[\d+\])?$")
 
 
@@ -77,10 +80,11 @@ def _message(header: Element, child: Element, details: Element | None) -> Elemen
 def map_census_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
     """Hub events of one CINdetails, or `MappingError` naming the element path."""
     root = parse_xml(record.raw, root=ROOT)
-    version = _version(root.require("Header"))
+    header = root.require("Header")
+    version = _version(header)
     child_node, details = _located(root, record.ref)
     received = ctx.received_at.date()
-    child = _child(child_node.require("ChildIdentifiers"), ctx.partner, received)
+    child = _child(child_node.require("ChildIdentifiers"), ctx.partner, received, _authority(header))
     events = ChildEvents.start(ctx, source_system(ctx.partner), version, child)
     return map_details(events, details, received)
 
@@ -99,6 +103,19 @@ def _version(header: XmlNode) -> str:
         return utc_stamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     details = header.require("CollectionDetails")
     return utc_stamp(at_midnight(details.require_date("ReferenceDate")))
+
+
+def _authority(header: XmlNode) -> str | None:
+    """The source local authority: `Header/Source/LEA`, the DfE's three-digit LA code."""
+    source = header.find("Source")
+    code = source.text("LEA") if source else None
+    if source and code is not None and not _LA_CODE.match(code):
+        raise MappingError(
+            "the LA code is not the DfE's three-digit local authority number",
+            source.at("LEA"),
+            hint="write the authority's DfE LA code, e.g. 881 for Essex",
+        )
+    return code
 
 
 def _located(root: XmlNode, ref: str | None) -> tuple[XmlNode, XmlNode]:
@@ -124,7 +141,7 @@ def _located(root: XmlNode, ref: str | None) -> tuple[XmlNode, XmlNode]:
     return child, details[0]
 
 
-def _child(ids: XmlNode, partner: str, received: date) -> Child:
+def _child(ids: XmlNode, partner: str, received: date, authority: str | None) -> Child:
     """The child's identity; the expected birth date of an unborn child is not a birth date."""
     born = ids.as_date("PersonBirthDate")
     died = ids.as_date("PersonDeathDate")
@@ -146,4 +163,5 @@ def _child(ids: XmlNode, partner: str, received: date) -> Child:
         birth_date=born,
         gender=GENDERS[sex.upper()] if sex else None,
         death_date=died,
+        authority=authority,
     )

@@ -25,6 +25,9 @@ LEGAL_STATUS_SYSTEM = CODE_BASE + "dfe-ssda903-legal-status"
 PLACEMENT_SYSTEM = CODE_BASE + "dfe-ssda903-placement"
 EPISODE_REASON_SYSTEM = CODE_BASE + "dfe-ssda903-new-episode-reason"
 EPISODE_END_SYSTEM = CODE_BASE + "dfe-ssda903-episode-end-reason"
+LA_CODE_SYSTEM = "https://hubnet.example.org/Id/dfe-la-code"
+"""The DfE's three-digit local authority code (the census header's `LEA`: 881 Essex, 201 City of
+London): which authority's social care record a fact comes from."""
 MISSING_SYSTEM = CODE_BASE + "dfe-ssda903-missing-type"
 
 

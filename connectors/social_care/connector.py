@@ -37,6 +37,13 @@ class CinCensusConnector(Connector):
     name: ClassVar[str] = "cin-census"
     title: ClassVar[str] = "DfE Children in Need census (XML)"
     media_types: ClassVar[tuple[str, ...]] = ("application/xml", "text/xml")
+    not_checked: ClassVar[str] = (
+        "hubnet does not apply the DfE CIN census validation rules between episodes or between "
+        "children (overlapping or several open episodes, duplicate child ids), the rules tied to the "
+        "census period, the ChildCharacteristics rules, the assessment factor code list, or the "
+        "conditional-element rules; an invalid UPN is dropped, not refused. Run the DfE validator "
+        "before the return (docs/connectors/cin-census.md)"
+    )
 
     def split(self, data: bytes) -> Iterator[Record]:
         return split_census(data)
@@ -51,6 +58,11 @@ class Ssda903Connector(Connector):
     name: ClassVar[str] = "ssda903"
     title: ClassVar[str] = "DfE SSDA903 looked-after children return (CSV tables)"
     media_types: ClassVar[tuple[str, ...]] = ("text/csv",)
+    not_checked: ClassVar[str] = (
+        "hubnet checks each row on its own: the DfE SSDA903 rules between rows and tables "
+        "(episode sequences and continuity, header against episodes, the collection year) are not "
+        "applied. Run the DfE validator before the return (docs/connectors/ssda903.md)"
+    )
 
     def split(self, data: bytes) -> Iterator[Record]:
         return split_903(data)

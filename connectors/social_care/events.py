@@ -1,6 +1,9 @@
 """Assemble hub events for one social care record: every event carries the child's Patient, so
 references inside it resolve, and every resource is labelled and validated once before it leaves.
 
+When the source names its local authority (the CIN census header's LA code), every reference to
+the authority in the resources, and the Patient's managing organisation, carry that code.
+
 Sensitivity is the higher of what the mapping knows (child protection, looked after, missing,
 abuse codes) and what the shared topic rules find in the resources' coded text, so a free-text
 reason mentioning domestic abuse is restricted too. Restricted resources carry `meta.security`.
@@ -18,6 +21,7 @@ from connectors.common.fhir_sensitivity import sensitivity_of
 from connectors.common.record_events import PersonEvents, RecordEvents
 from connectors.social_care import resources
 from connectors.social_care.identity import Child
+from connectors.social_care.resources import with_authority
 from connectors.social_care.timing import at_midnight
 from schemas.envelope import HubEvent, Identifier, Sensitivity
 from schemas.event_types import EventType
@@ -57,6 +61,8 @@ class ChildEvents(PersonEvents):
     ) -> HubEvent:
         """The resources and the Patient, all labelled with the event's sensitivity: the higher of
         what the mapping knows (`restricted`) and what the resources' coded text shows."""
+        if self.child.authority:
+            resources = [with_authority(r, self.child.authority) for r in resources]
         found = sensitivity_of(list(resources))
         sensitivity = Sensitivity.RESTRICTED if restricted and found is Sensitivity.NORMAL else found
         return self.person_event(

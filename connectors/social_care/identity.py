@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from connectors.common.demographics import Person, nhs_identifier, patient_resource
+from connectors.social_care import resources
 from schemas.envelope import Identifier, resource_id
 from schemas.identifiers import UPN, local_system, nhs_number_is_valid, normalise_nhs_number, upn_is_valid
 
@@ -62,6 +63,8 @@ class Child:
 
     person: Person
     death_date: date | None = None
+    authority: str | None = None
+    """The DfE LA code of the authority whose record this is, when the source says (CIN census)."""
 
     @property
     def subjects(self) -> tuple[Identifier, ...]:
@@ -74,6 +77,8 @@ class Child:
         patient = patient_resource(self.person, resource_id("social-care-person", local.token))
         if self.death_date:
             patient["deceasedDateTime"] = self.death_date.isoformat()
+        if self.authority:
+            patient["managingOrganization"] = resources.authority(self.authority)
         return patient
 
 
@@ -90,6 +95,7 @@ def make_child(
     gender: str | None = None,
     postcode: str | None = None,
     death_date: date | None = None,
+    authority: str | None = None,
 ) -> Child:
     """A child from one record's fields; `source` names the format for the dropped-reference log."""
     identifiers = (person_identifier(partner, local_id), *cross_references(nhs_number, upn, source))
@@ -101,4 +107,4 @@ def make_child(
         gender=gender,
         postcode=postcode,
     )
-    return Child(person=person, death_date=death_date)
+    return Child(person=person, death_date=death_date, authority=authority)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from connectors.social_care.codes import CONCEPTS, CSC_CONCEPTS, Code
+from connectors.social_care.codes import CONCEPTS, CSC_CONCEPTS, LA_CODE_SYSTEM, Code
 from schemas.envelope import EXT
 
 FLAG_PRIORITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/flag-priority"
@@ -28,6 +28,32 @@ REQUEST_PRIORITY_SYSTEM = "http://hl7.org/fhir/request-priority"
 REFERRAL_SOURCE_EXTENSION = EXT + "referral-source"
 LOCAL_AUTHORITY = "Local authority children's social care"
 FAMILY_HUBS = "Family hub network: early help"
+
+
+def authority(code: str | None) -> dict[str, Any]:
+    """The local authority as a FHIR reference: identified by its DfE LA code when the source says
+    which authority it is, else by its role alone."""
+    if code is None:
+        return {"display": LOCAL_AUTHORITY}
+    return {
+        "identifier": {"system": LA_CODE_SYSTEM, "value": code},
+        "display": f"{LOCAL_AUTHORITY} (DfE LA {code})",
+    }
+
+
+def with_authority(resource: dict[str, Any], code: str) -> dict[str, Any]:
+    """A copy in which every reference to the unnamed local authority names it by its LA code."""
+    unnamed = authority(None)
+    named = authority(code)
+
+    def swap(value: Any) -> Any:
+        if value == unnamed:
+            return named
+        if isinstance(value, list):
+            return [swap(item) for item in value]
+        return value
+
+    return {key: swap(value) for key, value in resource.items()}
 
 
 def concept(kind: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ record, then the connector's reason, which starts with its own location). Lines 
 the terminal's width when standard error is a file or a pipe, so a log or `grep` sees whole
 reasons. The exit status is 0 when every person record converted, even if side entries (a
 directory Organization, a server's OperationOutcome) were refused, and 1 when a person record was.
+A last note says what the format's own published validator checks that hubnet does not.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ def convert(
             orjson.dumps([orjson.Fragment(b) for b in bundles], option=orjson.OPT_INDENT_2) + b"\n"
         )
     err.print(summary(len(bundles), rejected, side), highlight=False)
+    if connector.not_checked:
+        err.print(f"note: {connector.not_checked}", highlight=False, markup=False)
     if rejected or (side and not bundles):
         raise typer.Exit(1)
 

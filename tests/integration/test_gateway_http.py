@@ -246,3 +246,43 @@ def test_a_fhir_record_with_several_problems_is_answered_with_each_over_real_htt
     assert "time zone" in item["reason"]
     assert "<class" not in item["reason"]
     assert "\n" not in item["reason"]
+
+
+def test_social_care_returns_over_real_http_reach_fh_events_with_their_local_authority(
+    server: str,
+    gateway: Gateway,
+    publisher: DurablePublisher,
+    settings: Settings,
+    *,
+    bootstrap: str,
+    unique: str,
+) -> None:
+    """#19: the CIN census LA code travels on every event to the broker; an SSDA903 XML return and
+    an episode with REC but no DEC are refused with their reasons, not shown as open episodes."""
+    code = f"la-{unique}"
+    key = add_partner(gateway, code, formats=("cin-census", "ssda903"))
+    census = (REPO / "samples" / "cin-census" / "cin-census-2025.xml").read_bytes()
+    sent = httpx.post(
+        f"{server}/v1/events/cin-census", content=census, headers={"X-API-Key": key}, timeout=60
+    )
+    assert sent.status_code == 202, sent.text
+    assert publisher.flush(30)
+    records = read_all(settings, bootstrap, EVENTS, expected=9, timeout_s=15)
+    ours = [
+        HubEvent.from_bytes(r.value) for r in records if dict(r.headers)["source_partner"] == code.encode()
+    ]
+    assert len(ours) == 9
+    for event in ours:
+        patient = next(e.resource for e in event.entries if e.resource["resourceType"] == "Patient")
+        assert patient["managingOrganization"]["identifier"]["value"] == "881"
+    xml = httpx.post(
+        f"{server}/v1/validate/ssda903", content=b"<Message><Header/></Message>", headers={"X-API-Key": key}
+    )
+    assert xml.status_code == 422
+    assert "XML return not supported; send the CSV tables" in xml.json()["errors"][0]["reason"]
+    episodes = b"CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC\nC-9,03/02/2024,S,C1,N1,U6,PR1,,E11\n"
+    open_with_reason = httpx.post(
+        f"{server}/v1/validate/ssda903", content=episodes, headers={"X-API-Key": key}
+    ).json()["errors"][0]
+    assert open_with_reason["location"] == "line 2, column dec"
+    assert "rule 148" in open_with_reason["reason"]

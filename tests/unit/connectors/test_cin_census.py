@@ -222,3 +222,55 @@ def test_bad_episode_does_not_block_the_childs_other_episodes_and_replays_alone(
     assert [e.event_id for e in replay] == [e.event_id for e in events]
     _, [again] = run(CONNECTOR, rejection.original)
     assert again.location == "/Message/Children/Child[1]/CINdetails[1]/CINreferralDate"
+
+
+LA_CODE_SYSTEM = "https://hubnet.example.org/Id/dfe-la-code"
+
+
+def _authority_references(resource: dict[str, object]) -> list[object]:
+    """Every reference to the local authority in a resource (managing organisation, performer,
+    requester), identified or not."""
+    found: list[object] = []
+    for name in ("managingOrganization", "requester", "performer"):
+        value = resource.get(name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "Local authority" in str(item.get("display")):
+                found.append(item)
+    return found
+
+
+@pytest.mark.parametrize(("name", "code"), [("CIN_Census_2021.xml", "201"), ("fake_CIN_data.xml", "975")])
+def test_the_source_local_authority_from_the_header_is_on_every_event(name: str, code: str) -> None:
+    """The census header's Source/LEA (the DfE LA code) names the authority on every event."""
+    events, _ = run(CONNECTOR, (shared_data("cin-census") / name).read_bytes())
+    assert events
+    named = {"identifier": {"system": LA_CODE_SYSTEM, "value": code}}
+    for event in events:
+        patient = next(e.resource for e in event.entries if e.resource["resourceType"] == "Patient")
+        assert patient["managingOrganization"]["identifier"] == named["identifier"]
+        for entry in event.entries:
+            for reference in _authority_references(entry.resource):
+                assert isinstance(reference, dict)
+                assert reference["identifier"] == named["identifier"]
+    step_downs = [e for e in events if e.event_type is EventType.REFERRAL_REQUESTED]
+    for event in step_downs:
+        assert event.entries[0].resource["requester"]["identifier"]["value"] == code
+
+
+def test_a_census_without_an_la_code_names_the_authority_by_role_only() -> None:
+    [event] = run(CONNECTOR, census(REFERRAL))[0]
+    assert all("identifier" not in r for e in event.entries for r in _authority_references(e.resource))
+    assert "managingOrganization" not in event.entries[-1].resource
+
+
+def test_an_la_code_that_is_not_three_digits_is_refused_at_its_element() -> None:
+    data = census(REFERRAL).replace(b"<Source>", b"<Source><LEA>Essex</LEA>")
+    events, [rejection] = run(CONNECTOR, data)
+    assert events == []
+    assert rejection.location == "/Message/Header/Source/LEA"
+    assert "three-digit" in rejection.reason
+
+
+def test_the_connector_says_which_dfe_rules_it_does_not_apply() -> None:
+    assert "does not apply the DfE CIN census validation rules" in CONNECTOR.not_checked
+    assert "docs/connectors/cin-census.md" in CONNECTOR.not_checked
