@@ -4,6 +4,12 @@ A connector knows nothing of Kafka or HTTP. Transports (HTTP ingest, file drop, 
 convert`) call `Connector.convert`, which guarantees that every record ends as exactly one outcome:
 hub events, or a `Rejection` with the record's own bytes and a reason. One bad record never blocks
 the rest of a batch, and no exception escapes for bad input.
+
+Ownership is held here, once for every format: a record's identity is (authenticated partner,
+source system, record id), so every event must name the sending partner and a source system in
+that partner's namespace (`schemas.identifiers.partner_namespace`). A record that would touch
+another partner's records becomes a `Refusal`: transports refuse and audit it (HTTP 403), never
+dead-letter it as a fault to fix.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import structlog
 
 from schemas.envelope import HubEvent, new_trace_id
-from schemas.errors import MappingError, NotAPersonRecordError, Problem
+from schemas.errors import MappingError, NotAPersonRecordError, OwnershipError, Problem
+from schemas.identifiers import owns_system
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +37,10 @@ class SourceContext:
     trace_id: str = field(default_factory=new_trace_id)
     source_name: str | None = None
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    org_ids: tuple[str, ...] = ()
+    """The organisation identifiers (ODS codes, URNs) registered to the partner, normalised as the
+    registry keeps them; empty when the caller has no registry (`hubnet convert`). Connectors whose
+    messages name their source organisation refuse one that is not among them."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class Rejection:
     """The refused part describes no person (`NotAPersonRecordError`): no person record was lost."""
 
     @classmethod
-    def from_error(cls, error: MappingError, record: Record) -> Rejection:
+    def from_error(cls, error: MappingError, record: Record) -> Self:
         return cls(
             reason=error.describe(),
             original=record.raw,
@@ -64,6 +75,13 @@ class Rejection:
             problems=error.problems,
             side_entry=isinstance(error, NotAPersonRecordError),
         )
+
+
+@dataclass(frozen=True)
+class Refusal(Rejection):
+    """A record the sending partner may not send: it names another partner's source system or
+    organisation, so it would create, change or retract a record that is not its own. An
+    authorisation outcome (refused and audited, HTTP 403), not a fault in the data."""
 
 
 Outcome = HubEvent | Rejection
@@ -113,6 +131,11 @@ class Connector(ABC):
     def _map_one(self, record: Record, ctx: SourceContext) -> Iterator[Outcome]:
         try:
             events = self.map_record(record, ctx)
+            for event in events:
+                _check_owner(event, ctx)
+        except OwnershipError as error:
+            yield Refusal.from_error(error, record)
+            return
         except MappingError as error:
             yield Rejection.from_error(error, record)
             return
@@ -136,4 +159,17 @@ class Connector(ABC):
             ),
             original=record.raw,
             record_ref=record.ref,
+        )
+
+
+def _check_owner(event: HubEvent, ctx: SourceContext) -> None:
+    """Every event a partner's input makes is that partner's record: its own partner code and a
+    source system in its own namespace (so retractions, which name a record of the same system,
+    reach its own records only)."""
+    if event.source_partner != ctx.partner or not owns_system(ctx.partner, event.source_system):
+        raise OwnershipError(
+            f"the record names source system '{event.source_system}', which is not one of partner "
+            f"'{ctx.partner}''s own systems",
+            location="source system",
+            hint="send records of your own systems only; each partner changes only what it sent",
         )

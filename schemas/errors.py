@@ -65,6 +65,12 @@ class AuthorisationError(HubnetError):
     """The caller may not do this: publish as another partner, read a restricted entry."""
 
 
+class OwnershipError(MappingError, AuthorisationError):
+    """A record names a source system or organisation that is not the sending partner's own: it
+    would create, change or retract another partner's record. Refused (audited), never mapped, and
+    caught before `MappingError` by whoever turns errors into outcomes (`Connector.convert`)."""
+
+
 class TransportError(HubnetError):
     """The broker, store or network failed; retrying later may succeed."""
 

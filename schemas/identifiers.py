@@ -35,6 +35,26 @@ def local_system(partner: str, kind: str = "id") -> str:
     return f"{LOCAL_PREFIX}{partner}/{kind}"
 
 
+def partner_namespace(partner: str) -> str:
+    """The prefix of every source system a partner's records may have: a record's identity is
+    (partner, source system, record id), and the partner is spelt into the system itself so that
+    every store keyed by source system (and the event id derived from it) is keyed by the owner."""
+    return f"{LOCAL_PREFIX}{partner}/"
+
+
+def owns_system(partner: str, system: str) -> bool:
+    """Whether `system` is one of `partner`'s own source systems (inside its namespace)."""
+    return system.startswith(partner_namespace(partner))
+
+
+def partner_of_system(system: str) -> str | None:
+    """The partner whose namespace `system` is in, or None for a system outside every partner's."""
+    if not system.startswith(LOCAL_PREFIX):
+        return None
+    partner, _, rest = system[len(LOCAL_PREFIX) :].partition("/")
+    return partner if partner and rest else None
+
+
 def normalise_nhs_number(raw: str) -> str:
     """Strip spaces and dashes that partners commonly include; does not validate."""
     return re.sub(r"[\s-]", "", raw)

@@ -32,10 +32,16 @@ from connectors.education.ctf_read import Contact, CtfHeader, CtfPupil, Enrolmen
 from connectors.education.events import PupilEvents, at_midnight
 from schemas.envelope import HubEvent, Sensitivity
 from schemas.event_types import EventType
+from schemas.identifiers import local_system
 
-CTF_SOURCE_SYSTEM = "https://hubnet.example.org/source/dfe-ctf"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 NEED_RANKS = {1: "Primary need", 2: "Secondary need"}
+
+
+def source_system(partner: str) -> str:
+    """The record-id namespace of one school's transfer files: a pupil's records from one school
+    are that school's, never overwritten or retracted by another school's file about the pupil."""
+    return local_system(partner, "ctf")
 
 
 def _period(start: date, end: date | None) -> dict[str, str]:
@@ -47,7 +53,7 @@ def _period(start: date, end: date | None) -> dict[str, str]:
 
 def ctf_events(header: CtfHeader, record: CtfPupil, ctx: SourceContext) -> list[HubEvent]:
     """All events of one pupil, in a fixed order so re-runs produce the same list."""
-    source = PupilEvents.start(ctx, CTF_SOURCE_SYSTEM, header.version, record.pupil)
+    source = PupilEvents.start(ctx, source_system(ctx.partner), header.version, record.pupil)
     base = f"pupil/{record.pupil.key}"
     contacts = [_contact(source, base, contact) for contact in record.contacts]
     events = [source.details(f"{base}/details", header.created, contacts)]

@@ -5,6 +5,12 @@ its `messageEventType` extension says `new`, `update` or `delete`; `meta.version
 number per patient and event type, `meta.lastUpdated` the instant the change happened; either
 orders messages that arrive out of order. The version here is the sequence number when given,
 else that instant, else the message timestamp, so a late older update never overwrites a newer one.
+
+Which system: `MessageHeader.source.endpoint` names the publishing system (an ODS address,
+`urn:nhs-uk:addressing:ods:<code>`, in the published examples). The record's source system is that
+endpoint inside the sending partner's namespace, so two partners naming the same endpoint never
+share a record; an endpoint naming an organisation or hubnet partner that is not the sender's own
+is refused (`OwnershipError`), since it asks to change another partner's records.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 from connectors.common.fhir_time import meta_version, parse_fhir_datetime, utc_stamp
-from schemas.errors import MappingError
-from schemas.identifiers import local_system
+from schemas.errors import MappingError, OwnershipError
+from schemas.identifiers import local_system, partner_of_system
 
 Lifecycle = Literal["new", "update", "delete"]
 _LIFECYCLES: tuple[Lifecycle, ...] = ("new", "update", "delete")
@@ -34,7 +41,12 @@ class MessageFacts:
     routing_nhs_number: str | None
 
 
-def read_header(header: dict[str, Any], partner: str) -> MessageFacts:
+ODS_ENDPOINT = "urn:nhs-uk:addressing:ods:"
+HUB_PARTNER_ENDPOINT = "urn:hubnet:partner:"
+"""How a hub event names its partner (`HubEvent.to_bundle`): an endpoint a partner may not borrow."""
+
+
+def read_header(header: dict[str, Any], partner: str, org_ids: tuple[str, ...] = ()) -> MessageFacts:
     """Facts of a (validated STU3) MessageHeader; `MappingError` names what is missing."""
     sent_at = parse_fhir_datetime(str(header.get("timestamp") or ""))
     if sent_at is None:
@@ -51,10 +63,35 @@ def read_header(header: dict[str, Any], partner: str) -> MessageFacts:
         event_code=str((header.get("event") or {}).get("code") or ""),
         version=meta_version(header) or utc_stamp(sent_at),
         sent_at=sent_at,
-        source_system=str((header.get("source") or {}).get("endpoint") or local_system(partner, "nems")),
+        source_system=source_system(header, partner, org_ids),
         focus=focus[0],
         routing_nhs_number=_routing_nhs_number(header),
     )
+
+
+def source_system(header: dict[str, Any], partner: str, org_ids: tuple[str, ...]) -> str:
+    """The partner's own system the message comes from; `OwnershipError` when the endpoint names
+    another partner's (its ODS code is not registered to the sender, when the registry is known)."""
+    endpoint = str((header.get("source") or {}).get("endpoint") or "").strip()
+    if not endpoint:
+        return local_system(partner, "nems")
+    owner = _named_partner(endpoint)
+    ods = endpoint[len(ODS_ENDPOINT) :].strip().upper() if endpoint.startswith(ODS_ENDPOINT) else None
+    if (owner is not None and owner != partner) or (ods is not None and org_ids and ods not in org_ids):
+        raise OwnershipError(
+            f"the message's source endpoint '{endpoint}' is not a system of partner '{partner}'",
+            location="MessageHeader.source.endpoint",
+            hint="send messages from your own registered systems only; a partner changes or deletes only "
+            "the records it sent",
+        )
+    return local_system(partner, "nems/" + quote(endpoint, safe=""))
+
+
+def _named_partner(endpoint: str) -> str | None:
+    """The hubnet partner an endpoint spells out, if it is written as one of hubnet's own names."""
+    if endpoint.startswith(HUB_PARTNER_ENDPOINT):
+        return endpoint[len(HUB_PARTNER_ENDPOINT) :] or None
+    return partner_of_system(endpoint)
 
 
 def _lifecycle(header: dict[str, Any]) -> Lifecycle:

@@ -52,7 +52,7 @@ def map_nems_message(data: bytes, ctx: SourceContext) -> list[HubEvent]:
     entries = _message_entries(bundle)
     for position, entry in enumerate(entries):
         validate_resource(entry["resource"], where=f"Bundle.entry[{position}].resource", release="STU3")
-    facts = read_header(entries[0]["resource"], ctx.partner)
+    facts = read_header(entries[0]["resource"], ctx.partner, ctx.org_ids)
     r4 = [
         {**entry, "resource": to_r4(entry["resource"], f"Bundle.entry[{position}].resource")}
         for position, entry in enumerate(entries[1:], start=1)

@@ -4,8 +4,9 @@ Every transport (HTTP API, file drop) calls `Submissions.submit`. It refuses, as
 an audit record, an input in a format the partner may not use or naming another sender; then each
 record ends as exactly one item: accepted (event id), rejected (dead letter with reason and
 location), or refused (an event type the partner may not publish, an event id another partner
-owns, or a record version already received with other content: `conflict`). An id already
-recorded with the same content returns its first result and is not published again.
+owns, a record version already received with other content: `conflict`, or a record naming
+another partner's source system: the connector's `Refusal`). An id already recorded with the same
+content returns its first result and is not published again.
 
 Delivery: see `idempotency` for the commit order; what `submit(publish=True)` returns is in the
 durable outbox. Each queued message carries its item id as the outbox `dedup_id`, so a crash after
@@ -23,7 +24,7 @@ from typing import Literal, NoReturn
 from pydantic import BaseModel, Field
 
 from connectors import registry
-from connectors.base import Connector, Rejection, SourceContext
+from connectors.base import Connector, Refusal, Rejection, SourceContext
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
 from schemas.errors import AuthorisationError, HubnetError
@@ -150,11 +151,12 @@ class Submissions:
         if foreign:
             reason = f"the message names sender {', '.join(foreign)}, which is not registered to this partner"
             self._refuse(partner, fmt, reason, ctx.trace_id)
+        ctx = replace(ctx, org_ids=(*partner.org_ids, *partner.sender_ids))
         outcomes = list(connector.convert(data, ctx))
         dead = {
             index: dead_letter_for(o, connector.name, ctx)
             for index, o in enumerate(outcomes)
-            if isinstance(o, Rejection)
+            if isinstance(o, Rejection) and not isinstance(o, Refusal)
         }
         ids = [o.event_id for o in outcomes if isinstance(o, HubEvent)]
         result = SubmissionResult(trace_id=ctx.trace_id, partner=partner.code, format=fmt, published=publish)
@@ -164,6 +166,8 @@ class Submissions:
             for index, outcome in enumerate(outcomes):
                 if isinstance(outcome, HubEvent):
                     result.items.append(self._event_item(partner, outcome, known, batch, ctx))
+                elif isinstance(outcome, Refusal):
+                    result.items.append(_refused_item(partner, outcome, batch, ctx))
                 else:
                     result.items.append(_dead_item(dead[index], outcome, known, batch, ctx))
             outgoing = (
@@ -226,6 +230,15 @@ class Submissions:
 
     def _refuse(self, partner: Partner, fmt: str, reason: str, trace_id: str) -> NoReturn:
         self.refuse(partner.code, f"format:{fmt}", reason, trace_id)
+
+
+def _refused_item(partner: Partner, refusal_: Refusal, batch: _Batch, ctx: SourceContext) -> ItemResult:
+    """A record naming another partner's system: refused and audited, never queued or dead-lettered."""
+    target = f"record:{refusal_.record_ref}" if refusal_.record_ref else "record"
+    batch.audits.append(refusal(partner.code, PUBLISH, target, refusal_.reason, ctx.trace_id))
+    return ItemResult(
+        status="refused", record_ref=refusal_.record_ref, reason=refusal_.reason, location=refusal_.location
+    )
 
 
 def _dead_item(

@@ -72,10 +72,10 @@ class ReferralService:
             elif event.event_type is EventType.CONSENT_RECORDED:
                 self._consented(linked)
             elif event.retracts:
-                self._retracted(event.source_system, event.retracts)
+                self._retracted(event.source_partner, event.source_system, event.retracts)
 
     def _requested(self, request: ReferralRequest) -> None:
-        earlier = self.store.by_source(request.source_system, request.source_record_id)
+        earlier = self.store.by_source(request.referrer, request.source_system, request.source_record_id)
         if earlier is not None:  # a later version of a request already routed
             if request.closed_by_partner and earlier.open:
                 self._close(earlier, Status.CANCELLED, request.referrer, "the referrer withdrew the request")
@@ -152,8 +152,9 @@ class ReferralService:
             for referral in self.store.held_for(linked.person_id, linked.family_ids[0]):
                 self._route(referral, ROUTER)
 
-    def _retracted(self, source_system: str, record_id: str) -> None:
-        referral = self.store.by_source(source_system, record_id)
+    def _retracted(self, partner: str, source_system: str, record_id: str) -> None:
+        """Only the referrer's own retraction cancels its referral."""
+        referral = self.store.by_source(partner, source_system, record_id)
         if referral is not None and referral.open:
             self._close(referral, Status.CANCELLED, referral.referrer, "the referrer retracted the request")
 

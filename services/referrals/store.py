@@ -61,8 +61,15 @@ CREATE TABLE IF NOT EXISTS seen (event_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY, key BLOB NOT NULL, value BLOB NOT NULL, headers TEXT NOT NULL);
 """
+REFERRALS_BY_OWNER = """
+DROP INDEX referral_source;
+CREATE UNIQUE INDEX referral_source ON referral (referrer, source_system, source_record_id)
+"""
+"""A referral's source record is (referrer, source system, record id): updates and retractions of
+another partner never reach it."""
 MIGRATIONS = (
     Migration(1, "referrals, attempts, places, people, consent, timers, history, outbox", SCHEMA_1),
+    Migration(2, "referral source records keyed by their referring partner", REFERRALS_BY_OWNER),
 )
 
 
@@ -146,8 +153,13 @@ class ReferralStore(SqlStore):
     def get(self, referral_id: str) -> Referral | None:
         return self._referral("referral_id = ?", (referral_id,))
 
-    def by_source(self, source_system: str, source_record_id: str) -> Referral | None:
-        return self._referral("source_system = ? AND source_record_id = ?", (source_system, source_record_id))
+    def by_source(self, referrer: str, source_system: str, source_record_id: str) -> Referral | None:
+        """The referral made from one partner's record: (referrer, source system, record id) is
+        the record's identity, so another partner's message naming the same ids finds nothing."""
+        return self._referral(
+            "referrer = ? AND source_system = ? AND source_record_id = ?",
+            (referrer, source_system, source_record_id),
+        )
 
     def open_for(self, family_id: str, need: str) -> Referral | None:
         """The family's open referral for the same need, if any (the oldest): tell the story once."""

@@ -57,6 +57,8 @@ class UpsertEntry:
 
 @dataclass(frozen=True)
 class Retract:
+    partner: str
+    """The sender of the retraction: only its own record (partner, system, id) is retracted."""
     source_system: str
     source_record_id: str
     version: str | None
@@ -91,7 +93,14 @@ def project(linked: LinkedEvent, area_of: AreaOf) -> list[Change]:
     changes: list[Change] = [_person(linked, area_of)]
     if event.event_type is EventType.RECORD_RETRACTED and event.retracts:
         same = event.retracts == event.source_record_id
-        changes.append(Retract(event.source_system, event.retracts, event.record_version if same else None))
+        changes.append(
+            Retract(
+                event.source_partner,
+                event.source_system,
+                event.retracts,
+                event.record_version if same else None,
+            )
+        )
         return changes
     changes.append(UpsertEntry(_entry(linked)))
     if event.event_type is EventType.CONSENT_RECORDED:

@@ -63,7 +63,24 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor)
 """
-MIGRATIONS = (Migration(1, "entries, records, persons, families, consent, audit", SCHEMA_1),)
+RECORDS_BY_OWNER = """
+CREATE TABLE record_by_owner (
+    partner TEXT NOT NULL, source_system TEXT NOT NULL, source_record_id TEXT NOT NULL,
+    record_version TEXT NOT NULL, event_id TEXT, PRIMARY KEY (partner, source_system, source_record_id));
+INSERT INTO record_by_owner (partner, source_system, source_record_id, record_version, event_id)
+    SELECT COALESCE((SELECT entry.partner FROM entry WHERE entry.event_id = record.event_id), ''),
+           source_system, source_record_id, record_version, event_id
+    FROM record;
+DROP TABLE record;
+ALTER TABLE record_by_owner RENAME TO record
+"""
+"""A record is (partner, source system, record id): the partner joins the key, so a retraction or
+update only ever reaches the sender's own records. Existing rows take the partner of their entry;
+a retracted record (no entry left) keeps an empty partner until `hubnet rebuild timeline`."""
+MIGRATIONS = (
+    Migration(1, "entries, records, persons, families, consent, audit", SCHEMA_1),
+    Migration(2, "records keyed by their owning partner", RECORDS_BY_OWNER),
+)
 NEW_PERSON = (
     "INSERT INTO person (person_id, name, family_key, given_key, birth_date, sex, postcode, stated_at, "
     "families_at) VALUES (?, '', '', '', '', '', '', '', '') ON CONFLICT (person_id) DO NOTHING"
@@ -121,11 +138,8 @@ class TimelineStore(TimelineReads):
 
     def _upsert(self, entry: TimelineEntry) -> None:
         """Keep the highest version of a source record: a late older version changes nothing."""
-        key = (entry.source_system, entry.source_record_id)
-        row = self._one(
-            "SELECT record_version, event_id FROM record WHERE source_system = ? AND source_record_id = ?",
-            key,
-        )
+        key = (entry.partner, entry.source_system, entry.source_record_id)
+        row = self._record_row(key)
         if row and version_order(entry.record_version) <= version_order(row[0]):
             return
         if row and row[1]:
@@ -145,11 +159,9 @@ class TimelineStore(TimelineReads):
         self._record(*key, entry.record_version, entry.event_id)
 
     def _retract(self, change: Retract) -> None:
-        key = (change.source_system, change.source_record_id)
-        row = self._one(
-            "SELECT record_version, event_id FROM record WHERE source_system = ? AND source_record_id = ?",
-            key,
-        )
+        """Retract the sender's own record; another partner's record of the same name is untouched."""
+        key = (change.partner, change.source_system, change.source_record_id)
+        row = self._record_row(key)
         if row and row[1]:
             self._run("DELETE FROM entry WHERE event_id = ?", (row[1],))
         version = change.version or (row[0] if row else RETRACTED_FOR_GOOD)
@@ -157,13 +169,20 @@ class TimelineStore(TimelineReads):
             version = row[0]
         self._record(*key, version, None)
 
-    def _record(self, system: str, record_id: str, version: str, event_id: str | None) -> None:
+    def _record_row(self, key: tuple[str, str, str]) -> Any:
+        return self._one(
+            "SELECT record_version, event_id FROM record "
+            "WHERE partner = ? AND source_system = ? AND source_record_id = ?",
+            key,
+        )
+
+    def _record(self, partner: str, system: str, record_id: str, version: str, event_id: str | None) -> None:
         self._run(
-            "INSERT INTO record (source_system, source_record_id, record_version, event_id) "
-            "VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (source_system, source_record_id) DO UPDATE SET "
+            "INSERT INTO record (partner, source_system, source_record_id, record_version, event_id) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (partner, source_system, source_record_id) DO UPDATE SET "
             "record_version = excluded.record_version, event_id = excluded.event_id",
-            (system, record_id, version, event_id),
+            (partner, system, record_id, version, event_id),
         )
 
     def _person_seen(self, seen: PersonSeen) -> None:

@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors import registry
-from connectors.base import Connector, Record, Rejection, SourceContext
+from connectors.base import Connector, Record, Refusal, Rejection, SourceContext
 from schemas.envelope import HubEvent, Identifier
 from schemas.errors import MappingError
 from schemas.event_types import EventType
+from schemas.identifiers import local_system
+
+FOREIGN = local_system("P2", "lines")
 
 
 class LinesConnector(Connector):
@@ -38,7 +41,7 @@ class LinesConnector(Connector):
             HubEvent.create(
                 event_type=EventType.ENCOUNTER,
                 source_partner=ctx.partner,
-                source_system="lines",
+                source_system=local_system(ctx.partner, "lines") if text != "foreign" else FOREIGN,
                 source_record_id=text,
                 record_version="1",
                 occurred_at=datetime(2025, 1, 1, tzinfo=UTC),
@@ -106,3 +109,21 @@ def test_validation_cache_never_accepts_an_invalid_resource_it_saw_valid_before(
         validate_resource({**good, "birthDate": "2020-13-01"})
     with pytest.raises(ValidationError, match="not a FHIR STU3"):
         validate_resource({"resourceType": "Nope"}, release="STU3")
+
+
+def test_a_record_naming_another_partners_system_is_refused_not_mapped() -> None:
+    """Ownership holds at the one boundary every format goes through: partner P1 cannot emit a
+    record of P2's system (it would update or retract P2's record), whatever the connector does."""
+    outcomes = list(LinesConnector().convert(b"a\nforeign", CTX))
+    assert [type(o).__name__ for o in outcomes] == ["HubEvent", "Refusal"]
+    refusal = outcomes[1]
+    assert isinstance(refusal, Refusal)
+    assert refusal.original == b"foreign"
+    assert FOREIGN in refusal.reason
+    assert "P1" in refusal.reason
+
+
+def test_a_record_in_the_partners_own_namespace_is_its_own() -> None:
+    [event] = list(LinesConnector().convert(b"a", CTX))
+    assert isinstance(event, HubEvent)
+    assert event.source_system.startswith("https://hubnet.example.org/Id/local/P1/")

@@ -21,8 +21,8 @@ from connectors.common.fhir_input import read_fhir
 from connectors.nems.connector import NemsConnector
 from schemas.envelope import version_order
 from schemas.event_types import EventType
-from schemas.identifiers import NHS_NUMBER, NHS_NUMBER_VERIFICATION_EXTENSION
-from tests.unit.connectors.education_support import SAMPLES, run
+from schemas.identifiers import NHS_NUMBER, NHS_NUMBER_VERIFICATION_EXTENSION, local_system
+from tests.unit.connectors.education_support import CTX, SAMPLES, run
 from tests.unit.connectors.fhir_support import assert_explained, assert_sound, shared
 
 CONNECTOR = NemsConnector()
@@ -63,7 +63,7 @@ def test_sample_vaccination_becomes_an_immunisation_event() -> None:
     assert event.event_type is EventType.IMMUNISATION
     assert event.subjects[0].token == f"{NHS_NUMBER}|9990000018"
     assert event.record_version == "1"
-    assert event.source_system == "urn:nhs-uk:addressing:ods:X99XX"
+    assert event.source_system == local_system(CTX.partner, "nems/urn%3Anhs-uk%3Aaddressing%3Aods%3AX99XX")
     immunisation = event.entries[0].resource
     assert immunisation["resourceType"] == "Immunization"
     assert immunisation["occurrenceDateTime"] == "2024-03-12T10:05:00+00:00"

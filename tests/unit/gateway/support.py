@@ -61,7 +61,7 @@ class LinesConnector(Connector):
         return [
             HubEvent.create(
                 event_type=EventType(code), source_partner=ctx.partner,
-                source_system=local_system("test", "id"),
+                source_system=local_system(ctx.partner, "id"),
                 source_record_id=record_id, record_version=version, occurred_at=OCCURRED,
                 subjects=[Identifier(system=NHS_NUMBER, value=number)], ingested_at=ctx.received_at,
                 trace_id=ctx.trace_id,

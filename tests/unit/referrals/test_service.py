@@ -211,7 +211,9 @@ def test_a_second_referral_for_the_same_family_and_need_is_linked(hub: Harness) 
     assert linked_task["partOf"][0]["identifier"]["value"] == primary.referral_id
     # a different need is a new referral
     hub.service.handle(referral("r3", "speech-and-language-referral", serial=3, family="fam-9"))
-    assert hub.store.by_source("https://example.org/nhs-hv/records", "r3").status is Status.REQUESTED  # type: ignore[union-attr]
+    assert (
+        hub.store.by_source("nhs-hv", "https://example.org/nhs-hv/records", "r3").status is Status.REQUESTED
+    )  # type: ignore[union-attr]
 
 
 def test_sla_escalates_only_after_the_working_hours_pass(hub: Harness) -> None:

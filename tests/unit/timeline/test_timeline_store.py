@@ -9,8 +9,10 @@ from schemas.envelope import Sensitivity
 from schemas.event_types import EventType
 from schemas.identifiers import NHS_NUMBER
 from schemas.linked import LinkedEvent
+from services.stores.migrations import Migrator
 from services.timeline.model import Cursor, Filters, utc_text
-from services.timeline.store import TimelineStore
+from services.timeline.reads import ENTRY_COLUMNS
+from services.timeline.store import MIGRATIONS, TimelineStore
 from tests.databases import Backend
 from tests.unit.timeline.events import NHS, TENDRING, at, feed, linked, merged
 
@@ -168,3 +170,31 @@ def test_titles_are_human_readable(store: TimelineStore) -> None:
     assert "{" not in entry.summary
     assert entry.summary.startswith("Contact")
     assert entry.restricted
+
+
+def test_upgrade_keys_existing_records_by_their_partner(backend: Backend) -> None:
+    """Migration 2 on a store written by version 1: each record row takes its entry's partner, so
+    the owner's later versions still replace it and another partner's retraction does not."""
+    connection = backend.connection("timeline")
+    Migrator(connection).apply(MIGRATIONS[:1])
+    mark = "?" if backend.name == "sqlite" else "%s"
+    first = linked(record="r1", partner="essex-hv").event
+    day, seen = "2024-03-01T10:00:00.000000Z", "2024-03-02T00:00:00.000000Z"
+    values = (first.event_id, "p1", "p1", '["f1"]', day, seen, "essex-hv", first.source_system, "r1", "1",
+              "health", "encounter", "t", "s", "N", "[]", "t1")  # fmt: skip
+    marks = ", ".join([mark] * len(values))
+    connection.execute(f"INSERT INTO entry ({ENTRY_COLUMNS}) VALUES ({marks})", values)
+    connection.execute(
+        f"INSERT INTO record (source_system, source_record_id, record_version, event_id) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark})",
+        (first.source_system, "r1", "1", first.event_id),
+    )
+    connection.commit()
+    store = TimelineStore(connection)  # opening applies migration 2
+    retraction = linked(record="r1-x", partner="nelft", version="9", event_type=EventType.RECORD_RETRACTED,
+                        retracts="r1")  # fmt: skip
+    forged = retraction.event.model_copy(update={"source_system": first.source_system})
+    feed(store, LinkedEvent(event=forged, person_id="p1", family_ids=("f1",)))
+    assert [e.source_record_id for e in store.entries(["p1"], Filters())] == ["r1"]
+    feed(store, linked(record="r1", partner="essex-hv", version="2"))
+    assert [(e.source_record_id, e.record_version) for e in store.entries(["p1"], Filters())] == [("r1", "2")]
