@@ -8,6 +8,7 @@ can never publish as another. Checked, per format family (other formats carry no
 |---|---|
 | hl7v2 | MSH-4 sending facility, first component, of every message the connector's splitter cuts |
 | fhir, nems (JSON or XML) | MessageHeader.sender identifier, and ODS code of the Organization it names |
+| nems | also the ODS code of MessageHeader.source.endpoint (`urn:nhs-uk:addressing:ods:<code>`) |
 | ctf | Header/SourceSchool URN, and LEA + Estab (the DfE number) |
 | vcs-json, vcs-csv | `organisation` of every activity |
 
@@ -30,6 +31,7 @@ from connectors.common.fhir_xml import Release
 from connectors.common.xml_elements import parse_xml
 from connectors.hl7v2.batch import split_messages
 from connectors.hl7v2.parsing import parse_header
+from connectors.nems.header import ODS_ENDPOINT
 from connectors.vcs.json_body import JsonFields, split_json
 from schemas.errors import AuthorisationError, MappingError
 from schemas.identifiers import ODS_ORGANISATION
@@ -115,6 +117,23 @@ def _ods_codes(resource: Any, reference: str) -> Iterator[str]:
     yield from codes
 
 
+def _nems_senders(data: bytes) -> Iterator[str]:
+    """A NEMS message names its publishing organisation twice: as sender and as the ODS address of
+    its source endpoint, whose records it changes (connectors/nems/header.py)."""
+    yield from _fhir_message_sender(data, "STU3")
+    try:
+        body = read_fhir(data, "STU3")
+    except MappingError:
+        return
+    entries = body.get("entry") if isinstance(body, dict) else None
+    first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
+    header = first.get("resource") if isinstance(first, dict) else None
+    source = header.get("source") if isinstance(header, dict) else None
+    endpoint = source.get("endpoint") if isinstance(source, dict) else None
+    if isinstance(endpoint, str) and endpoint.startswith(ODS_ENDPOINT) and endpoint[len(ODS_ENDPOINT) :]:
+        yield endpoint[len(ODS_ENDPOINT) :]
+
+
 def _ctf_source_school(data: bytes) -> Iterator[str]:
     header = parse_xml(data, root="CTfile").require("Header").require("SourceSchool")
     urn, la, estab = header.text("URN"), header.text("LEA"), header.text("Estab")
@@ -146,7 +165,7 @@ def _vcs_csv_organisation(data: bytes) -> Iterator[str]:
 EXTRACTORS: dict[str, Extractor] = {
     "hl7v2": _hl7_sending_facility,
     "fhir": _fhir_message_sender,
-    "nems": lambda data: _fhir_message_sender(data, "STU3"),
+    "nems": _nems_senders,
     "ctf": _ctf_source_school,
     "vcs-json": _vcs_json_organisation,
     "vcs-csv": _vcs_csv_organisation,

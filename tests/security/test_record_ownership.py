@@ -43,7 +43,9 @@ from services.core.broker import free_port
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.gateway.app import create_app
+from services.gateway.partners import Partner
 from services.gateway.service import Gateway
+from services.gateway.submission import RefusedError
 from services.referrals.lifecycle import Status
 from services.timeline.model import Filters
 from services.timeline.store import TimelineStore
@@ -212,24 +214,27 @@ def server(gateway: tuple[Gateway, ListPublisher]) -> Iterator[str]:
     thread.join(10)
 
 
+@pytest.mark.parametrize(
+    "endpoint", [ods(A_ODS), f"urn:hubnet:partner:{A}"], ids=["ods-address", "hub-partner-urn"]
+)
 def test_nems_delete_naming_another_partners_endpoint_gets_403_and_is_audited_over_http(
-    server: str, gateway: tuple[Gateway, ListPublisher]
+    endpoint: str, server: str, gateway: tuple[Gateway, ListPublisher]
 ) -> None:
+    """An ODS address is a claimed sender (refused before mapping); a hubnet name is refused by the
+    connector's ownership check: either way 403, one audit record, nothing queued."""
     hub, publisher = gateway
     key_a = add_partner(hub, A, org_ids=(A_ODS,), formats=("nems",))
     key_b = add_partner(hub, B, org_ids=(B_ODS,), formats=("nems",))
     url = f"{server}/v1/events/nems"
     new = httpx.post(url, content=nems_message("new", "1", ods(A_ODS)), headers={"X-API-Key": key_a})
     assert new.status_code == 202, new.text
-    forged = httpx.post(url, content=nems_message("delete", "2", ods(A_ODS)), headers={"X-API-Key": key_b})
+    forged = httpx.post(url, content=nems_message("delete", "2", endpoint), headers={"X-API-Key": key_b})
     assert forged.status_code == 403, forged.text
-    problem = forged.json()
-    assert ods(A_ODS) in problem["detail"]
-    assert problem["result"]["items"][0]["location"] == "MessageHeader.source.endpoint"
+    assert endpoint.rsplit(":", 1)[-1] in forged.json()["detail"]
     audits = [AuditRecord.model_validate_json(m.value) for m in publisher.on(AUDIT)]
     assert [(r.actor, r.outcome) for r in audits] == [(B, "denied")]
-    assert ods(A_ODS) in (audits[0].reason or "")
-    events = [HubEvent.from_bytes(m.value) for m in publisher.on("fh.events")]
+    assert endpoint.rsplit(":", 1)[-1] in (audits[0].reason or "")
+    events = [HubEvent.from_bytes(m.value) for m in publisher.on(EVENTS)]
     assert [e.source_partner for e in events] == [A]  # nothing of B's was queued
     assert publisher.on("fh.dlq") == []  # refused, not dead-lettered as a fault
 
@@ -253,14 +258,16 @@ def test_another_partners_nems_deletes_leave_the_immunisation_on_the_timeline_en
         add_partner(hub, a, org_ids=(A_ODS,))
         add_partner(hub, b, org_ids=(B_ODS,))
         partner_a, partner_b = hub.partners.get(a), hub.partners.get(b)
-        sends = [
-            (partner_a, nems_message("new", "1", ods(A_ODS)), "accepted"),
-            (partner_b, nems_message("delete", "2", ods(A_ODS)), "refused"),
-            (partner_b, nems_message("delete", "3", ods(B_ODS)), "accepted"),
-        ]
-        for partner, data, expected in sends:
+
+        def submit(partner: Partner, data: bytes) -> list[str]:
             result = hub.submissions.submit(partner, "nems", data, SourceContext(partner=partner.code), True)
-            assert [i.status for i in result.items] == [expected], result
+            return [item.status for item in result.items]
+
+        assert submit(partner_a, nems_message("new", "1", ods(A_ODS))) == ["accepted"]
+        with pytest.raises(RefusedError, match=A_ODS):  # A's ODS address: a sender B may not claim
+            submit(partner_b, nems_message("delete", "2", ods(A_ODS)))
+        assert submit(partner_b, nems_message("delete", "3", f"urn:hubnet:partner:{a}")) == ["refused"]
+        assert submit(partner_b, nems_message("delete", "4", ods(B_ODS))) == ["accepted"]
         assert publisher.flush(30)
     finally:
         hub.close()
