@@ -31,6 +31,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.STU3 import get_fhir_model_class as get_stu3_model_class
 
 from connectors.common import fhir_core_checks
+from connectors.common.fhir_bindings import check_bindings
 from connectors.common.problems import element_path, located, problems_error, pydantic_problems
 from schemas.errors import Problem, ValidationError
 
@@ -160,6 +161,7 @@ def validate_resource(
         raise problems_error(pydantic_problems(error, resource_type, where), hint=hint) from None
     except KeyError:  # fhir_core looks a nested resource's type up in its type map
         raise problems_error(_unknown_nested_types(resource, lookup, label, where), hint=hint) from None
+    check_bindings(resource, where, release)
     _remember_valid(cache_key)
     return resource
 

@@ -18,6 +18,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from connectors.base import SourceContext
+from connectors.common.fhir_bindings import check_bindings
 from connectors.common.fhir_validation import clear_validation_cache, validate_resource
 from connectors.hl7v2.connector import Hl7v2Connector
 from schemas.envelope import HubEvent
@@ -68,15 +69,20 @@ def _fhir_path(resource_type: str, loc: tuple[Any, ...]) -> str:
 
 
 def _plain_error(resource: dict[str, Any]) -> tuple[str, ...] | None:
-    """What whole-resource validation says: None when valid, else the place of every error."""
+    """What whole-resource validation says: None when valid, else the place of every error. The
+    models do not check codes, so the required-binding check (fhir_bindings) follows them, as in
+    `validate_resource` (one BaRS OperationOutcome sends issue code "too costly", not "too-costly")."""
     try:
         model = get_fhir_model_class(resource["resourceType"])
     except (KeyError, ValueError):
         return ("unknown type",)
     try:
         model.model_validate(resource)
+        check_bindings(resource)
     except pydantic.ValidationError as error:
         return tuple(_fhir_path(resource["resourceType"], e["loc"]) for e in error.errors())
+    except ValidationError as error:
+        return tuple(problem.path for problem in error.problems)
     return None
 
 
