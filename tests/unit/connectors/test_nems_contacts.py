@@ -165,7 +165,7 @@ def test_published_record_changed_spelling_is_the_same_event_and_a_stray_space_i
     assert rejections == []
     assert event.event_type is EventType.PERSON_UPDATED
     [], [refused] = run(CONNECTOR, orjson.dumps(record_change(" pds-record-changed-1")))
-    assert refused.location == "Bundle.entry[0].resource: MessageHeader.event.code"
+    assert refused.location == "Bundle.entry[0].resource.ofType(MessageHeader).event.code"
 
 
 def test_stu3_provenance_and_care_team_elements_r4_renamed_are_moved_not_dropped() -> None:
