@@ -3,8 +3,9 @@
 Follows the HSDS 3.0 UK profile, and reads the older ORUK v1 names where they differ
 (`eligibilitys`, `service_taxonomys`, `physical_addresses`, `vocabulary`). A record is checked
 whole: a wrong age, an unknown status or an impossible date rejects that record with the path of
-the field; a coordinate outside the globe is only dropped with a warning, since the service is
-still worth routing to.
+the field; a coordinate outside the globe, a malformed e-mail or URL (connectors/oruk/formats.py)
+is only dropped with a warning, since the service is still worth routing to. The API's details
+document (`GET /`) is refused: it is not a record.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from connectors.common.demographics import normal_postcode
+from connectors.oruk import formats
 from connectors.oruk.nodes import Node
 from schemas.directory import (
     MAX_AGE,
@@ -75,12 +77,20 @@ def read_record(node: Node, kind: Kind | None = None) -> Parts:
     elif kind == "organisation" or (
         kind is None and ("services" in node.data or node.has(*ORGANISATION_KEYS))
     ):
-        parts.organisations.append(_organisation(node))
+        parts.organisations.append(_organisation(node, parts))
     elif kind == "location" or (kind is None and node.has(*LOCATION_KEYS)):
         parts.locations.append(_location(node, parts))
+    elif kind is None and node.has("openapi_url") and not node.has("id"):
+        raise MappingError(
+            "this is the API's details document (GET /: version, profile, openapi_url), not a "
+            "directory record; it holds nothing to import",
+            node.path,
+            hint="import the /services, /organizations and /taxonomies pages, or the HSDS CSV tables",
+        )
     elif node.has("taxonomy_terms", "version"):  # a taxonomy (vocabulary), with its terms when nested
+        uri = formats.link(node, parts.warnings, "uri")
         for term in node.children("taxonomy_terms"):
-            _term(term, parts, node.text("name"))
+            _term(term, parts, node.text("name"), uri)
     elif node.has("term", "parent_id", "taxonomy", "vocabulary", "code"):
         _term(node, parts, None)
     else:
@@ -92,13 +102,13 @@ def read_record(node: Node, kind: Kind | None = None) -> Parts:
     return parts
 
 
-def _organisation(node: Node) -> Organisation:
+def _organisation(node: Node, parts: Parts) -> Organisation:
     return Organisation(
         id=node.required("id"),
         name=node.required("name"),
         description=node.text("description"),
-        website=node.text("website", "url"),
-        email=node.text("email"),
+        website=formats.link(node, parts.warnings, "website", "url"),
+        email=formats.email(node, "email", parts.warnings),
         parent_id=node.text("parent_organization_id"),
         identifiers=tuple(
             OrganisationIdentifier(
@@ -146,7 +156,8 @@ def _location(node: Node, parts: Parts) -> Location:
     )
 
 
-def _term(node: Node, parts: Parts, vocabulary: str | None) -> TaxonomyCode:
+def _term(node: Node, parts: Parts, vocabulary: str | None, taxonomy_uri: str | None = None) -> TaxonomyCode:
+    formats.check_term(node, parts.warnings, taxonomy_uri)
     term = TaxonomyCode(
         code=node.text("code") or node.required("id"),
         name=node.text("name", "term"),
@@ -160,7 +171,7 @@ def _service(node: Node, parts: Parts, extra_location: tuple[Node, Node] | None 
     organisation = node.child("organization")
     organisation_id = node.text("organization_id")
     if organisation is not None:
-        parts.organisations.append(_organisation(organisation))
+        parts.organisations.append(_organisation(organisation, parts))
         organisation_id = parts.organisations[-1].id
     links = [(link, link.child("location")) for link in node.children("service_at_locations")]
     if extra_location is not None:
@@ -186,8 +197,8 @@ def _service(node: Node, parts: Parts, extra_location: tuple[Node, Node] | None 
         status=STATUSES[node.choice("status", STATUSES) or "active"],
         description=node.text("description"),
         organisation_id=organisation_id,
-        url=node.text("url"),
-        email=node.text("email"),
+        url=formats.link(node, parts.warnings, "url"),
+        email=formats.email(node, "email", parts.warnings),
         taxonomy=tuple(terms),
         min_age=min_age,
         max_age=max_age,

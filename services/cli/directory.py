@@ -10,6 +10,7 @@ from rich.console import Console
 
 from connectors.base import SourceContext
 from connectors.oruk.importer import load_directory
+from services.cli.convert import rejection_line
 from services.cli.runtime import fail, friendly_errors, start
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
@@ -18,7 +19,7 @@ from services.ingest.directory import directory_messages
 app = typer.Typer(
     help="The service directory (Open Referral UK) that referral routing reads.", no_args_is_help=True
 )
-out = Console()
+out = Console(soft_wrap=True)  # a piped or logged import keeps each warning on its one line
 
 
 @app.command("import")
@@ -47,10 +48,7 @@ def import_command(
                     f"[yellow]warning[/] {path.name} {warning.location}: {warning.reason}", highlight=False
                 )
             for rejection in result.rejections:
-                out.print(
-                    f"[red]rejected[/] {path.name} {rejection.location or ''}: {rejection.reason}",
-                    highlight=False,
-                )
+                out.print(f"[red]rejected[/] {rejection_line(Path(path.name), rejection)}", highlight=False)
             if publisher:
                 publisher.publish(
                     directory_messages(result, SourceContext(partner=publisher_code, source_name=path.name))
