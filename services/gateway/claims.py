@@ -11,6 +11,7 @@ can never publish as another. Checked, per format family (other formats carry no
 | nems | also the ODS code of MessageHeader.source.endpoint (`urn:nhs-uk:addressing:ods:<code>`) |
 | ctf | Header/SourceSchool URN, and LEA + Estab (the DfE number) |
 | vcs-json, vcs-csv | `organisation` of every activity |
+| bloodspot-csv | `laboratory_ods_code` of every card (the screening laboratory sends its own results) |
 
 Extraction reads the input as the connector does (the HL7 check once split messages its own way,
 and a leading MLLP start byte or BOM before a later message hid that message's MSH-4). Unreadable
@@ -162,6 +163,13 @@ def _vcs_csv_organisation(data: bytes) -> Iterator[str]:
     return _each_record(split_csv(data), lambda record: read_row(record).get("organisation"))
 
 
+def _bloodspot_laboratory(data: bytes) -> Iterator[str]:
+    """Upper case, as the connector reads the code."""
+    return _each_record(
+        split_csv(data), lambda record: (read_row(record).get("laboratory_ods_code") or "").upper() or None
+    )
+
+
 EXTRACTORS: dict[str, Extractor] = {
     "hl7v2": _hl7_sending_facility,
     "fhir": _fhir_message_sender,
@@ -169,6 +177,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "ctf": _ctf_source_school,
     "vcs-json": _vcs_json_organisation,
     "vcs-csv": _vcs_csv_organisation,
+    "bloodspot-csv": _bloodspot_laboratory,
 }
 
 

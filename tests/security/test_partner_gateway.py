@@ -74,7 +74,10 @@ def _sample(fmt: str) -> tuple[bytes, set[str]]:
 
 
 CASES = {
-    **{f"{fmt} sample": (fmt, *_sample(fmt)) for fmt in ("hl7v2", "ctf", "vcs-json", "vcs-csv")},
+    **{
+        f"{fmt} sample": (fmt, *_sample(fmt))
+        for fmt in ("hl7v2", "ctf", "vcs-json", "vcs-csv", "bloodspot-csv")
+    },
     "fhir message (JSON)": ("fhir", fhir_message_json(SENDER), {SENDER}),
     "fhir message (XML)": ("fhir", fhir_message_xml(SENDER), {SENDER}),
 }
