@@ -3,7 +3,9 @@ through `TimelineAccess`, which asks services/timeline/policy.py, filters, and a
 
 Every call writes one audit record (allowed or denied; break-glass views under their own action
 with the stated reason), then returns the view or raises `AuthorisationError` with a sentence the
-user may read. Search criteria are audited by kind ("nhs-number"), never by value.
+user may read. Search criteria are audited by kind ("nhs-number"), never by value. Opening a
+family, person or entry by id that does not exist or is not the user's to open gets one answer,
+`NOT_OPEN`, so a refusal never tells whether an id exists.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from services.timeline.store import TimelineStore
 from services.timeline.users import Principal
 
 MIN_REASON = 10
+NOT_OPEN = (
+    "This record is not open to you: it does not exist, or it is outside your hub area(s) or your "
+    "role. If you need it, ask your hub manager."
+)
+"""One answer for "no such record" and "not yours to open", so an id's existence never leaks
+(the audit record keeps the real reason)."""
 PAGE_MAX = 200
 
 
@@ -118,18 +126,18 @@ class TimelineAccess:
     def family(self, who: Principal, family_id: str) -> Family:
         family = self.store.family(family_id)
         if family is None:
-            self._deny(who, "family.read", family_id, "no such family")
+            self._deny_unseen(who, "family.read", family_id, "no such family")
         if reason := family_access(who.role, who.areas, family.area):
-            self._deny(who, "family.read", family_id, reason)
+            self._deny_unseen(who, "family.read", family_id, reason)
         self.audit.record(who, "family.read", family_id, "allowed", _purpose(who))
         return family
 
     def person(self, who: Principal, person_id: str) -> Person:
         person = self.store.person(person_id)
         if person is None:
-            self._deny(who, "person.read", person_id, "no such person")
+            self._deny_unseen(who, "person.read", person_id, "no such person")
         if reason := self._person_denial(who, person):
-            self._deny(who, "person.read", person_id, reason)
+            self._deny_unseen(who, "person.read", person_id, reason)
         self.audit.record(who, "person.read", person.person_id, "allowed", _purpose(who))
         return person
 
@@ -137,18 +145,18 @@ class TimelineAccess:
         """A family's timeline: its current members' entries, newest first."""
         family = self.store.family(family_id)
         if family is None:
-            self._deny(who, "timeline.read", family_id, "no such family")
+            self._deny_unseen(who, "timeline.read", family_id, "no such family")
         if reason := family_access(who.role, who.areas, family.area):
-            self._deny(who, "timeline.read", family_id, reason)
+            self._deny_unseen(who, "timeline.read", family_id, reason)
         members = [m.person.person_id for m in family.members]
         return self._timeline(who, family_id, members, [family_id], request)
 
     def person_timeline(self, who: Principal, person_id: str, request: PageRequest) -> TimelineView:
         person = self.store.person(person_id)
         if person is None:
-            self._deny(who, "timeline.read", person_id, "no such person")
+            self._deny_unseen(who, "timeline.read", person_id, "no such person")
         if reason := self._person_denial(who, person):
-            self._deny(who, "timeline.read", person_id, reason)
+            self._deny_unseen(who, "timeline.read", person_id, reason)
         families = list(person.family_ids)
         return self._timeline(who, person.person_id, [person.person_id], families, request)
 
@@ -157,13 +165,13 @@ class TimelineAccess:
         entry = self.store.entry(event_id)
         person = self.store.person(entry.person_id) if entry else None
         if entry is None or person is None:
-            self._deny(who, "entry.read", event_id, "no such entry")
+            self._deny_unseen(who, "entry.read", event_id, "no such entry")
         if reason := self._person_denial(who, person):
-            self._deny(who, "entry.read", event_id, reason)
+            self._deny_unseen(who, "entry.read", event_id, reason)
         glass = self._break_glass(who, "entry.read", event_id, break_glass)
         view = self._view(who, entry, self.store.withdrawn_partners(person.family_ids), glass)
         if view.visibility is Visibility.HIDDEN:
-            self._deny(who, "entry.read", event_id, "this entry is not shown to your role")
+            self._deny_unseen(who, "entry.read", event_id, "this entry is not shown to your role")
         action = "entry.read.break-glass" if glass else "entry.read"
         self.audit.record(who, action, event_id, "allowed", break_glass if glass else _purpose(who))
         return view
@@ -247,6 +255,12 @@ class TimelineAccess:
     def _deny(self, who: Principal, action: str, target: str | None, reason: str) -> NoReturn:
         self.audit.record(who, action, target, "denied", reason)
         raise AuthorisationError(reason)
+
+    def _deny_unseen(self, who: Principal, action: str, target: str, reason: str) -> NoReturn:
+        """A refusal to open a record by id: audited with the real `reason`, answered with
+        `NOT_OPEN` whether the record is missing or outside the user's areas or role."""
+        self.audit.record(who, action, target, "denied", reason)
+        raise AuthorisationError(NOT_OPEN)
 
 
 def _purpose(who: Principal) -> str:

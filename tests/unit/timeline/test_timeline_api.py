@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from services.timeline.access import NOT_OPEN
 from services.timeline.store import TimelineStore
 from services.web.app import create_app
 from tests.unit.timeline.events import NHS
@@ -66,9 +67,10 @@ def test_out_of_area_family_is_refused_and_audited(world: tuple[TestClient, Time
     client, store = world
     status, body = get(client, "health-visitor", "/v1/families/f3/timeline")
     assert status == 403
-    assert "outside your hub area" in body["detail"]
+    assert body["detail"] == NOT_OPEN  # the same answer as for an id that does not exist
     [row] = store.audit_rows(actor="health-visitor", limit=1)
     assert (row["action"], row["target"], row["outcome"]) == ("timeline.read", "f3", "denied")
+    assert "outside your hub area" in row["reason"]  # the real reason, for the audit only
 
 
 def test_restricted_entry_withheld_then_shown_with_break_glass(
