@@ -39,28 +39,34 @@ def serve_api(
     from services.web.routes_identity import install_default as install_identity_reviews
     from services.web.routes_ops import install as install_ops
     from services.web.routes_referrals import install_default
-    from services.web.sessions import load_secret
+    from services.web.sessions import session_secret
+    from services.web.signin import SessionRules
+    from services.web.signin_store import SignInStore
 
     settings = start()
+    secret = session_secret(settings)  # before anything starts: production refuses without one
     bootstrap = require_bootstrap(settings)
     publisher = DurablePublisher(settings, bootstrap, settings.data_dir / "timeline-outbox.sqlite").start()
     presence = Presence(settings, bootstrap, "api", serve_http=False).start()  # routes on the app
     timeline = TimelineStore.from_settings(settings, store)
     users = UserStore.from_settings(settings)
+    signins = SignInStore.from_settings(settings)
     web = create_app(
-        timeline, users, AuditTrail(timeline, publisher), load_secret(settings.data_dir / "web-secret"),
-        trust_proxy=trust_proxy, health=presence.health,
+        timeline, users, AuditTrail(timeline, publisher), secret, trust_proxy=trust_proxy,
+        health=presence.health, rules=SessionRules.from_settings(settings), signins=signins,
     )  # fmt: skip
     install_default(web, settings)  # referral inboxes and API on the same sign-in and audit
     install_identity_reviews(web, settings)
     install_ops(web, settings)  # /ops for the operations role: status, charts, dead letters
     try:
-        uvicorn.run(web, host=host, port=port, log_config=None, server_header=False)
+        # proxy_headers off: forwarded headers count only from HUBNET_TRUSTED_PROXIES (web/proxy.py)
+        uvicorn.run(web, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
     finally:
         presence.stop()
         publisher.close()
         timeline.close()
         users.close()
+        signins.close()
 
 
 @friendly_errors

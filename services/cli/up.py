@@ -27,16 +27,19 @@ from services.cli.status import render
 from services.core import kafka_clients, topics
 from services.core.broker import forget_running, free_port, record_running, resolve_bootstrap, start_embedded
 from services.core.publisher import DurablePublisher
+from services.core.settings import Settings
 from services.core.supervisor import Supervisor
 from services.ingest.pacing import parse_rate
 from services.ingest.pipeline import Ingestor
 from services.ops.status import collect
 from services.stack.demo_traffic import CountyReplay, ensure_county, feed_samples
 from services.stack.processes import ServiceSpec, hubnet, port_or_free, stack_services
+from services.web.sessions import session_secret
 
 out = Console()
 SAMPLES = Path("samples")
 API_PORT = 8090
+SECRET_VARIABLE = "HUBNET_SESSION_SECRET"  # noqa: S105 - the variable name, not a secret
 DEMO_PASSWORD = "hubnet-demo-password"  # noqa: S105 - the documented demo accounts of the embedded default
 
 
@@ -55,6 +58,7 @@ def up(
 ) -> None:
     """Start the whole stack with demo traffic, print where to look, and run until Ctrl-C."""
     settings = start()
+    secret = run_session_secret(settings)  # production refuses before anything starts
     data_dir = settings.data_dir.resolve()
     with ExitStack() as stack:
         bootstrap = resolve_bootstrap(settings)
@@ -71,7 +75,7 @@ def up(
         out.print(f"topics: {len(report.created)} created, {len(report.present)} already present")
 
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != SECRET_VARIABLE},  # the API's alone
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "HUBNET_DATA_DIR": str(data_dir),
             "HUBNET_BROKER_PROFILE": "embedded" if settings.embedded else "kafka",
@@ -88,9 +92,11 @@ def up(
         for spec in services:
             health_port = free_port()  # workers serve /healthz there; web services on their own port
             health = spec.url or f"http://127.0.0.1:{health_port}"
+            own = {SECRET_VARIABLE: secret} if spec.name == "api" else {}
             supervisor.start(
-                spec.name, spec.argv, {"HUBNET_HEALTH_PORT": str(health_port)}, health_url=f"{health}/healthz"
-            )
+                spec.name, spec.argv, {"HUBNET_HEALTH_PORT": str(health_port), **own},
+                health_url=f"{health}/healthz",
+            )  # fmt: skip
         _wait_until_serving(supervisor, services)
 
         publisher = DurablePublisher(settings, bootstrap).start()
@@ -111,6 +117,15 @@ def up(
         if once:
             return
         _run_until_stopped(supervisor)
+
+
+def run_session_secret(settings: Settings) -> str:
+    """The key every API process of this run signs sessions with: the configured one, or, on the
+    embedded demo, one made for this run (production refuses to start without one). Only the API
+    processes are given it: workers and the ingest door (file drop, connectors) never hold it."""
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value()
+    return session_secret(settings).hex()
 
 
 def _wait_until_serving(supervisor: Supervisor, services: list[ServiceSpec], timeout_s: float = 90.0) -> None:

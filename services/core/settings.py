@@ -6,6 +6,7 @@ Every variable is documented in the README table, which a unit test checks again
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,9 @@ from schemas.errors import ConfigurationError
 
 WORKER_MAX_POLL_RECORDS = 500
 """Records one faust poll may return: a worker batch (BATCH_SIZE in services/*/worker.py)."""
+
+MIN_SECRET = 32
+"""Shortest session-signing secret accepted (characters): 32 hex digits carry 128 bits."""
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -129,6 +133,37 @@ class Settings(BaseSettings):
         description="How long a SQLite store waits for another process's write lock before the unit "
         "of work is rolled back and retried.",
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs staff session cookies (never logged; at least 32 characters); every API "
+            "replica needs the same one. Unset: a key per run on the embedded demo; required when "
+            "KAFKA_BOOTSTRAP_SERVERS or HUBNET_DATABASE_URL is set."
+        ),
+    )
+    session_absolute_hours: float = Field(
+        default=8.0, gt=0, le=24, description="A staff session ends this long after sign-in, busy or not."
+    )
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0, description="A staff session ends after this long without a request."
+    )
+    signin_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins to one account before it is locked out for a while."
+    )
+    signin_max_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address before it is locked out."
+    )
+    signin_lockout_minutes: float = Field(
+        default=15.0, gt=0, description="How long a lockout lasts; failures are counted over this window."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and "
+            "X-Forwarded-Proto the staff app believes: client address for sign-in throttling, and "
+            "https for Secure cookies."
+        ),
+    )
 
     @model_validator(mode="after")
     def _sasl_complete(self) -> Settings:
@@ -148,6 +183,40 @@ class Settings(BaseSettings):
                 "HUBNET_DATABASE_URL must start with postgresql:// (unset it to use SQLite files)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _session_secret_long_enough(self) -> Settings:
+        if self.session_secret is not None and len(self.session_secret.get_secret_value()) < MIN_SECRET:
+            raise ValueError(
+                f"HUBNET_SESSION_SECRET must be at least {MIN_SECRET} characters; generate one with "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _trusted_proxies_parse(self) -> Settings:
+        self.trusted_proxy_networks()
+        return self
+
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """`trusted_proxies` as networks; a bad entry is a `ValueError` naming it."""
+        networks = []
+        for item in (part.strip() for part in self.trusted_proxies.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"HUBNET_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR range "
+                    "(e.g. 10.0.0.0/8, 192.0.2.7)"
+                ) from None
+        return tuple(networks)
+
+    @property
+    def production(self) -> bool:
+        """True when hubnet talks to a real Kafka or PostgreSQL: nothing may be made up per run."""
+        return bool(self.kafka_bootstrap_servers or self.database_url)
 
     @property
     def embedded(self) -> bool:

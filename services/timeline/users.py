@@ -31,9 +31,22 @@ CREATE TABLE IF NOT EXISTS hub_user (
     salt TEXT NOT NULL, password_hash TEXT NOT NULL, active INTEGER NOT NULL, created_at TEXT NOT NULL)
 """
 SCHEMA_2 = "ALTER TABLE hub_user ADD COLUMN services TEXT NOT NULL DEFAULT '[]'"
+SCHEMA_3 = """
+CREATE TABLE IF NOT EXISTS staff_session (
+    session_key TEXT PRIMARY KEY, username TEXT NOT NULL, started_at REAL NOT NULL,
+    last_seen REAL NOT NULL, expires_at REAL NOT NULL, ended_at REAL);
+CREATE INDEX IF NOT EXISTS staff_session_expiry ON staff_session (expires_at);
+CREATE TABLE IF NOT EXISTS signin_failure (
+    subject TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start REAL NOT NULL,
+    locked_until REAL NOT NULL)
+"""
+"""Staff sign-in state (services/web/signin_store.py): server-side session records, so sign-out
+and expiry hold on every replica, and failed sign-in counters for lockout. Keys are SHA-256
+digests: neither a session id nor a typed user name is stored as such."""
 MIGRATIONS = (
     Migration(1, "local hub staff accounts", SCHEMA_1),
     Migration(2, "per-service assignment of hub staff", SCHEMA_2),
+    Migration(3, "staff sessions and sign-in failures", SCHEMA_3),
 )
 _COLUMNS = "username, display_name, role, areas, services"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}

@@ -2,8 +2,10 @@
 
 Server-rendered pages in the GOV.UK Design System style (vendored govuk-frontend under
 /static/govuk), working without JavaScript and without any external network. Sessions are signed
-cookies (services/web/sessions.py), every form carries a CSRF token, and every response carries a
-strict Content-Security-Policy. All reads go through `TimelineAccess` (policy + audit).
+cookies (services/web/sessions.py) held to server-side records (services/web/signin_store.py),
+every form carries a CSRF token, and every response carries a strict Content-Security-Policy.
+The cookie is `Secure` when the client used https (directly, or as a trusted proxy says).
+All reads go through `TimelineAccess` (policy + audit).
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
 from services.web import routes_auth, routes_pages
 from services.web.auth import Authenticator
-from services.web.sessions import COOKIE, SESSION_S, Signer
+from services.web.proxy import ProxyTrust
+from services.web.sessions import COOKIE, Signer
+from services.web.signin import SessionRules, SignInGuard
+from services.web.signin_store import SignInStore
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -44,12 +49,22 @@ def create_app(
     *,
     trust_proxy: bool = False,
     health: Health | None = None,
+    rules: SessionRules | None = None,
+    signins: SignInStore | None = None,
 ) -> FastAPI:
-    """The staff app; with `health`, operations' `/healthz`, `/readyz` and `/metrics` are served too."""
+    """The staff app; with `health`, operations' `/healthz`, `/readyz` and `/metrics` are served too.
+
+    `signins` holds session records and sign-in failures; replicas share it through the `users`
+    store (`hubnet serve api` opens it from the settings). Left out, it lives in this process's
+    memory: enough for one app in a test, never for replicas."""
     app = FastAPI(title="hubnet family timeline", version="1", docs_url="/docs", redoc_url=None)
-    signer = Signer(secret)
+    rules = rules or SessionRules()
+    signins = signins or SignInStore.open(":memory:")
+    signer = Signer(secret, rules.absolute_s)
+    proxy = ProxyTrust(rules.trusted_proxies)
     app.state.access = TimelineAccess(store, audit)
-    app.state.auth = Authenticator(users, signer, trust_proxy)
+    guard = SignInGuard(users, signins, audit, rules)
+    app.state.auth = Authenticator(users, signer, guard, signins, proxy, trust_proxy)
     app.state.signer = signer
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.include_router(api.router)
@@ -68,8 +83,8 @@ def create_app(
         session = getattr(request.state, "session", None)
         if getattr(request.state, "save_session", False) and session is not None:
             response.set_cookie(
-                COOKIE, signer.dump(session), max_age=SESSION_S, httponly=True, samesite="lax",
-                secure=request.url.scheme == "https", path="/",
+                COOKIE, signer.dump(session), max_age=signer.remaining_s(session), httponly=True,
+                samesite="lax", secure=proxy.https(request), path="/",
             )  # fmt: skip
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

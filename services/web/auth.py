@@ -6,30 +6,55 @@ provider) must verify the ID token and pass its claims as headers: `X-Auth-Reque
 `X-Hubnet-Role`, `X-Hubnet-Areas` (space-separated district codes) and, for referral work,
 `X-Hubnet-Services` (space-separated service ids or service@site offers). Never enable it when clients
 can reach hubnet without that proxy.
+
+A session cookie names a user only while its server-side record is live (not signed out, not
+past its absolute expiry, not idle); HTTP Basic goes through the sign-in guard (throttling,
+lockout, audit), as the sign-in page does. The answer is worked out once per request.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from schemas.errors import HubnetError
 from services.timeline.users import Principal, UserStore, principal_from_claims
+from services.web.proxy import ProxyTrust
 from services.web.sessions import COOKIE, Signer
+from services.web.signin import Refusal, SignInGuard
+from services.web.signin_store import SignInStore
+
+_UNSET = object()
 
 
 @dataclass
 class Authenticator:
     users: UserStore
     signer: Signer
+    guard: SignInGuard
+    sessions: SignInStore
+    proxy: ProxyTrust
     trust_proxy: bool = False
 
     def principal(self, request: Request) -> Principal | None:
-        """The signed-in user of this request, or None."""
+        """The signed-in user of this request, or None (worked out once per request)."""
+        found = getattr(request.state, "principal", _UNSET)
+        if found is _UNSET:
+            found = self._principal(request)
+            request.state.principal = found
+        return found  # type: ignore[return-value]
+
+    def forget(self, request: Request) -> None:
+        """Sign-in or sign-out changed who this request is."""
+        request.state.principal = _UNSET
+
+    def _principal(self, request: Request) -> Principal | None:
         if self.trust_proxy and request.headers.get("x-auth-request-user"):
             claims = {
                 "preferred_username": request.headers["x-auth-request-user"],
@@ -43,19 +68,54 @@ class Authenticator:
                 return None
         header = request.headers.get("authorization", "")
         if header.lower().startswith("basic "):
-            try:
-                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-            return self.users.authenticate(user, password)
+            return self._basic(request, header[6:])
         session = self.session(request)
         username = session.get("user")
         return self.users.get(str(username)) if username else None
 
+    def _basic(self, request: Request, credentials: str) -> Principal | None:
+        try:
+            user, _, password = base64.b64decode(credentials).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        outcome = self.guard.attempt(user, password, self.proxy.client_address(request), "HTTP Basic")
+        if isinstance(outcome, Refusal) and outcome.status == 429:
+            raise HTTPException(429, outcome.message, headers={"Retry-After": str(outcome.retry_after_s)})
+        return None if isinstance(outcome, Refusal) else outcome
+
     def session(self, request: Request) -> dict[str, Any]:
-        """This request's session (read once from the cookie; changes are saved by the app)."""
+        """This request's session (read once from the cookie; changes are saved by the app). A
+        signed-in session whose record has ended reads as a new anonymous one."""
         cached: dict[str, Any] | None = getattr(request.state, "session", None)
         if cached is None:
             cached = self.signer.load(request.cookies.get(COOKIE))
+            user = cached.get("user")
+            if user and not self.sessions.live(
+                str(cached["sid"]), str(user), time.time(), self.guard.rules.idle_s
+            ):
+                cached = self.signer.fresh()
+                request.state.save_session = True  # replace the dead cookie
             request.state.session = cached
         return cached
+
+    def start_session(self, request: Request, who: Principal) -> None:
+        """Sign-in: a new session id (never the anonymous one, against fixation) with its record."""
+        state = self.session(request)
+        state.clear()
+        state.update(self.signer.fresh())
+        state["user"] = who.username
+        state["exp"] = math.ceil(
+            self.sessions.start(str(state["sid"]), who.username, time.time(), self.guard.rules.absolute_s)
+        )
+        request.state.save_session = True
+        self.forget(request)
+
+    def end_session(self, request: Request) -> None:
+        """Sign-out: the record ends (the old cookie opens nothing, on any replica)."""
+        state = self.session(request)
+        if state.get("user"):
+            self.sessions.end(str(state["sid"]), time.time())
+        state.clear()
+        state.update(self.signer.fresh())
+        request.state.save_session = True
+        self.forget(request)

@@ -1,4 +1,7 @@
-"""Sign in and sign out of the hub staff pages (local accounts; OIDC via the trusted proxy)."""
+"""Sign in and sign out of the hub staff pages (local accounts; OIDC via the trusted proxy).
+
+The password check, throttling, lockout and audit are the sign-in guard's (services/web/signin.py);
+the session record is the authenticator's (services/web/auth.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.web import pages
+from services.web.signin import Refusal
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,25 +35,22 @@ def sign_in(
     next: Annotated[str, Form()] = "/",  # noqa: A002 - the form field
 ) -> HTMLResponse | RedirectResponse:
     pages.check_csrf(request, csrf)
-    who = pages.auth(request).users.authenticate(username.strip(), password)
-    if who is None:
-        return pages.render(
-            request, "sign_in.html", status=401, next=_safe_next(next),
-            error="Enter a correct user name and password", username=username,
+    auth = pages.auth(request)
+    outcome = auth.guard.attempt(username, password, auth.proxy.client_address(request), "sign-in page")
+    if isinstance(outcome, Refusal):
+        response = pages.render(
+            request, "sign_in.html", status=outcome.status, next=_safe_next(next),
+            error=outcome.message, username=username,
         )  # fmt: skip
-    state = pages.session(request)
-    state.clear()
-    state.update(pages.auth(request).signer.load(None))  # a new session id on sign-in
-    state["user"] = who.username
-    pages.save(request)
+        if outcome.retry_after_s:
+            response.headers["Retry-After"] = str(outcome.retry_after_s)
+        return response
+    auth.start_session(request, outcome)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/sign-out", response_model=None)
 def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
     pages.check_csrf(request, csrf)
-    state = pages.session(request)
-    state.clear()
-    state.update(pages.auth(request).signer.load(None))
-    pages.save(request)
+    pages.auth(request).end_session(request)
     return RedirectResponse("/sign-in", status_code=303)

@@ -210,3 +210,28 @@ def test_every_deployment_has_probes_resources_a_pdb_and_an_hpa() -> None:
         assert not any("value" in e and "PASSWORD" in e["name"] for e in container["env"]), (
             "secrets come from Secrets"
         )
+
+
+def test_only_the_api_holds_the_session_signing_key_and_it_comes_from_a_secret() -> None:
+    """Every API replica signs staff sessions with one key (a Secret), and no other service,
+    least of all the ingest door with its file drop, is given it."""
+    deployments = {d["metadata"]["name"]: d for d in k8s_documents() if d["kind"] == "Deployment"}
+    holders = {}
+    for name, deployment in deployments.items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        for env in container["env"]:
+            if env["name"] == "HUBNET_SESSION_SECRET":
+                holders[name] = env
+    assert list(holders) == ["hubnet-api"]
+    assert holders["hubnet-api"]["valueFrom"]["secretKeyRef"] == {
+        "name": "hubnet-web-session",
+        "key": "secret",
+    }
+    compose = yaml.safe_load((DEPLOY / "compose" / "docker-compose.yml").read_text())
+    given = [
+        n for n, s in compose["services"].items() if "HUBNET_SESSION_SECRET" in (s.get("environment") or {})
+    ]
+    assert given == ["api"]
+    assert compose["services"]["api"]["environment"]["HUBNET_SESSION_SECRET"].startswith(
+        "${HUBNET_SESSION_SECRET:?"
+    )

@@ -1,0 +1,197 @@
+"""Staff sessions through real HTTP servers (issue #18, finding 8): replicas sharing the signing
+secret accept each other's sessions, a cookie signed with any other key or holding a non-ASCII
+byte is refused without an error, sign-out and the absolute and idle expiries end a session on
+every replica, sign-ins are throttled per account and per address with a lockout and every
+failure audited to fh.audit, the cookie is Secure behind a trusted TLS proxy, and "no such
+family" reads exactly as "outside your hub area"."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from ipaddress import ip_network
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from schemas.audit import AuditRecord
+from schemas.topics import AUDIT
+from services.timeline.access import NOT_OPEN
+from services.timeline.store import TimelineStore
+from services.web.signin import SessionRules
+from tests.security.staff_servers import County, make_county, replica, sign_in, sign_out, with_cookie
+
+pytestmark = pytest.mark.security
+COOKIE = "hubnet_session"
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> County:
+    return make_county(tmp_path)
+
+
+def client(base: str) -> httpx.Client:
+    return httpx.Client(base_url=base, timeout=10)
+
+
+def signed_in(base: str, user: str = "hv") -> httpx.Client:
+    browser = client(base)
+    assert sign_in(browser, user).status_code == 303
+    return browser
+
+
+def audited(county: County, action: str) -> list[AuditRecord]:
+    """The records the replicas published on fh.audit for `action`."""
+    records = [AuditRecord.from_bytes(m.value) for m in county.published.on(AUDIT)]
+    return [r for r in records if r.action == action]
+
+
+def forge(payload: dict[str, object], key: bytes) -> str:
+    body = base64.urlsafe_b64encode(orjson.dumps(payload))
+    return f"{body.decode()}.{hmac.new(key, body, hashlib.sha256).hexdigest()}"
+
+
+def test_replicas_sharing_the_secret_accept_each_others_sessions(county: County) -> None:
+    with replica(county) as first, replica(county) as second:
+        browser = signed_in(first)
+        cookie = browser.cookies[COOKIE]
+        assert with_cookie(second, f"{COOKIE}={cookie}").get("/v1/families/f1").status_code == 200
+        assert with_cookie(second, f"{COOKIE}={cookie}").get("/").status_code == 200
+
+
+def test_a_cookie_signed_with_any_other_key_is_refused(county: County) -> None:
+    with replica(county) as base:
+        browser = signed_in(base, "sw")
+        genuine = base64.urlsafe_b64decode(browser.cookies[COOKIE].rsplit(".", 1)[0])
+        for key in (b"another-key-entirely-32-bytes-ok", b"", b"m" * 32):
+            forged = with_cookie(base, f"{COOKIE}={forge(orjson.loads(genuine), key)}")
+            assert forged.get("/v1/families/f1").status_code == 401
+            page = forged.get("/families/f1")
+            assert (page.status_code, page.headers["location"]) == (303, "/sign-in?next=/families/f1")
+    with replica(county, secret=b"a-replica-with-a-key-of-its-own!") as stranger:
+        assert (
+            with_cookie(stranger, f"{COOKIE}={browser.cookies[COOKIE]}").get("/v1/search").status_code == 401
+        )
+
+
+@pytest.mark.parametrize("tail", [b"\xff", "é".encode(), b"\x80\x81.abc", "Ω".encode()])
+def test_a_non_ascii_byte_in_the_session_cookie_gives_the_sign_in_page(county: County, tail: bytes) -> None:
+    with replica(county) as base:
+        genuine = signed_in(base).cookies[COOKIE]
+        for cookie in (genuine[:-1].encode() + tail, tail, b"x." + tail):
+            visitor = with_cookie(base, b"hubnet_session=" + cookie)
+            assert visitor.get("/sign-in").status_code == 200
+            assert visitor.get("/families/f1").status_code == 303
+            assert visitor.get("/v1/families/f1").status_code == 401
+
+
+def test_sign_out_ends_the_session_and_its_old_cookie_opens_nothing_on_any_replica(county: County) -> None:
+    with replica(county) as first, replica(county) as second:
+        browser = signed_in(first)
+        old = f"{COOKIE}={browser.cookies[COOKIE]}"
+        assert sign_out(browser).status_code == 303
+        for base in (first, second):
+            assert with_cookie(base, old).get("/v1/families/f1").status_code == 401
+            assert with_cookie(base, old).get("/families/f1").status_code == 303
+
+
+def test_a_session_ends_at_its_absolute_expiry_however_busy(county: County) -> None:
+    rules = SessionRules(absolute_s=2.5, idle_s=60)
+    with replica(county, rules=rules) as base:
+        browser = signed_in(base)
+        cookie = f"{COOKIE}={browser.cookies[COOKIE]}"
+        started = time.monotonic()
+        while time.monotonic() - started < 2.0:  # busy all along: a page every 0.2 s
+            assert browser.get("/families/f1").status_code == 200
+            time.sleep(0.2)
+        time.sleep(max(0.0, 2.7 - (time.monotonic() - started)))
+        assert browser.get("/families/f1").status_code == 303
+        assert with_cookie(base, cookie).get("/v1/families/f1").status_code == 401
+
+
+def test_an_idle_session_ends_after_the_idle_timeout(county: County) -> None:
+    with replica(county, rules=SessionRules(idle_s=1.5)) as base:
+        browser = signed_in(base)
+        for _ in range(4):  # activity keeps it open past the idle timeout...
+            time.sleep(0.6)
+            assert browser.get("/v1/families/f1").status_code == 200
+        time.sleep(1.8)  # ...and silence ends it
+        assert browser.get("/v1/families/f1").status_code == 401
+
+
+def test_an_account_is_locked_after_repeated_failures_and_every_failure_is_audited(county: County) -> None:
+    with replica(county, rules=SessionRules(max_failures=3, lockout_s=60)) as base:
+        browser = client(base)
+        assert [sign_in(browser, "hv", "wrong password!").status_code for _ in range(3)] == [401] * 3
+        locked = sign_in(browser, "hv")  # the right password, too late
+        assert locked.status_code == 429
+        assert "Too many failed sign-ins" in locked.text
+        assert int(locked.headers["retry-after"]) > 0
+        assert sign_in(client(base), "sw").status_code == 303  # another account is not locked
+        basic = client(base).get("/v1/families/f1", auth=("hv", "correct horse"))
+        assert basic.status_code == 429  # the API's door is the same door
+    refusals = audited(county, "staff.sign-in")
+    assert [r.outcome for r in refusals] == ["denied"] * 5
+    assert {r.actor for r in refusals} == {"hv"}
+    assert sum("locked out" in (r.reason or "") for r in refusals) == 2
+    assert all("127.0.0.1" in (r.reason or "") for r in refusals)
+
+
+def test_http_basic_failures_count_towards_the_lockout(county: County) -> None:
+    with replica(county, rules=SessionRules(max_failures=2, lockout_s=60)) as base:
+        api = client(base)
+        assert api.get("/v1/families/f1", auth=("sw", "not the password")).status_code == 401
+        assert api.get("/v1/families/f1", auth=("sw", "not the password")).status_code == 401
+        assert api.get("/v1/families/f1", auth=("sw", "correct horse")).status_code == 429
+        assert sign_in(client(base), "sw").status_code == 429
+    assert len(audited(county, "staff.sign-in")) == 4
+
+
+def test_a_client_address_is_locked_after_failures_on_many_accounts(county: County) -> None:
+    proxy = ip_network("127.0.0.1/32")
+    rules = SessionRules(max_failures=5, max_failures_per_address=3, trusted_proxies=(proxy,))
+    behind = {"X-Forwarded-For": "203.0.113.9"}
+    with replica(county, rules=rules) as base:
+        browser = client(base)
+        for user in ("nobody", "hv", "sw"):
+            assert sign_in(browser, user, "guessing-passwords", **behind).status_code == 401
+        assert sign_in(client(base), "far-hv", **behind).status_code == 429
+        assert sign_in(client(base), "far-hv", **{"X-Forwarded-For": "198.51.100.4"}).status_code == 303
+    [unknown] = [r for r in audited(county, "staff.sign-in") if r.actor == "unknown-user"]
+    assert "nobody" not in unknown.model_dump_json()  # a typed name matching no account is never kept
+    assert "203.0.113.9" in (unknown.reason or "")
+
+
+def test_the_cookie_is_secure_behind_a_trusted_tls_proxy_and_only_then(county: County) -> None:
+    tls = {"X-Forwarded-Proto": "https"}
+    trusting = SessionRules(trusted_proxies=(ip_network("127.0.0.0/8"),))
+    with replica(county, rules=trusting) as base:
+        assert "secure" in client(base).get("/sign-in", headers=tls).headers["set-cookie"].lower()
+        assert "secure" not in client(base).get("/sign-in").headers["set-cookie"].lower()
+    elsewhere = SessionRules(trusted_proxies=(ip_network("10.0.0.0/8"),))
+    with replica(county, rules=elsewhere) as base:
+        assert "secure" not in client(base).get("/sign-in", headers=tls).headers["set-cookie"].lower()
+
+
+def test_no_such_family_and_outside_your_area_get_one_answer_and_the_audit_the_real_reason(
+    county: County,
+) -> None:
+    with replica(county) as base:
+        browser = signed_in(base)
+        api = [browser.get(f"/v1/families/{f}/timeline") for f in ("f3", "no-such-family")]
+        assert [(r.status_code, r.json()) for r in api] == [(403, {"detail": NOT_OPEN})] * 2
+        pages = [browser.get(f"/families/{f}") for f in ("f3", "no-such-family")]
+        assert [p.status_code for p in pages] == [403, 403]
+        assert pages[0].text == pages[1].text
+        assert NOT_OPEN.split(":")[0] in pages[0].text
+    store = TimelineStore.open(county.timeline)
+    reasons = {
+        (r["target"], r["reason"]) for r in store.audit_rows(actor="hv", limit=20) if r["outcome"] == "denied"
+    }
+    store.close()
+    assert ("no-such-family", "no such family") in reasons
+    assert ("f3", "the family lives outside your hub area(s)") in reasons
