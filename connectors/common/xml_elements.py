@@ -2,7 +2,8 @@
 
 XML partners (DfE CTF, CIN census) need the same three things: parsing that refuses entity
 tricks (defusedxml), matching on local names so a namespaced export reads like a plain one, and
-errors that say where in the document the problem is (`/CTfile/CTFpupilData/Pupil[2]/DOB`).
+errors that say where in the document the problem is (`CTfile.CTFpupilData.Pupil[1].DOB`: the one
+path notation of every connector, connectors/common/problems.py, with zero-based positions).
 `XmlNode` pairs an element with its path; every getter raises `MappingError` naming that path and
 never echoes the value, since reasons reach logs and ops pages.
 
@@ -10,7 +11,7 @@ Typical use in a connector:
 
     root = parse_xml(record.raw, root="CTfile")
     pupil = root.require("CTFpupilData").children("Pupil")[0]
-    born = pupil.require_date("DOB")            # "/CTfile/CTFpupilData/Pupil[1]/DOB: ..."
+    born = pupil.require_date("DOB")            # "CTfile.CTFpupilData.Pupil[0].DOB: ..."
 """
 
 from __future__ import annotations
@@ -66,10 +67,10 @@ def parse_xml(data: bytes, root: str) -> XmlNode:
     if element.tag != root:
         raise MappingError(
             f"the root element is '{element.tag}', expected '{root}'",
-            location=f"/{element.tag}",
+            location=element.tag,
             hint=f"send a {root} document",
         )
-    return XmlNode(element, f"/{root}")
+    return XmlNode(element, root)
 
 
 def to_document(element: Element) -> bytes:
@@ -92,7 +93,7 @@ class XmlNode:
 
     def at(self, name: str) -> str:
         """Path of a child element, for error locations."""
-        return f"{self.path}/{name}"
+        return f"{self.path}.{name}"
 
     def find(self, name: str) -> XmlNode | None:
         """The first child of that local name, or None."""
@@ -110,11 +111,9 @@ class XmlNode:
         return child
 
     def children(self, name: str) -> list[XmlNode]:
-        """Every child of that local name, each with its 1-based position in the path."""
-        return [
-            XmlNode(child, f"{self.path}/{name}[{index}]")
-            for index, child in enumerate(self.element.findall(name), start=1)
-        ]
+        """Every child of that local name, each with its zero-based position in the path."""
+        found = self.element.findall(name)
+        return [XmlNode(child, f"{self.path}.{name}[{index}]") for index, child in enumerate(found)]
 
     def items(self, container: str, item: str) -> list[XmlNode]:
         """The `item` children of a container child, e.g. `items("SENhistory", "SEN")`; [] if absent."""

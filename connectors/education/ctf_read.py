@@ -4,7 +4,7 @@ Layout (CTF 2x, no namespace): `CTfile/Header` (DateTime, SourceSchool: LEA, Est
 SchoolName) and `CTfile/CTFpupilData/Pupil`, one per pupil. Elements are found by name, so their
 order does not matter and optional ones may be absent. Strict on what the hub needs: UPN with a
 valid check letter, surname, forename, DOB; codes from the DfE lists; dates in a possible order.
-Every error names the element path in the partner's file, e.g. `/CTfile/CTFpupilData/Pupil[2]/DOB`.
+Every error names the element path in the partner's file, zero-based: `CTfile.CTFpupilData.Pupil[1].DOB`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from schemas.errors import MappingError
 
 ROOT = "CTfile"
 PUPILS = "CTFpupilData"
-PUPIL_PATH = re.compile(rf"^/{ROOT}/{PUPILS}/Pupil\[\d+\]$")
+PUPIL_PATH = re.compile(rf"^{ROOT}\.{PUPILS}\.Pupil\[\d+\]$")
 UK_TIME = ZoneInfo("Europe/London")
 BS7666_LINES = ("SAON", "PAON", "Street", "Locality", "Town", "AdministrativeArea", "PostTown")
 ADDRESS_LINES = tuple(f"AddressLine{n}" for n in range(1, 6))

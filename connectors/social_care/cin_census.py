@@ -42,7 +42,7 @@ GENDERS = {
     "U": "unknown",
 }
 _LA_CODE = re.compile(r"^\d{3}$")
-_REF = re.compile(r"^(/Message/Children/Child\[\d+\])(/CINdetails\[\d+\])?$")
+_REF = re.compile(r"^(Message\.Children\.Child\[\d+\])(\.CINdetails\[\d+\])?$")
 
 
 def source_system(partner: str) -> str:

@@ -77,9 +77,9 @@ def test_public_2021_sample_converts_with_cp_plan_restricted() -> None:
 def test_public_2024_sample_rejects_the_impossible_episode_and_steps_down_the_other() -> None:
     data = (shared_data("cin-census") / "CIN_Census_2024.xml").read_bytes()
     events, [rejection] = run(CONNECTOR, data)
-    assert rejection.record_ref == "/Message/Children/Child[1]/CINdetails[1]"
+    assert rejection.record_ref == "Message.Children.Child[0].CINdetails[0]"
     assert rejection.location == (
-        "/Message/Children/Child[1]/CINdetails[1]/Assessments[1]/AssessmentActualStartDate"
+        "Message.Children.Child[0].CINdetails[0].Assessments[0].AssessmentActualStartDate"
     )
     assert "future" in rejection.reason
     assert all(e.subjects[0].value == "child_fails_assessments" for e in events)
@@ -95,9 +95,9 @@ def test_public_large_sample_maps_every_possible_episode() -> None:
     data = (shared_data("cin-census") / "fake_CIN_data.xml").read_bytes()
     events, rejections = run(CONNECTOR, data)
     assert sorted(r.record_ref or "" for r in rejections) == [
-        "/Message/Children/Child[169]/CINdetails[1]",
-        "/Message/Children/Child[169]/CINdetails[2]",
-        "/Message/Children/Child[298]/CINdetails[1]",
+        "Message.Children.Child[168].CINdetails[0]",
+        "Message.Children.Child[168].CINdetails[1]",
+        "Message.Children.Child[297].CINdetails[0]",
     ]
     assert all("in the future" in r.reason for r in rejections)
     referrals = [e for e in events if e.event_type is EventType.SOCIAL_CARE_REFERRAL]
@@ -141,18 +141,18 @@ def test_record_version_is_when_the_file_was_produced() -> None:
 @pytest.mark.parametrize(
     ("data", "location", "words"),
     [
-        (census(REFERRAL.replace(">6<", ">11<")), "/CINdetails[1]/ReferralSource", "codes"),
+        (census(REFERRAL.replace(">6<", ">11<")), ".CINdetails[0].ReferralSource", "codes"),
         (
             census(
                 REFERRAL
                 + "<CINclosureDate>2024-05-01</CINclosureDate><ReasonForClosure>RC1</ReasonForClosure>"
             ),
-            "/CINdetails[1]/CINclosureDate",
+            ".CINdetails[0].CINclosureDate",
             "end date is before the start",
         ),
         (
             census(REFERRAL + "<CINclosureDate>2024-07-01</CINclosureDate>"),
-            "/CINdetails[1]/ReasonForClosure",
+            ".CINdetails[0].ReasonForClosure",
             "reason",
         ),
         (
@@ -160,23 +160,23 @@ def test_record_version_is_when_the_file_was_produced() -> None:
                 REFERRAL + "<ChildProtectionPlans><CPPstartDate>2024-07-01</CPPstartDate>"
                 "<LatestCategoryOfAbuse>XYZ</LatestCategoryOfAbuse></ChildProtectionPlans>"
             ),
-            "/CINdetails[1]/ChildProtectionPlans[1]/LatestCategoryOfAbuse",
+            ".CINdetails[0].ChildProtectionPlans[0].LatestCategoryOfAbuse",
             "codes",
         ),
         (
             census(REFERRAL, ids=IDS.replace("2018-01-01", "2030-01-01")),
-            "/ChildIdentifiers/PersonBirthDate",
+            ".ChildIdentifiers.PersonBirthDate",
             "future",
         ),
         (
             census(REFERRAL, ids=IDS.replace("<LAchildID>C-1</LAchildID>", "")),
-            "/ChildIdentifiers/LAchildID",
+            ".ChildIdentifiers.LAchildID",
             "missing",
         ),
-        (census("<ReferralSource>6</ReferralSource>"), "/CINdetails[1]/CINreferralDate", "missing"),
+        (census("<ReferralSource>6</ReferralSource>"), ".CINdetails[0].CINreferralDate", "missing"),
         (
             census(REFERRAL.replace("2024-06-01", "2024-13-01")),
-            "/CINdetails[1]/CINreferralDate",
+            ".CINdetails[0].CINreferralDate",
             "not a date",
         ),
     ],
@@ -184,14 +184,14 @@ def test_record_version_is_when_the_file_was_produced() -> None:
 def test_bad_episodes_are_rejected_with_element_path(data: bytes, location: str, words: str) -> None:
     events, [rejection] = run(CONNECTOR, data)
     assert events == []
-    assert rejection.location == "/Message/Children/Child[1]" + location
+    assert rejection.location == "Message.Children.Child[0]" + location
     assert words in rejection.reason
 
 
 def test_child_without_cindetails_is_rejected_not_dropped() -> None:
     _, [rejection] = run(CONNECTOR, census())
-    assert rejection.location == "/Message/Children/Child[1]/CINdetails"
-    assert rejection.record_ref == "/Message/Children/Child[1]"
+    assert rejection.location == "Message.Children.Child[0].CINdetails"
+    assert rejection.record_ref == "Message.Children.Child[0]"
 
 
 @pytest.mark.parametrize(
@@ -215,13 +215,13 @@ def test_bad_episode_does_not_block_the_childs_other_episodes_and_replays_alone(
     good = REFERRAL.replace("2024-06-01", "2023-01-05")
     events, [rejection] = run(CONNECTOR, census(bad, good))
     assert [e.source_record_id for e in events] == ["C-1/2023-01-05/referral"]
-    assert rejection.record_ref == "/Message/Children/Child[1]/CINdetails[1]"
+    assert rejection.record_ref == "Message.Children.Child[0].CINdetails[0]"
     replay = CONNECTOR.map_record(
-        Record(raw=census(good), ref="/Message/Children/Child[1]/CINdetails[2]"), CTX
+        Record(raw=census(good), ref="Message.Children.Child[0].CINdetails[1]"), CTX
     )
     assert [e.event_id for e in replay] == [e.event_id for e in events]
     _, [again] = run(CONNECTOR, rejection.original)
-    assert again.location == "/Message/Children/Child[1]/CINdetails[1]/CINreferralDate"
+    assert again.location == "Message.Children.Child[0].CINdetails[0].CINreferralDate"
 
 
 LA_CODE_SYSTEM = "https://hubnet.example.org/Id/dfe-la-code"
@@ -267,7 +267,7 @@ def test_an_la_code_that_is_not_three_digits_is_refused_at_its_element() -> None
     data = census(REFERRAL).replace(b"<Source>", b"<Source><LEA>Essex</LEA>")
     events, [rejection] = run(CONNECTOR, data)
     assert events == []
-    assert rejection.location == "/Message/Header/Source/LEA"
+    assert rejection.location == "Message.Header.Source.LEA"
     assert "three-digit" in rejection.reason
 
 

@@ -75,7 +75,7 @@ def test_event_ids_are_deterministic_and_each_pupil_replays_alone() -> None:
     again, _ = run(CONNECTOR, SAMPLE)
     assert [e.event_id for e in first] == [e.event_id for e in again]
     records = list(CONNECTOR.split(SAMPLE))
-    assert [r.ref for r in records] == [f"/CTfile/CTFpupilData/Pupil[{n}]" for n in (1, 2, 3)]
+    assert [r.ref for r in records] == [f"CTfile.CTFpupilData.Pupil[{n}]" for n in (0, 1, 2)]
     replayed = [e.event_id for r in records for e in run(CONNECTOR, r.raw)[0]]
     assert replayed == [e.event_id for e in first]
 
@@ -133,72 +133,72 @@ def test_invalid_sample_rejects_only_the_broken_pupil() -> None:
     events, rejections = run(CONNECTOR, (SAMPLES / "ctf" / "invalid.xml").read_bytes())
     assert len(events) == 2
     (rejection,) = rejections
-    assert rejection.location == "/CTfile/CTFpupilData/Pupil[2]/UPN"
-    assert rejection.record_ref == "/CTfile/CTFpupilData/Pupil[2]"
+    assert rejection.location == "CTfile.CTFpupilData.Pupil[1].UPN"
+    assert rejection.record_ref == "CTfile.CTFpupilData.Pupil[1]"
     assert "check letter" in rejection.reason
     assert b"A881300118005" in rejection.original
     assert b"Finn" not in rejection.original
     # the dead-lettered pupil replays alone (as the only pupil of its file) and fails the same way
     (again,) = run(CONNECTOR, rejection.original)[1]
-    assert again.location == "/CTfile/CTFpupilData/Pupil[1]/UPN"
+    assert again.location == "CTfile.CTFpupilData.Pupil[0].UPN"
     assert again.reason.split(": ", 1)[1] == rejection.reason.split(": ", 1)[1]
 
 
 SCHOOL = "<SchoolHistory><School><LEA>881</LEA><Estab>2001</Estab>{}</School></SchoolHistory>"
 BROKEN = {
-    "missing DOB": (GOOD_PUPIL.replace("<DOB>2016-01-11</DOB>", ""), "/DOB", "missing"),
-    "DOB not a date": (GOOD_PUPIL.replace("2016-01-11", "11/01/2016"), "/DOB", "not a date"),
+    "missing DOB": (GOOD_PUPIL.replace("<DOB>2016-01-11</DOB>", ""), ".DOB", "missing"),
+    "DOB not a date": (GOOD_PUPIL.replace("2016-01-11", "11/01/2016"), ".DOB", "not a date"),
     "born after the file": (
         GOOD_PUPIL.replace("2016-01-11", "2025-03-15"),
-        "/DOB",
+        ".DOB",
         "after the date the file",
     ),
-    "missing surname": (GOOD_PUPIL.replace("<Surname>Example</Surname>", ""), "/Surname", "missing"),
-    "bad gender": (GOOD_PUPIL + "<Gender>Z</Gender>", "/Gender", "codes"),
+    "missing surname": (GOOD_PUPIL.replace("<Surname>Example</Surname>", ""), ".Surname", "missing"),
+    "bad gender": (GOOD_PUPIL + "<Gender>Z</Gender>", ".Gender", "codes"),
     "short ULN": (
         GOOD_PUPIL + "<UniqueLearnerNumber>123</UniqueLearnerNumber>",
-        "/UniqueLearnerNumber",
+        ".UniqueLearnerNumber",
         "10",
     ),
     "leaving before entry": (
         GOOD_PUPIL + SCHOOL.format("<EntryDate>2022-09-05</EntryDate><LeavingDate>2021-07-20</LeavingDate>"),
-        "/SchoolHistory/School[1]/LeavingDate",
+        ".SchoolHistory.School[0].LeavingDate",
         "end date is before",
     ),
     "entry before birth": (
         GOOD_PUPIL + SCHOOL.format("<EntryDate>2015-09-05</EntryDate>"),
-        "/SchoolHistory/School[1]/EntryDate",
+        ".SchoolHistory.School[0].EntryDate",
         "after the school entry date",
     ),
     "unknown SEN provision": (
         GOOD_PUPIL + "<SENhistory><SEN><StartDate>2023-01-09</StartDate>"
         "<SENprovision>S</SENprovision></SEN></SENhistory>",
-        "/SENhistory/SEN[1]/SENprovision",
+        ".SENhistory.SEN[0].SENprovision",
         "codes",
     ),
     "unknown SEN type": (
         GOOD_PUPIL + "<SENhistory><SEN><StartDate>2023-01-09</StartDate><SENprovision>K</SENprovision>"
         "<SENneeds><SENneed><SENtype>XYZ</SENtype></SENneed></SENneeds></SEN></SENhistory>",
-        "/SENhistory/SEN[1]/SENneeds/SENneed[1]/SENtype",
+        ".SENhistory.SEN[0].SENneeds.SENneed[0].SENtype",
         "codes",
     ),
     "SEN end before start": (
         GOOD_PUPIL + "<SENhistory><SEN><StartDate>2023-01-09</StartDate><EndDate>2022-01-09</EndDate>"
         "<SENprovision>K</SENprovision></SEN></SENhistory>",
-        "/SENhistory/SEN[1]/EndDate",
+        ".SENhistory.SEN[0].EndDate",
         "end date is before",
     ),
     "absences exceed sessions": (
         GOOD_PUPIL + "<Attendance><YearData><Year>2024</Year><SessionAttendance><SessionsPossible>10"
         "</SessionsPossible><SessionsAuthorised>8</SessionsAuthorised><SessionsUnauthorised>3"
         "</SessionsUnauthorised></SessionAttendance></YearData></Attendance>",
-        "/Attendance/YearData[1]/SessionAttendance[1]",
+        ".Attendance.YearData[0].SessionAttendance[0]",
         "exceed the sessions possible",
     ),
     "unknown exclusion category": (
         GOOD_PUPIL + "<Exclusions><Exclusion><StartDate>2025-01-22</StartDate><Category>TEMP</Category>"
         "</Exclusion></Exclusions>",
-        "/Exclusions/Exclusion[1]/Category",
+        ".Exclusions.Exclusion[0].Category",
         "codes",
     ),
 }
@@ -210,7 +210,7 @@ def test_broken_pupil_is_rejected_with_element_path_while_others_convert(case: s
     events, rejections = run(CONNECTOR, ctf(GOOD_PUPIL, pupil))
     assert [e.event_type for e in events] == [EventType.PERSON_UPDATED]
     (rejection,) = rejections
-    assert rejection.location == "/CTfile/CTFpupilData/Pupil[2]" + where
+    assert rejection.location == "CTfile.CTFpupilData.Pupil[1]" + where
     assert reason in rejection.reason
     for value in re.findall(r">([^<]+)<", pupil):  # no value from the file is echoed back
         if len(value) > 3:
@@ -221,11 +221,11 @@ def test_broken_pupil_is_rejected_with_element_path_while_others_convert(case: s
     ("data", "where", "reason"),
     [
         (b"<CTfile><Header>", "line 1, column 17", "not well-formed"),
-        (b"<CINfile/>", "/CINfile", "expected 'CTfile'"),
-        (b"<CTfile><CTFpupilData/></CTfile>", "/CTfile/Header", "missing"),
+        (b"<CINfile/>", "CINfile", "expected 'CTfile'"),
+        (b"<CTfile><CTFpupilData/></CTfile>", "CTfile.Header", "missing"),
         (
             ctf(GOOD_PUPIL, header=HEADER.replace("2025-03-14T10:15:00", "yesterday")),
-            "/CTfile/Header/DateTime",
+            "CTfile.Header.DateTime",
             "date-time",
         ),
         (
@@ -281,4 +281,4 @@ def test_unknown_contact_relationship_is_kept_as_text_and_a_bad_gender_rejects_t
     bad = "<Contacts><Contact><Gender>Q</Gender><Relationship>PAM</Relationship></Contact></Contacts>"
     events, [rejection] = run(CONNECTOR, ctf(GOOD_PUPIL + bad))
     assert events == []
-    assert rejection.location == "/CTfile/CTFpupilData/Pupil[1]/Contacts/Contact[1]/Gender"
+    assert rejection.location == "CTfile.CTFpupilData.Pupil[0].Contacts.Contact[0].Gender"
