@@ -33,16 +33,20 @@ UTF8 = ("utf-8",)
 
 
 def _decode(data: bytes, where: str | None = None, encodings: tuple[str, ...] = UTF8) -> str:
+    return _decode_as(data, where, encodings)[0]
+
+
+def _decode_as(data: bytes, where: str | None, encodings: tuple[str, ...]) -> tuple[str, str]:
     """The text in the first of `encodings` that reads every byte (a format's specification may
-    allow a legacy code page after UTF-8, e.g. Windows-1252)."""
+    allow a legacy code page after UTF-8, e.g. Windows-1252), and that encoding."""
     body = data.removeprefix(BOM)
     for encoding in encodings[:-1]:
         try:
-            return body.decode(encoding)
+            return body.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     try:
-        return body.decode(encodings[-1])
+        return body.decode(encodings[-1]), encodings[-1]
     except UnicodeDecodeError as error:
         names = " or ".join(e.upper() for e in encodings)
         raise MappingError(
@@ -81,9 +85,10 @@ def split_csv(
 
     Raises `MappingError` when the file as a whole is unusable: not UTF-8 (or another of
     `encodings`), no header, a required column missing. Quoted cells spanning lines stay in one
-    record; `ref` names the row's first line. Records are UTF-8 whatever the file's encoding.
+    record; `ref` names the row's first line. Records keep the file's encoding, so a dead letter
+    holds the partner's own bytes.
     """
-    text = _decode(data, encodings=encodings)
+    text, encoding = _decode_as(data, None, encodings)
     header = _header(text, delimiter)
     check_columns(header, required)
     lines = list(io.StringIO(text, newline=""))
@@ -97,7 +102,7 @@ def split_csv(
             end = reader.line_num
             if any(cell.strip() for cell in row):
                 raw = header_text + "".join(lines[start:end])
-                yield Record(raw=raw.encode("utf-8"), ref=f"line {start + 1}")
+                yield Record(raw=raw.encode(encoding), ref=f"line {start + 1}")
             start = end
     except csv.Error as error:
         raise MappingError(

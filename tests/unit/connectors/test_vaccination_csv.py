@@ -226,3 +226,14 @@ def test_a_bad_cell_is_refused_with_line_and_column_and_the_rest_go_on(
     assert refused[0].location == f"line 3, column {column}"
     assert words in refused[0].reason
     assert ROW["NHS_NUMBER"] not in refused[0].reason
+
+
+def test_a_rejected_windows_1252_row_keeps_the_partners_own_bytes() -> None:
+    data = "\n".join([HEADER, line(PERSON_FORENAME="ZOË", PERSON_DOB="2023-12-01")]).encode("cp1252")
+    (refused,) = CONNECTOR.convert(data, SourceContext(partner="essex-imms", source_name=FILE))
+    assert isinstance(refused, Rejection)
+    assert refused.location == "line 2, column person_dob"
+    assert refused.original in data
+    (replayed,) = CONNECTOR.convert(refused.original, SourceContext(partner="essex-imms", source_name=FILE))
+    assert isinstance(replayed, Rejection)
+    assert replayed.location == "line 2, column person_dob"
