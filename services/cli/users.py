@@ -1,7 +1,9 @@
-"""`hubnet users add|list|demo`: local hub staff accounts for the embedded default (OIDC in production)."""
+"""`hubnet users add|list|demo|sign-out|unlock`: local hub staff accounts for the embedded default
+(OIDC in production), and ending their sessions or lifting a sign-in lockout."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -11,6 +13,8 @@ from rich.table import Table
 from services.cli.runtime import friendly_errors, start
 from services.timeline.policy import COUNTY_WIDE, GRANTS, Role
 from services.timeline.users import UserStore
+from services.web.signin import account_subject
+from services.web.signin_store import SignInStore
 
 app = typer.Typer(help="Hub staff accounts (local user store).", no_args_is_help=True)
 out = Console()
@@ -27,6 +31,11 @@ staff and nurse, hub manager, operations) act on no service's referrals."""
 
 def _store() -> UserStore:
     return UserStore.from_settings(start())
+
+
+def _sign_ins() -> SignInStore:
+    """Session records and sign-in failures (the same `users` store every API replica reads)."""
+    return SignInStore.from_settings(start())
 
 
 @app.command("add")
@@ -57,6 +66,26 @@ def add(
     out.print(
         f"{user.username}: {GRANTS[user.role].label}, areas {', '.join(user.areas)}, services {services}"
     )
+    ended = _sign_ins().end_all(user.username, time.time())  # a new password: old sessions end
+    if ended:
+        out.print(f"{ended} earlier session(s) of {user.username} ended")
+
+
+@app.command("sign-out")
+@friendly_errors
+def sign_out(username: str) -> None:
+    """End every session of the user now, on every API replica (their next page asks them to sign in)."""
+    ended = _sign_ins().end_all(username, time.time())
+    out.print(f"{ended} session(s) of {username} ended")
+
+
+@app.command("unlock")
+@friendly_errors
+def unlock(username: str) -> None:
+    """Lift a sign-in lockout of the account (after too many failed sign-ins); a locked client
+    address stays locked until its lockout ends."""
+    _sign_ins().clear(account_subject(username))
+    out.print(f"{username}: failed sign-ins forgotten; the account may sign in again")
 
 
 @app.command("list")

@@ -27,6 +27,11 @@ WRONG = "Enter a correct user name and password"
 UNKNOWN_ACTOR = "unknown-user"
 
 
+def account_subject(username: str) -> str:
+    """The throttle subject of an account, however its name was typed (case, spaces)."""
+    return f"user:{username.strip().casefold()}"
+
+
 @dataclass(frozen=True)
 class SessionRules:
     """The session and sign-in settings the staff app enforces (from `Settings`; defaults for tests)."""
@@ -71,7 +76,7 @@ class SignInGuard:
     def attempt(self, username: str, password: str, address: str, door: Door) -> Principal | Refusal:
         """The principal, or a refusal (audited) when locked out or the password is wrong."""
         now = time.time()
-        account, origin = f"user:{username.strip().casefold()}", f"address:{address}"
+        account, origin = account_subject(username), f"address:{address}"
         wait = self.store.locked_for([account, origin], now)
         if wait > 0:
             minutes = max(1, round(wait / 60))

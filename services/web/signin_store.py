@@ -91,6 +91,17 @@ class SignInStore(SqlStore):
                 (now, digest(session_id)),
             )
 
+    def end_all(self, username: str, now: float) -> int:
+        """End every live session of `username` (an administrator's sign-out, a replaced account);
+        returns how many were live."""
+        with self._lock, self.transaction():
+            cursor = self._run(
+                "UPDATE staff_session SET ended_at = ? WHERE username = ? AND ended_at IS NULL "
+                "AND expires_at > ?",
+                (now, username, now),
+            )
+            return max(0, int(cursor.rowcount))
+
     # sign-in failures
 
     def locked_for(self, subjects: list[str], now: float) -> float:

@@ -1,8 +1,9 @@
 """Staff sessions through real HTTP servers (issue #18, finding 8): replicas sharing the signing
 secret accept each other's sessions, a cookie signed with any other key or holding a non-ASCII
 byte is refused without an error, sign-out and the absolute and idle expiries end a session on
-every replica, sign-ins are throttled per account and per address with a lockout and every
-failure audited to fh.audit, the cookie is Secure behind a trusted TLS proxy, and "no such
+every replica (as does `hubnet users sign-out` or a new password), sign-ins are throttled per
+account and per address with a lockout (`hubnet users unlock` lifts it) and every failure audited
+to fh.audit, the cookie is Secure behind a trusted TLS proxy, and "no such
 family" reads exactly as "outside your hub area"."""
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import subprocess
+import sys
 import time
 from ipaddress import ip_network
 from pathlib import Path
@@ -24,9 +28,11 @@ from services.timeline.access import NOT_OPEN
 from services.timeline.store import TimelineStore
 from services.web.signin import SessionRules
 from tests.security.staff_servers import County, make_county, replica, sign_in, sign_out, with_cookie
+from tests.unit.timeline.events import TENDRING
 
 pytestmark = pytest.mark.security
 COOKIE = "hubnet_session"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -195,3 +201,47 @@ def test_no_such_family_and_outside_your_area_get_one_answer_and_the_audit_the_r
     store.close()
     assert ("no-such-family", "no such family") in reasons
     assert ("f3", "the family lives outside your hub area(s)") in reasons
+
+
+def hubnet_users(county: County, *args: str) -> str:
+    """`hubnet users ...` as an administrator runs it, on the stores the replicas use."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBNET_", "KAFKA_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "users", *args],
+        cwd=REPO, env={**env, "HUBNET_DATA_DIR": str(county.users.parent), "COLUMNS": "200"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_an_administrator_signs_a_user_out_everywhere_and_a_new_password_ends_old_sessions(
+    county: County,
+) -> None:
+    with replica(county) as first, replica(county) as second:
+        on_first, on_second = signed_in(first), signed_in(second)
+        assert "2 session(s) of hv ended" in hubnet_users(county, "sign-out", "hv")
+        assert on_first.get("/v1/families/f1").status_code == 401
+        assert on_second.get("/v1/families/f1").status_code == 401
+        again = signed_in(first)
+        hubnet_users(
+            county,
+            "add",
+            "hv",
+            "--role",
+            "health-visitor",
+            "--area",
+            TENDRING,
+            "--password",
+            "a new password!",
+        )
+        assert again.get("/v1/families/f1").status_code == 401
+
+
+def test_an_administrator_lifts_an_account_lockout(county: County) -> None:
+    with replica(county, rules=SessionRules(max_failures=2, lockout_s=600)) as base:
+        for _ in range(2):
+            assert sign_in(client(base), "sw", "wrong password!").status_code == 401
+        assert sign_in(client(base), "sw").status_code == 429
+        hubnet_users(county, "unlock", "sw")
+        assert sign_in(client(base), "sw").status_code == 303

@@ -51,3 +51,13 @@ def test_failures_lock_a_subject_for_the_window_then_count_afresh(backend: Backe
     assert not store._all("SELECT 1 FROM signin_failure WHERE subject = ?", (digest("user:hv"),))
     subjects = {row[0] for row in store._all("SELECT subject FROM signin_failure")}
     assert subjects == {digest("address:192.0.2.1")}, "the address keeps its count; no name is kept"
+
+
+def test_ending_every_session_of_a_user_leaves_other_users_signed_in(backend: Backend) -> None:
+    store = backend.open(SignInStore)
+    for sid, user in (("a", "hv"), ("b", "hv"), ("c", "sw")):
+        store.start(sid, user, 1000.0, HOUR)
+    store.end("a", 1001.0)
+    assert store.end_all("hv", 1002.0) == 1
+    assert not store.live("b", "hv", 1003.0, idle_s=HOUR)
+    assert store.live("c", "sw", 1003.0, idle_s=HOUR)
