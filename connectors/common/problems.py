@@ -140,6 +140,18 @@ def _value_reason(message: str, _context: Mapping[str, Any], value: Any) -> str:
     return _without_library_wording(message)
 
 
+def _bound(_message: str, context: Mapping[str, Any], _value: Any) -> str:
+    """pydantic's number limits (`ge`, `le`, `gt`, `lt`) as a sentence."""
+    words = {"ge": "at least", "le": "at most", "gt": "more than", "lt": "less than"}
+    said = [f"{words[key]} {context[key]}" for key in words if key in context]
+    return f"the number must be {' and '.join(said) or 'within its allowed range'}"
+
+
+def _one_of(_message: str, context: Mapping[str, Any], _value: Any) -> str:
+    expected = context.get("expected")
+    return f"not one of the allowed values ({expected})" if expected else "not one of the allowed values"
+
+
 def _choice_reason(message: str) -> str:
     if "but got multiple" in message:
         return "only one of the choice elements (such as value[x]) may be given, but several were"
@@ -152,6 +164,12 @@ _SPECIAL: dict[str, Callable[[str, Mapping[str, Any], Any], str]] = {
     "string_pattern_mismatch": _pattern_reason,
     "string_too_long": _too_long,
     "value_error": _value_reason,
+    "greater_than_equal": _bound,
+    "less_than_equal": _bound,
+    "greater_than": _bound,
+    "less_than": _bound,
+    "literal_error": _one_of,
+    "enum": _one_of,
 }
 _OBJECT = "expected an object ({...}) here"
 _FIXED = {

@@ -30,13 +30,14 @@ import structlog
 from pydantic import BaseModel
 
 from connectors.base import Record, Rejection
+from connectors.common.problems import element_path, plain_reason, problems_reason
 from connectors.common.values import parse_json
 from connectors.oruk.catalogue import Kind, Parts, read_record
 from connectors.oruk.fhir import location_resource, organisation_resource, service_resource
 from connectors.oruk.nodes import WHERE, Node, plain
 from connectors.oruk.tables import Tables, assemble
 from schemas.directory import DirectoryResource, Service, ServiceCatalogue
-from schemas.errors import MappingError
+from schemas.errors import MappingError, Problem
 
 log = structlog.get_logger(__name__)
 ORUK_HINT = "send ORUK JSON (a service, a list page) or the HSDS CSV tables zipped"
@@ -130,7 +131,10 @@ def _import(records: Iterator[tuple[Any, str, Kind | None]], rejections: list[Re
         except MappingError as error:
             rejections.append(Rejection.from_error(error, Record(raw=orjson.dumps(plain(data)), ref=path)))
         except pydantic.ValidationError as error:  # a catalogue rule the field checks did not catch
-            reason = MappingError(f"the record breaks a catalogue rule ({error.errors()[0]['msg']})", path)
+            broken = problems_reason(
+                [Problem(element_path("", e["loc"]) or "record", plain_reason(e)) for e in error.errors()]
+            )
+            reason = MappingError(f"the record breaks a catalogue rule: {broken}", path)
             rejections.append(Rejection.from_error(reason, Record(raw=orjson.dumps(plain(data)), ref=path)))
     catalogue = builder.catalogue()
     resources = _resources(catalogue, rejections)

@@ -146,3 +146,22 @@ def test_a_bad_email_in_the_csv_tables_is_located_by_line_and_column() -> None:
 def test_hubnet_s_own_sample_directory_imports_without_warnings() -> None:
     result = load_directory(SAMPLE.read_bytes())
     assert (result.rejections, result.warnings) == ((), ())
+
+
+def test_a_catalogue_rule_the_field_checks_missed_is_told_in_plain_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should a record reach the catalogue model with a value its field checks let through, the
+    rejection lists each broken rule in words, not pydantic's text."""
+    from connectors.oruk import importer
+    from schemas.directory import Service
+
+    def build(_node: Any, _kind: Any) -> Any:
+        return Service(id="svc-1", name="Play", min_age=-1, max_age=500)
+
+    monkeypatch.setattr(importer, "read_record", build)
+    (rejection,) = load_directory(orjson.dumps(SERVICE)).rejections
+    assert rejection.location == "$"
+    assert "2 problems: min_age: " in rejection.reason
+    assert "max_age: " in rejection.reason
+    assert "Input should" not in rejection.reason
