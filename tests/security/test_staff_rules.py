@@ -208,7 +208,7 @@ def referral_desk(staff_app: FastAPI) -> Harness:
 
 
 def _only(hub: Harness, record: str) -> Referral:
-    found = hub.store.by_source("https://example.org/nhs-hv/records", record)
+    found = hub.store.by_source("nhs-hv", "https://example.org/nhs-hv/records", record)
     assert found is not None
     return found
 
