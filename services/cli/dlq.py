@@ -17,6 +17,8 @@ from services.cli.runtime import fail, friendly_errors, start
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
+from services.gateway.replays import ReplayDoor
+from services.gateway.service import Gateway
 from services.ops import dead_letters
 from services.ops.dead_letters import Entry, Filter
 
@@ -117,12 +119,20 @@ def replay(
     until: UntilOpt = None,
     by: ByOpt = getpass.getuser(),
 ) -> None:
-    """Re-run today's connector on open dead letters; those that now map leave the dead-letter view."""
+    """Re-run today's connector on open dead letters, each as its partner through the gateway's
+    checks (audited); those that now map, and are allowed, leave the dead-letter view."""
     settings = start()
     entries = _entries(settings, Filter(partner, connector, reason, since, until))
     with _publisher(settings) as publisher, Progress(console=out, transient=True) as progress:
+        gateway = Gateway.open(settings, publisher)
+        door = ReplayDoor(gateway, by, "dead letters replayed with `hubnet dlq replay`")
         task = progress.add_task("replaying", total=len(entries))
-        report = dead_letters.replay(entries, publisher, by, progress=lambda: progress.advance(task))
+        try:
+            report = dead_letters.replay(
+                entries, publisher, by, progress=lambda: progress.advance(task), door=door
+            )
+        finally:
+            gateway.close()
     out.print(f"[green]{len(report.replayed)} replayed[/], {len(report.still_failing)} still failing")
     for dl_id, why in report.still_failing:
         out.print(f"  {dl_id[:12]}: {why}", highlight=False)

@@ -1,9 +1,14 @@
 """The dead-letter view operators work from, rebuilt from `fh.dlq` and `fh.dlq.status` alone.
 
-Replay re-runs today's connector on the original bytes. It is all-or-nothing per dead letter: only
-when every record now maps are its events published (with a `replayed` status), so a replay never
-adds a second dead letter for the same input. Delivery: events and status go through the durable
-publisher in one outbox transaction, so a crash mid-replay either did both or neither.
+Replay re-runs today's connector on the original bytes, as the partner the dead letter came from,
+through the gateway's one ingest step (`services/gateway/replays.py`: explicit, audited; a revoked
+partner, a format or event type not registered to it, a sender not its own are refused as at any
+door). It is all-or-nothing per dead letter: every check runs first without publishing, and only
+when every record now maps and is allowed are its events published, then the `replayed` status,
+so a replay never adds a second dead letter for the same input. Delivery: the events are in the
+durable outbox (and the gateway's ledger) before the status is queued; a crash between the two
+leaves the dead letter open, and replaying it again finds its events in the ledger (duplicates,
+not published twice) and closes it.
 """
 
 from __future__ import annotations
@@ -15,10 +20,9 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from connectors import registry
-from connectors.base import Rejection, SourceContext
+from connectors.base import SourceContext
 from schemas.audit import AuditRecord
 from schemas.dead_letter import DeadLetter, DeadLetterStatus
-from schemas.envelope import HubEvent
 from schemas.errors import HubnetError
 from schemas.topics import DLQ, DLQ_STATUS
 from services.core import metrics
@@ -27,7 +31,8 @@ from services.core.outbox import OutboundMessage
 from services.core.publisher import Publisher
 from services.core.settings import Settings
 from services.core.topic_reader import read_to_end
-from services.ingest.pipeline import event_message
+from services.gateway.replays import ReplayDoor
+from services.gateway.submission import RefusedError, SubmissionResult
 
 
 @dataclass(frozen=True)
@@ -97,28 +102,48 @@ def status_message(status: DeadLetterStatus) -> OutboundMessage:
     return OutboundMessage(DLQ_STATUS, status.dead_letter_id.encode(), status.to_bytes())
 
 
-def replay_one(letter: DeadLetter, by: str) -> tuple[list[OutboundMessage], list[str] | str]:
-    """Messages to publish and the new event ids, or no messages and the reason it still fails."""
-    connector = registry.get(letter.connector)
+def replay_one(
+    letter: DeadLetter, by: str, door: ReplayDoor
+) -> tuple[list[OutboundMessage], list[str] | str]:
+    """Send the letter again as its partner; returns the status message to publish and the event
+    ids, or no messages and the reason it still fails (nothing published then)."""
     ctx = SourceContext(partner=letter.partner, trace_id=letter.trace_id, source_name=letter.source_name)
-    outcomes = list(connector.convert(letter.original, ctx))
-    failures = [o for o in outcomes if isinstance(o, Rejection)]
-    if failures:
-        return [], failures[0].reason
-    events = [o for o in outcomes if isinstance(o, HubEvent)]
+    try:
+        problem = _first_problem(door.check(letter.partner, letter.connector, letter.original, ctx))
+        if problem:
+            return [], problem
+        result = door.send(letter.partner, letter.connector, letter.original, ctx)
+    except (RefusedError, registry.UnknownFormatError) as error:
+        return [], str(error)
+    problem = _first_problem(result)
+    if problem:  # the registration changed between the check and the send
+        return [], problem
+    event_ids = [item.event_id for item in result.items if item.event_id]
     status = DeadLetterStatus(
-        dead_letter_id=letter.dead_letter_id, state="replayed", by=by, event_ids=[e.event_id for e in events]
+        dead_letter_id=letter.dead_letter_id, state="replayed", by=by, event_ids=event_ids
     )
-    return [*map(event_message, events), status_message(status)], status.event_ids
+    return [status_message(status)], status.event_ids
+
+
+def _first_problem(result: SubmissionResult) -> str | None:
+    failed = next((item for item in result.items if item.status != "accepted"), None)
+    if failed is not None:
+        return failed.reason or failed.status
+    return None if result.items else "the input holds no record"
 
 
 def replay(
-    entries: Iterable[Entry], publisher: Publisher, by: str, progress: Callable[[], None] = lambda: None
+    entries: Iterable[Entry],
+    publisher: Publisher,
+    by: str,
+    progress: Callable[[], None] = lambda: None,
+    *,
+    door: ReplayDoor,
 ) -> ReplayReport:
     report = ReplayReport()
     for entry in entries:
         if entry.open:
-            messages, outcome = replay_one(entry.letter, by)
+            messages, outcome = replay_one(entry.letter, by, door)
             if messages:
                 publisher.publish(messages)
                 report.replayed.append((entry.letter.dead_letter_id, list(outcome)))

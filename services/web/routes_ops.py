@@ -29,6 +29,8 @@ from schemas.errors import HubnetError
 from services.core.broker import require_bootstrap
 from services.core.publisher import Publisher
 from services.core.settings import Settings
+from services.gateway.replays import ReplayDoor
+from services.gateway.service import Gateway
 from services.ops import dead_letters, history
 from services.ops.dead_letters import Entry, Filter
 from services.ops.store import OpsStore
@@ -47,6 +49,7 @@ class OpsBackend:
     store: OpsStore
     load_dead_letters: LoadDeadLetters
     publisher: Publisher
+    gateway: Gateway  # replays go through the gateway's ingest step as each letter's partner
 
 
 def install(
@@ -64,7 +67,8 @@ def install(
     publisher = publisher or app.state.access.audit.publisher
     if publisher is None:
         raise HubnetError("the ops pages need a publisher for replay and discard (the audit trail has none)")
-    app.state.ops = OpsBackend(OpsStore.in_data_dir(settings), load_dead_letters, publisher)
+    gateway = Gateway.open(settings, publisher)
+    app.state.ops = OpsBackend(OpsStore.in_data_dir(settings), load_dead_letters, publisher, gateway)
     app.include_router(router)
 
 
@@ -265,7 +269,11 @@ async def replay(request: Request, form: Annotated[ReplayForm, Form()]) -> Respo
         return await _list_page(request, form)
     else:
         picked = [e for e in entries if e.open and flt(e)]
-    report = await run_in_threadpool(dead_letters.replay, picked, _backend(request).publisher, who.username)
+    backend = _backend(request)
+    door = ReplayDoor(backend.gateway, who.username, "dead letters replayed from the ops page")
+    report = await run_in_threadpool(
+        lambda: dead_letters.replay(picked, backend.publisher, who.username, door=door)
+    )
     outcome = f"{len(report.replayed)} replayed, {len(report.still_failing)} still failing"
     _audit(request, who, "ops.dlq.replay.done", target or None, "allowed", reason=outcome)
     return pages.render(request, "ops/replayed.html", report=report, asked=len(picked))

@@ -1,4 +1,5 @@
-"""Dead-letter list, replay after a mapping fix, and audited discard, through the real broker."""
+"""Dead-letter list, replay after a mapping fix (as the registered partner, audited), and audited
+discard, through the real broker."""
 
 from __future__ import annotations
 
@@ -13,14 +14,18 @@ from schemas.audit import AuditRecord
 from schemas.envelope import HubEvent, Identifier
 from schemas.errors import HubnetError, MappingError
 from schemas.event_types import EventType
+from schemas.identifiers import local_system
 from schemas.topics import AUDIT, catalogue
 from services.core import kafka_clients, topics
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.core.topic_reader import read_to_end
+from services.gateway.replays import ReplayDoor
+from services.gateway.service import Gateway
 from services.ingest.pipeline import Ingestor
 from services.ops import dead_letters
 from services.ops.dead_letters import Filter
+from tests.unit.gateway.support import add_partner
 
 pytestmark = pytest.mark.integration
 FIXED = {"value": False}
@@ -44,7 +49,7 @@ class FixableConnector(Connector):
             HubEvent.create(
                 event_type=EventType.ENCOUNTER,
                 source_partner=ctx.partner,
-                source_system="fixable",
+                source_system=local_system(ctx.partner, "fixable"),  # the partner's own system
                 source_record_id=text,
                 record_version="1",
                 occurred_at=datetime(2025, 1, 1, tzinfo=UTC),
@@ -66,8 +71,10 @@ def test_replay_moves_fixed_dead_letters_out_and_leaves_broken_ones(
     admin = kafka_clients.admin(settings, bootstrap)
     topics.apply(admin, catalogue())
     admin.close()
-    partner = f"P-{unique}"
+    partner = f"p-{unique.lower()}"
     publisher = DurablePublisher(settings, bootstrap).start()
+    gateway = Gateway.open(settings, publisher)  # a replay goes as the registered partner
+    add_partner(gateway, partner, formats=("fixable",))
     result = Ingestor(publisher).ingest("fixable", b"ok\nneeds-fix\nbroken", SourceContext(partner=partner))
     assert (len(result.accepted), len(result.rejected)) == (1, 2)
     assert publisher.flush(20)
@@ -77,7 +84,9 @@ def test_replay_moves_fixed_dead_letters_out_and_leaves_broken_ones(
     assert sorted(e.letter.original for e in before) == [b"broken", b"needs-fix"]
 
     FIXED["value"] = True  # the mapping fix is deployed
-    report = dead_letters.replay(before, publisher, by="ops-test")
+    door = ReplayDoor(gateway, "ops-test", "test replay")
+    report = dead_letters.replay(before, publisher, by="ops-test", door=door)
+    gateway.close()
     assert publisher.flush(20)
     assert len(report.replayed) == 1
     assert [why for _, why in report.still_failing] == ["line: cannot map 'broken'"]
@@ -103,3 +112,5 @@ def test_replay_moves_fixed_dead_letters_out_and_leaves_broken_ones(
         and a.reason == "partner confirmed test data"
         for a in audits
     )
+    assert any(a.action == "events.replay" and a.actor == "ops-test" and a.target == f"partner:{partner}"
+               for a in audits), "the operator replaying as the partner is audited"  # fmt: skip

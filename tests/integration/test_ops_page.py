@@ -34,6 +34,7 @@ from services.web import routes_ops
 from services.web.app import create_app
 from tests.integration import test_dlq_tooling
 from tests.integration.test_dlq_tooling import FIXED
+from tests.unit.gateway.support import add_partner
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse"
@@ -101,7 +102,8 @@ def until_listed(client: TestClient, expected: int, **query: str) -> list[str]:
 def test_dead_letters_on_the_broker_are_listed_one_replayed_and_one_discarded(
     settings: Settings, bootstrap: str, unique: str, publisher: DurablePublisher, client: TestClient
 ) -> None:
-    partner = f"P-{unique}"
+    partner = f"p-{unique.lower()}"
+    add_partner(client.app.state.ops.gateway, partner, formats=("fixable",))  # type: ignore[attr-defined]
     result = Ingestor(publisher).ingest("fixable", b"ok\nneeds-fix\nbroken", SourceContext(partner=partner))
     assert (len(result.accepted), len(result.rejected)) == (1, 2)
     assert publisher.flush(20)

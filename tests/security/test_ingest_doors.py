@@ -3,8 +3,8 @@ each door a partner can reach, over its real boundary: HTTP (a real server on lo
 drop (real files in a real inbox) and MLLP (a real TCP listener). Every refusal must come back with
 a clear reason, be audited on `fh.audit`, and publish nothing.
 
-The operator's replays go through the same step: see tests/integration/test_replay.py and
-test_dlq_tooling.py.
+The operator's dead-letter replay goes through the same step as the letter's partner (last test
+here; tests/integration/test_dlq_tooling.py and test_ops_page.py over the real broker).
 """
 
 from __future__ import annotations
@@ -23,13 +23,17 @@ import pytest
 
 from connectors.hl7v2.ack import ack_code
 from schemas.audit import AuditRecord
+from schemas.dead_letter import DeadLetter
 from schemas.topics import AUDIT, DLQ, EVENTS
 from services.gateway.app import create_app
 from services.gateway.filedrop import FileDrop
 from services.gateway.hl7_feed import Hl7Feed
 from services.gateway.mllp import Limits as MllpLimits
 from services.gateway.mllp import send_mllp, serve_mllp
+from services.gateway.replays import ReplayDoor
 from services.gateway.service import Gateway, Limits
+from services.ops import dead_letters
+from services.ops.dead_letters import Entry
 from tests.e2e.serving import served
 from tests.unit.gateway.support import ListPublisher, add_partner, open_gateway
 
@@ -263,3 +267,34 @@ def test_symlink_to_the_session_secret_is_never_read_by_the_file_drop(tmp_path: 
     assert publisher.on(DLQ) == []
     assert publisher.on(EVENTS) == []
     assert all(b"s" * 32 not in m.value for m in publisher.messages)
+
+
+def test_dead_letter_replay_goes_as_its_partner_through_the_same_checks(tmp_path: Path) -> None:
+    """The operator's door: explicit (audited as acting for the partner) and held to the partner's
+    registration like every other door."""
+    publisher = ListPublisher()
+    gateway = open_gateway(tmp_path / "gateway", publisher)
+    add_partner(gateway, PARTNER, org_ids=("ECH",), formats=("hl7v2",))
+    door = ReplayDoor(gateway, "ops-person", "test replay")
+
+    def letter(original: bytes) -> Entry:
+        return Entry(DeadLetter.create(connector="hl7v2", partner=PARTNER, reason="was broken",
+                                       original=original, trace_id="t"))  # fmt: skip
+
+    foreign, good = letter(FOREIGN), letter(GOOD)
+    report = dead_letters.replay([foreign, good], publisher, "ops-person", door=door)
+    assert [d for d, _ in report.replayed] == [good.letter.dead_letter_id]
+    ((_, why),) = report.still_failing
+    assert "RQ3" in why
+    audits = [AuditRecord.from_bytes(m.value) for m in publisher.on(AUDIT)]
+    assert any(a.action == "events.replay" and a.actor == "ops-person" for a in audits)
+    assert any(a.outcome == "denied" and "RQ3" in (a.reason or "") for a in audits)
+    published = len(publisher.on(EVENTS))
+    assert published
+
+    gateway.partners.revoke(PARTNER)
+    again = dead_letters.replay([letter(GOOD.replace(b"|C1|", b"|C9|"))], publisher, "ops-person", door=door)
+    gateway.close()
+    ((_, why),) = again.still_failing
+    assert "not an active partner" in why
+    assert len(publisher.on(EVENTS)) == published

@@ -28,7 +28,7 @@ from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.web import routes_ops
 from services.web.app import create_app
-from tests.unit.gateway.support import ListPublisher
+from tests.unit.gateway.support import ListPublisher, add_partner
 from tests.unit.ops.test_status_view import healthy_report
 from tests.unit.timeline.world import PASSWORD, build
 
@@ -94,8 +94,11 @@ def ops(tmp_path: Path) -> Iterator[Ops]:
     routes_ops.install(
         app, Settings(data_dir=tmp_path), load_dead_letters=lambda: entries, publisher=published
     )
+    add_partner(app.state.ops.gateway, "nelft-hv", formats=("hv-csv",))  # replays go as the partner
+    add_partner(app.state.ops.gateway, "school-a", formats=("attendance-csv",))
     with TestClient(app) as client:
         yield Ops(client, store, app.state.ops.store, published, entries)
+    app.state.ops.gateway.close()
     app.state.ops.store.close()
     store.close()
 
@@ -254,3 +257,17 @@ def test_discard_needs_csrf_and_a_reason_and_is_audited(ops: Ops) -> None:
     closed = ops.client.post(f"/ops/dead-letters/{ops.entries[3].letter.dead_letter_id}/discard",
                              data={"csrf": token, "reason": "again"})  # fmt: skip
     assert closed.status_code == 409
+
+
+def test_replay_goes_as_the_letters_partner_and_a_revoked_partner_is_not_replayed(ops: Ops) -> None:
+    ops.sign_in("operations")
+    app_gateway = ops.client.app.state.ops.gateway  # type: ignore[attr-defined]
+    app_gateway.partners.revoke("nelft-hv")
+    form = {"csrf": ops.token(), "scope": "selected", "id": ops.ids()[:1]}
+    done = ops.client.post("/ops/dead-letters/replay", data=form)
+    assert "0 of 1 replayed, 1 still failing" in done.text
+    assert ops.published.on(EVENTS) == []
+    audits = [AuditRecord.from_bytes(m.value) for m in ops.published.on(AUDIT)]
+    assert any(a.action == "events.replay" and a.actor == "operations" and a.target == "partner:nelft-hv"
+               for a in audits), "the operator acting as the partner is audited"  # fmt: skip
+    assert any(a.outcome == "denied" and "not an active partner" in (a.reason or "") for a in audits)
