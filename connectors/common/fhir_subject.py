@@ -20,12 +20,15 @@ demographics or sends it to review, and two children with the same contained id 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
 
 from connectors.common.demographics import checked_nhs_number
 from connectors.common.fhir_refs import hub_resource_id, logical_key, rewrite_references
 from schemas.envelope import Identifier
-from schemas.errors import ValidationError
+from schemas.errors import NotAPersonRecordError, ValidationError
 from schemas.identifiers import NHS_NUMBER, RECORD_SCOPED_KIND, local_system
 
 SUBJECT_ELEMENTS = ("subject", "patient", "beneficiary", "for")
@@ -35,6 +38,18 @@ NHS_NUMBER_SYSTEMS = frozenset(
 _PEOPLE = frozenset({"Patient", "RelatedPerson"})
 Lookup = Callable[[str], dict[str, Any] | None]
 """Finds a referenced resource by its reference text (in a Bundle), or None."""
+
+
+@cache
+def can_name_a_person(resource_type: str) -> bool:
+    """Whether the R4 definition of a resource type has an element that can name the person it is
+    about (an unknown type is given the benefit of the doubt: its own validation refuses it)."""
+    try:
+        model = get_fhir_model_class(resource_type)
+    except (KeyError, ValueError):
+        return True
+    names = {field.alias or name for name, field in model.model_fields.items()}
+    return any(name in names for name in (*SUBJECT_ELEMENTS, "participant", "actor"))
 
 
 def subject_reference(resource: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -122,6 +137,13 @@ def resolve_subject(
         return identifiers_of(resource, "Patient", _local(partner, resource, own_name)), resource
     record = logical_key(resource, own_name)
     found = subject_reference(resource)
+    if found is None and not can_name_a_person(str(resource.get("resourceType"))):
+        raise NotAPersonRecordError(
+            f"a {resource.get('resourceType')} is never about one person (FHIR gives it no subject, "
+            "patient, beneficiary, for or participant element), so it has no place on a timeline",
+            location=str(resource.get("resourceType")),
+            hint="send the records about people; this entry can be left out",
+        )
     if found is None:
         raise ValidationError(
             f"this {resource.get('resourceType')} names no person (it has no subject, patient, "

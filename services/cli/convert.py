@@ -97,7 +97,11 @@ def rejection_line(path: Path, rejection: Rejection) -> str:
     if location and not reason.startswith(location):
         reason = f"{location}: {reason}"
     places = [str(path)]
-    if rejection.record_ref and not reason.startswith(rejection.record_ref):
+    if (
+        rejection.record_ref
+        and rejection.record_ref != str(path)
+        and not reason.startswith(rejection.record_ref)
+    ):
         places.append(rejection.record_ref)
     return f"{' '.join(places)}: {reason}".replace("\n", " ")
 

@@ -7,6 +7,7 @@ says so), lists its formats, and the README's format table names exactly the reg
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 from connectors import registry
+from connectors.base import Rejection, SourceContext
+from connectors.fhir.connector import FhirConnector
 from tests.public_data import public_sample
 
 REPO = Path(__file__).resolve().parents[3]
@@ -123,3 +126,20 @@ def _readme_formats() -> set[str]:
 def test_the_readme_format_table_matches_the_registry() -> None:
     """A new connector adds its README row, and a README row names a real format."""
     assert _readme_formats() == set(registry.formats())
+
+
+def test_a_resource_type_fhir_never_ties_to_a_person_is_a_side_entry_a_subjectless_record_is_not() -> None:
+    """R4 gives a Medication or a CapabilityStatement no subject, patient, beneficiary, for or
+    participant element: refusing one loses no person record. An Observation without its subject
+    is a person's record that lost its subject: a real rejection."""
+    ctx = SourceContext(partner="essex-nhs")
+    medication = {"resourceType": "Medication", "id": "m1", "code": {"text": "Paracetamol"}}
+    observation = {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "Weight"}}
+    [side] = FhirConnector().convert(json.dumps(medication).encode(), ctx)
+    [lost] = FhirConnector().convert(json.dumps(observation).encode(), ctx)
+    assert isinstance(side, Rejection)
+    assert side.side_entry
+    assert "is never about one person" in side.reason
+    assert isinstance(lost, Rejection)
+    assert not lost.side_entry
+    assert "names no person" in lost.reason

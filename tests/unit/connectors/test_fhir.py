@@ -30,6 +30,7 @@ SAMPLE = SAMPLES / "fhir" / "family-hub-bundle.json"
 # Rejections the public samples deserve: not about a person, directory content, or invalid data.
 EXPECTED_REJECTIONS = (
     "names no person",
+    "is never about one person",
     "service directory",
     "OperationOutcome",
     "MessageHeader on its own",
