@@ -19,6 +19,7 @@ from schemas.identifiers import NHS_NUMBER, UPN, normalise_nhs_number
 from services.identity.comparators import fold
 from services.referrals.postcodes import normalise as normalise_postcode
 from services.timeline.audit import AuditTrail
+from services.timeline.free_text import Reader, redact_entry
 from services.timeline.model import Cursor, Family, Filters, Person, TimelineEntry, utc_text
 from services.timeline.policy import (
     Visibility,
@@ -47,6 +48,8 @@ class EntryView:
 
     entry: TimelineEntry
     visibility: Visibility
+    free_text_withheld: int = 0
+    """How many free texts of a shown entry were withheld from this reader (timeline/free_text.py)."""
 
     @property
     def withheld(self) -> bool:
@@ -210,7 +213,11 @@ class TimelineAccess:
             who.role, domain=entry.domain, sensitivity=entry.sensitivity, partner=entry.partner,
             withdrawn=withdrawn, break_glass=glass,
         )  # fmt: skip
-        return EntryView(entry, visibility)
+        if visibility is not Visibility.SHOWN:
+            return EntryView(entry, visibility)
+        reader = Reader(grant(who.role).restricted, break_glass=glass and may_break_glass(who.role))
+        shown, withheld = redact_entry(entry, reader)
+        return EntryView(shown, visibility, withheld)
 
     def check_break_glass(self, who: Principal, target: str, reason: str) -> None:
         """The web form's break-glass request: raises `AuthorisationError` (audited as a denied

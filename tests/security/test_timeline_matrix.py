@@ -26,15 +26,20 @@ from schemas.event_types import Domain
 from services.timeline.policy import Role, Visibility
 from services.timeline.store import TimelineStore
 from tests.security.world import (
+    EVERYDAY_NOTE,
     FAMILIES,
+    SENSITIVE_NOTE,
+    SENSITIVE_TITLE,
     USER_AREAS,
     Family,
     GridEntry,
     expected,
+    free_text_event,
     may_break_glass,
     opens_family,
     personal_data,
     proxy_headers,
+    reads_sensitive_text,
     sees_domain,
     user_name,
 )
@@ -197,6 +202,35 @@ def test_entry_detail_cells(client: TestClient, county: County, path: str, cell:
         assert (entry.marker in response.text) is (want is Visibility.SHOWN), entry.marker
         if path == "api-entry":
             assert ("resources" in response.json()) is (want is Visibility.SHOWN)
+
+
+FREE_TEXT_PATHS = ("api-family", "api-fhir", "page-family", "api-entry", "page-entry")
+WITHHELD_TEXT = "withheld: free text"
+
+
+@pytest.mark.parametrize("path", FREE_TEXT_PATHS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_free_text_cells(client: TestClient, county: County, path: str, cell: Cell) -> None:
+    """Issue #18 finding 7: free text in an entry labelled normal (an OBX-5 string naming domestic
+    abuse, child protection and HIV) shows only to roles that may see restricted entries of those
+    domains, or under break-glass; elsewhere "withheld: free text", while everyday text shows."""
+    if not cell.opens_family or not sees_domain(cell.role, Domain.HEALTH):
+        return  # refused or hidden: test_timeline_listing_cells and test_entry_detail_cells hold these
+    event_id = free_text_event(cell.family).event.event_id
+    entry_urls = {"api-entry": f"/v1/entries/{event_id}", "page-entry": f"/entries/{event_id}"}
+    url = entry_urls.get(path) or _listing_url(path, cell.family)
+    response, in_force = _get(client, path, url, cell)
+    if cell.glass and not may_break_glass(cell.role) and path.startswith("api"):
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200, response.text[:300]
+    reads = reads_sensitive_text(cell.role, in_force)
+    assert (SENSITIVE_TITLE in response.text) is reads, "the title is made from the partner's text"
+    if path in {"api-family", "page-family"}:
+        return  # listings show titles, not resources
+    assert (SENSITIVE_NOTE in response.text) is reads
+    assert (WITHHELD_TEXT in response.text) is not reads
+    assert EVERYDAY_NOTE.replace("'", "&#39;") in response.text or EVERYDAY_NOTE in response.text
 
 
 def test_the_grid_covers_every_rule(county: County) -> None:

@@ -35,6 +35,13 @@ EVENT_OF_DOMAIN = {
     Domain.COMMUNITY: EventType.COMMUNITY_ACTIVITY,
     Domain.HUB: EventType.REFERRAL_REQUESTED,
 }
+NOTES_PARTNER = "notes-partner"
+SENSITIVE_NOTE = "domestic abuse; child protection referral; HIV positive"
+"""Issue #18's OBX-5 string, in `Observation.valueString` of an entry its partner labelled normal."""
+SENSITIVE_TITLE = "Disclosure of domestic abuse and HIV status"
+"""The same Observation's `code.text`: the entry's title is made from it."""
+EVERYDAY_NOTE = "Came to stay and play with her dad; weight gain on track"
+"""The Observation's `note`: no restricted term, so every reader of the entry reads it."""
 USER_AREAS = {"in-tendring": TENDRING, "in-chelmsford": CHELMSFORD, "county-wide": COUNTY_WIDE}
 SERVICES_OF = {
     Role.HUB_PRACTITIONER: ("family-support",),
@@ -118,11 +125,30 @@ def _control_event(family: Family) -> LinkedEvent:
     )  # fmt: skip
 
 
+def free_text_event(family: Family) -> LinkedEvent:
+    """A normal health entry of another partner carrying the free texts above (services/timeline/
+    free_text.py), on a day no grid entry has."""
+    observation = {
+        "resourceType": "Observation",
+        "id": resource_id("observation", NOTES_PARTNER, family.family_id),
+        "status": "final",
+        "code": {"text": SENSITIVE_TITLE},
+        "valueString": SENSITIVE_NOTE,
+        "note": [{"text": EVERYDAY_NOTE}],
+    }
+    return linked(
+        person=family.child, families=(family.family_id,), record=f"notes-{family.family_id}",
+        partner=NOTES_PARTNER, occurred=f"{family.year - 1}-06-02T10:00:00", nhs=family.nhs,
+        name=(family.given, family.family_name), birth=family.birth, postcode=family.postcode,
+        extra=(observation,),
+    )  # fmt: skip
+
+
 def build_store() -> tuple[TimelineStore, list[GridEntry]]:
     store = TimelineStore.open(":memory:")
     grid: list[GridEntry] = []
     for family in FAMILIES.values():
-        events = [_control_event(family)]
+        events = [_control_event(family), free_text_event(family)]
         if family.withdrawn:
             events.append(consent_withdrawn(GRID_PARTNER, family.family_id, family.child))
         for n, (domain, sensitivity) in enumerate(itertools.product(Domain, Sensitivity)):
@@ -149,6 +175,13 @@ def expected(role: Role, entry: GridEntry, glass: bool) -> Visibility:
     if entry.sensitivity is Sensitivity.RESTRICTED and entry.domain in restricted:
         return Visibility.SHOWN
     return Visibility.WITHHELD
+
+
+def reads_sensitive_text(role: Role, glass: bool) -> bool:
+    """docs/timeline.md, "Free text": SENSITIVE_NOTE names social-care and health categories, so
+    only a role that sees both domains' restricted entries reads it, or one breaking the glass."""
+    _, _, restricted, may_glass = EXPECTED[role]
+    return (glass and may_glass) or {Domain.SOCIAL_CARE, Domain.HEALTH} <= set(restricted)
 
 
 def sees_domain(role: Role, domain: Domain) -> bool:
