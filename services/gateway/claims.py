@@ -10,6 +10,7 @@ can never publish as another. Checked, per format family (other formats carry no
 | fhir, nems (JSON or XML) | MessageHeader.sender identifier, and ODS code of the Organization it names |
 | nems | also the ODS code of MessageHeader.source.endpoint (`urn:nhs-uk:addressing:ods:<code>`) |
 | ctf | Header/SourceSchool URN, and LEA + Estab (the DfE number) |
+| cin-census | Header/Source/LEA (the DfE local authority code the events are stamped with) |
 | vcs-json, vcs-csv | `organisation` of every activity |
 | bloodspot-csv | `laboratory_ods_code` of every card (the screening laboratory sends its own results) |
 
@@ -144,6 +145,15 @@ def _ctf_source_school(data: bytes) -> Iterator[str]:
         yield la + estab
 
 
+def _cin_source_authority(data: bytes) -> Iterator[str]:
+    """The census header's LA code: the connector names the authority on every event by it, so
+    one authority cannot label its returns as another's."""
+    source = parse_xml(data, root="Message").require("Header").find("Source")
+    code = source.text("LEA") if source else None
+    if code:
+        yield code
+
+
 def _each_record(records: Iterator[Record], read: Callable[[Record], str | None]) -> Iterator[str]:
     """A record that cannot be read claims nothing, and does not hide the claims of the others."""
     for record in records:
@@ -175,6 +185,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "fhir": _fhir_message_sender,
     "nems": _nems_senders,
     "ctf": _ctf_source_school,
+    "cin-census": _cin_source_authority,
     "vcs-json": _vcs_json_organisation,
     "vcs-csv": _vcs_csv_organisation,
     "bloodspot-csv": _bloodspot_laboratory,

@@ -260,8 +260,13 @@ def test_social_care_returns_over_real_http_reach_fh_events_with_their_local_aut
     """#19: the CIN census LA code travels on every event to the broker; an SSDA903 XML return and
     an episode with REC but no DEC are refused with their reasons, not shown as open episodes."""
     code = f"la-{unique}"
-    key = add_partner(gateway, code, formats=("cin-census", "ssda903"))
+    key = add_partner(gateway, code, sender_ids=("881",), formats=("cin-census", "ssda903"))
     census = (REPO / "samples" / "cin-census" / "cin-census-2025.xml").read_bytes()
+    other = add_partner(gateway, f"other-la-{unique}", sender_ids=("201",), formats=("cin-census",))
+    posing = httpx.post(
+        f"{server}/v1/events/cin-census", content=census, headers={"X-API-Key": other}, timeout=60
+    )
+    assert posing.status_code == 403, posing.text  # another authority's LA code is never stamped on events
     sent = httpx.post(
         f"{server}/v1/events/cin-census", content=census, headers={"X-API-Key": key}, timeout=60
     )

@@ -24,6 +24,7 @@ CTF = (
 )
 VCS_JSON = b'[{"organisation": "1234567"}, {"record_id": "no-organisation"}, {"organisation": "7654321"}]'
 VCS_CSV = b"record_id,organisation\nA1,1234567\nA2,7654321\n"
+CIN = b"<Message><Header><Source><LEA>881</LEA></Source></Header><Children/></Message>"
 BLOODSPOT = b"record_id,laboratory_ods_code\nNBS-1,rq3\nNBS-2,\nNBS-3,RX1\n"
 
 
@@ -34,6 +35,8 @@ BLOODSPOT = b"record_id,laboratory_ods_code\nNBS-1,rq3\nNBS-2,\nNBS-3,RX1\n"
         ("fhir", FHIR, {"RAT"}),
         ("nems", FHIR, {"RAT"}),
         ("ctf", CTF, {"100001", "8814001"}),
+        ("cin-census", CIN, {"881"}),
+        ("cin-census", b"<Message><Header><Source/></Header></Message>", set()),
         ("vcs-json", VCS_JSON, {"1234567", "7654321"}),
         ("vcs-csv", VCS_CSV, {"1234567", "7654321"}),
         ("bloodspot-csv", BLOODSPOT, {"RQ3", "RX1"}),
@@ -44,7 +47,9 @@ def test_claimed_senders(fmt: str, data: bytes, expected: set[str]) -> None:
     assert claimed_senders(fmt, data) == expected
 
 
-@pytest.mark.parametrize("fmt", ["hl7v2", "fhir", "ctf", "vcs-json", "vcs-csv", "bloodspot-csv"])
+@pytest.mark.parametrize(
+    "fmt", ["hl7v2", "fhir", "ctf", "cin-census", "vcs-json", "vcs-csv", "bloodspot-csv"]
+)
 def test_unreadable_input_claims_nothing(fmt: str) -> None:
     assert claimed_senders(fmt, b"\x00<<not{readable") == set()
 
