@@ -76,7 +76,7 @@ def _sample(fmt: str) -> tuple[bytes, set[str]]:
 CASES = {
     **{
         f"{fmt} sample": (fmt, *_sample(fmt))
-        for fmt in ("hl7v2", "ctf", "vcs-json", "vcs-csv", "bloodspot-csv")
+        for fmt in ("hl7v2", "ctf", "cin-census", "vcs-json", "vcs-csv", "bloodspot-csv")
     },
     "fhir message (JSON)": ("fhir", fhir_message_json(SENDER), {SENDER}),
     "fhir message (XML)": ("fhir", fhir_message_xml(SENDER), {SENDER}),
