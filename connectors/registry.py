@@ -22,6 +22,7 @@ _CONNECTORS: dict[str, str] = {
     "fhir": "connectors.fhir.connector:FhirConnector",
     "hl7v2": "connectors.hl7v2.connector:Hl7v2Connector",
     "hv-csv": "connectors.hv_csv.connector:HvCsvConnector",
+    "ndjson": "connectors.ndjson.connector:NdjsonConnector",
     "nems": "connectors.nems.connector:NemsConnector",
     "ssda903": "connectors.social_care.connector:Ssda903Connector",
     "vaccination-csv": "connectors.vaccination_csv.connector:VaccinationCsvConnector",

@@ -126,15 +126,25 @@ def identifiers_of(
 
 
 def resolve_subject(
-    resource: dict[str, Any], lookup: Lookup, partner: str, own_name: str | None = None
+    resource: dict[str, Any],
+    lookup: Lookup,
+    partner: str,
+    own_name: str | None = None,
+    logical_ids: bool = False,
 ) -> tuple[list[Identifier], dict[str, Any] | None]:
     """Subject identifiers of a resource, and the Patient resource when the input holds it.
     `own_name` is how the input names the resource (its fullUrl), for a Patient without an id.
+    `logical_ids`: the input names resources by the partner's server ids (a resource alone, an
+    NDJSON line, a Bundle with server URL fullUrls), so a Patient's id joins its identifiers;
+    a message's resource ids are its own (NEMS), and `urn:uuid:` names are placeholders.
 
     Raises `ValidationError` naming the element when the resource names no person, or names
     something that is not a Patient (a Group, a Location, a Device)."""
     if resource.get("resourceType") == "Patient":
-        return identifiers_of(resource, "Patient", _local(partner, resource, own_name)), resource
+        own = identifiers_of(resource, "Patient", _local(partner, resource, own_name))
+        if logical_ids and not (own_name or "").startswith("urn:"):
+            own = _with_logical_id(own, partner, resource, own_name)
+        return own, resource
     record = logical_key(resource, own_name)
     found = subject_reference(resource)
     if found is None and not can_name_a_person(str(resource.get("resourceType"))):
@@ -163,9 +173,12 @@ def resolve_subject(
                 location=path,
                 hint="the hub records events about people; reference the Patient",
             )
-        contained = isinstance(text, str) and text.startswith("#")
-        fallback = _record_scoped(partner, record) if contained else _local(partner, target, text, record)
-        return identifiers_of(target, "Patient", fallback), target
+        if isinstance(text, str) and text.startswith("#"):
+            return identifiers_of(target, "Patient", _record_scoped(partner, record)), target
+        named = identifiers_of(target, "Patient", _local(partner, target, text, record))
+        if logical_ids and isinstance(text, str) and not text.startswith("urn:"):
+            named = _with_logical_id(named, partner, target, text)
+        return named, target
     return _logical(reference, path, partner, record), None
 
 
@@ -211,6 +224,24 @@ def _contained(resource: dict[str, Any], text: str) -> dict[str, Any] | None:
     return None
 
 
+def _logical_id(partner: str, patient: dict[str, Any], name: str | None) -> Identifier | None:
+    """The partner's logical id of a Patient (its `id`, or the id a server URL names), scoped to
+    the partner; None for a Patient known only by a placeholder (`urn:uuid:`, `#contained`)."""
+    own = patient.get("id")
+    if not own and name and not name.startswith(("urn:", "#")):
+        own = name.rstrip("/").split("/")[-1]
+    return Identifier(system=local_system(partner, "patient"), value=str(own)) if own else None
+
+
+def _with_logical_id(
+    found: list[Identifier], partner: str, patient: dict[str, Any], name: str | None
+) -> list[Identifier]:
+    """The Patient's identifiers plus its logical id, so records that name it only by reference
+    (`Patient/123`, as bulk data files and partners' own servers do) reach the same person."""
+    own = _logical_id(partner, patient, name)
+    return [*found, own] if own is not None and own not in found else found
+
+
 def _local(
     partner: str, patient: dict[str, Any], name: str | None, record: str | None = None
 ) -> Callable[[], Identifier]:
@@ -219,11 +250,9 @@ def _local(
     placeholder (`urn:uuid:`) gets an identifier scoped to the record (`record`, else its own)."""
 
     def fallback() -> Identifier:
-        own = patient.get("id")
-        if not own and name and not name.startswith(("urn:", "#")):
-            own = name.rstrip("/").split("/")[-1]
-        if own:
-            return Identifier(system=local_system(partner, "patient"), value=str(own))
+        own = _logical_id(partner, patient, name)
+        if own is not None:
+            return own
         if not (name or patient.get("name") or patient.get("birthDate")):
             raise ValidationError(
                 "the Patient has neither an identifier nor an id, so the hub cannot tell who it is",

@@ -76,7 +76,8 @@ def map_fhir_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
         raise MappingError("the entry's resource is not a FHIR resource", location="Bundle.entry.resource")
     reject_unrecordable(main)
     validate_resource(main)
-    subjects, patient = resolve_subject(main, found.lookup, ctx.partner, found.full_url)
+    server_names = not (found.full_url or "").startswith("urn:")
+    subjects, patient = resolve_subject(main, found.lookup, ctx.partner, found.full_url, server_names)
     key = logical_key(main, found.full_url)
     supporting = _supporting(found, main)
     names = [name for resource in (main, *(r for r, _ in supporting)) for name in iter_references(resource)]

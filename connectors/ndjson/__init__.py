@@ -1,0 +1,1 @@
+"""FHIR bulk data NDJSON inbound connector (`ndjson`): one FHIR R4 resource per line."""
