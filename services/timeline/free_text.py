@@ -169,13 +169,20 @@ FREE_TEXT_KEYS = frozenset({
 _LATIN = re.compile(r"[^\x00-\u024f\u2000-\u206f]")
 
 
-def _pattern(term: str) -> re.Pattern[str]:
+def _piece(term: str) -> str:
     stem, prefix = term.removesuffix("*"), term.endswith("*")
-    tail = "" if prefix else r"s?(?![a-z0-9])"
-    return re.compile(rf"(?<![a-z0-9]){re.escape(stem)}{tail}", re.IGNORECASE)
+    return re.escape(stem) + ("" if prefix else r"s?(?![a-z0-9])")
 
 
-_PATTERNS = {name: [_pattern(t) for t in terms] for name, (_, terms) in CATEGORIES.items()}
+_NAMES = list(CATEGORIES)
+_TERMS = re.compile(
+    r"(?<![a-z0-9])(?:"
+    + "|".join(
+        f"(?P<c{i}>{'|'.join(_piece(t) for t in CATEGORIES[name][1])})" for i, name in enumerate(_NAMES)
+    )
+    + ")"
+)
+"""Every term list in one pattern over the lower-cased text (one pass; the group names the category)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,7 @@ class Label:
 
 
 def classify(text: str) -> Label:
-    found = frozenset(name for name, patterns in _PATTERNS.items() if any(p.search(text) for p in patterns))
+    found = frozenset(_NAMES[int(str(m.lastgroup)[1:])] for m in _TERMS.finditer(text.lower()))
     unsure = len(text.split()) > MAX_NORMAL_WORDS or bool(_LATIN.search(text))
     return Label(found, unsure)
 
