@@ -9,16 +9,19 @@ hours and minutes are specified, a time zone SHALL be populated"; JSON (https://
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 import pytest
 
+from connectors import registry
 from connectors.base import Rejection, SourceContext
 from connectors.common.fhir_validation import clear_validation_cache, validate_resource
 from connectors.common.problems import MAX_LISTED, element_path, located, plain_reason, problems_error
 from connectors.fhir.connector import FhirConnector
 from schemas.errors import Problem, ValidationError
+from tests.public_data import public_sample
 
 LIBRARY_WORDING = ("<class", "regex", "pattern", "Value error", "Input should", "None is not allowed")
 IMMUNISATION = {
@@ -175,3 +178,36 @@ def test_xml_and_json_input_name_the_same_element_the_same_way() -> None:
     )
     assert from_xml.location == from_json.location == "Patient.name[1].period.start"
     assert "time zone" in from_xml.reason
+
+
+_LIBRARY_OR_OTHER_NOTATION = re.compile(
+    r"<class|regex|pattern '|Value error|Input should|None is not allowed|[\n\r]"
+    r"|[A-Za-z]\.\d+(\.|$)"  # pydantic's `identifier.0.value`
+    r"|[A-Za-z]/[A-Za-z]+\[\d+\]"  # XPath `/Bundle/entry[3]/resource`
+)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "folders"),
+    [
+        ("fhir", ("nhs-pds-r4-examples", "nhs-immunisation-r4-examples", "nhs-bars", "ukcore-r4-examples")),
+        ("nems", ("nhs-child-health-events",)),
+        ("hl7v2", ("hl7v2-samples",)),
+        ("cin-census", ("childrens-social-care/cin-census",)),
+    ],
+)
+def test_no_rejection_of_a_public_sample_speaks_library_language(fmt: str, folders: tuple[str, ...]) -> None:
+    """Every rejection hubnet gives the public samples (when this was written: 185 FHIR, 4 NEMS,
+    105 HL7 v2, 4 CIN census) is in plain words and in the one path notation."""
+    connector = registry.get(fmt)
+    rejected = 0
+    for folder in folders:
+        for path in sorted(public_sample(*folder.split("/")).rglob("*")):
+            if path.suffix.lower() not in (".json", ".xml", ".hl7"):
+                continue
+            for outcome in connector.convert(path.read_bytes(), SourceContext(partner="essex-nhs")):
+                if isinstance(outcome, Rejection):
+                    rejected += 1
+                    text = f"{outcome.location} {outcome.reason}"
+                    assert not _LIBRARY_OR_OTHER_NOTATION.search(text), (path.name, text)
+    assert rejected > 0
