@@ -13,6 +13,7 @@ from services.cli import (
     bench,
     broker,
     config,
+    consent,
     contracts,
     convert,
     directory,
@@ -63,6 +64,7 @@ app.command("watch")(watch.watch)
 app.command("publish")(publish.publish)
 app.add_typer(serve.app, name="serve")
 app.add_typer(partners.app, name="partners")
+app.add_typer(consent.app, name="consent")
 app.command("generate")(generate.generate)
 app.command("replay")(replay.replay)
 app.add_typer(worker.app, name="worker")

@@ -48,11 +48,19 @@ def add(
     event_type: Annotated[
         list[str] | None, typer.Option(help="Hub event code it may publish (repeatable; default any).")
     ] = None,
+    consent_for: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Partner whose sharing it may record a family's consent about ('*' any; repeatable; "
+            "default none)."
+        ),
+    ] = None,
 ) -> None:
     """Register a partner and print its first API key."""
     partner = Partner(
         code=code, name=name, org_ids=tuple(org_id), sender_ids=tuple(sender_id or ()),
         formats=tuple(fmt or (ANY,)), event_types=tuple(event_type or (ANY,)),
+        consent_for=tuple(consent_for or ()),
     )  # fmt: skip
     _show_key(code, _store().add(partner))
 

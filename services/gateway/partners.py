@@ -21,6 +21,8 @@ from services.gateway.database import Database, Row
 from services.gateway.schema import MIGRATIONS
 
 ANY = "*"
+RESERVED_PREFIX = "hubnet"
+"""No partner takes a code starting so: `hubnet-staff` is how staff-recorded consent is told apart."""
 
 
 class PartnerError(HubnetError):
@@ -45,8 +47,22 @@ class Partner(BaseModel):
     )
     formats: tuple[str, ...] = (ANY,)
     event_types: tuple[str, ...] = (ANY,)
+    consent_for: tuple[str, ...] = Field(
+        default=(),
+        description="Partners whose sharing it may record a family's consent about ('*' any); none: it "
+        "may not record consent (services/consent/rules.py).",
+    )
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     revoked_at: datetime | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _not_reserved(cls, code: str) -> str:
+        if code.startswith(RESERVED_PREFIX):
+            raise ValueError(
+                f"partner codes starting '{RESERVED_PREFIX}' are hubnet's own (hub staff records)"
+            )
+        return code
 
     @field_validator("org_ids", "sender_ids")
     @classmethod
@@ -105,22 +121,17 @@ class PartnerStore:
             raise PartnerError(f"partner '{partner.code}' already exists (rotate its key instead)")
         with self._db.transaction():
             self._db.execute(
-                "INSERT INTO partners "
-                "(code, name, org_ids, sender_ids, formats, event_types, created_at, revoked_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO partners ({_PARTNER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (
                     partner.code, partner.name, _json(partner.org_ids), _json(partner.sender_ids),
                     _json(partner.formats), _json(partner.event_types), _iso(partner.created_at), None,
+                    _json(partner.consent_for),
                 ),
             )  # fmt: skip
             return self._issue(partner.code)
 
     def find(self, code: str) -> Partner | None:
-        row = self._db.row(
-            "SELECT code, name, org_ids, sender_ids, formats, event_types, created_at, revoked_at "
-            "FROM partners WHERE code = ?",
-            (code,),
-        )
+        row = self._db.row(f"SELECT {_PARTNER_COLUMNS} FROM partners WHERE code = ?", (code,))  # noqa: S608
         return _partner(row) if row else None
 
     def get(self, code: str) -> Partner:
@@ -130,10 +141,7 @@ class PartnerStore:
         return partner
 
     def all(self) -> list[Partner]:
-        rows = self._db.rows(
-            "SELECT code, name, org_ids, sender_ids, formats, event_types, created_at, revoked_at "
-            "FROM partners ORDER BY code"
-        )
+        rows = self._db.rows(f"SELECT {_PARTNER_COLUMNS} FROM partners ORDER BY code")  # noqa: S608
         return [_partner(r) for r in rows]
 
     def keys_of(self, code: str) -> list[KeyInfo]:
@@ -203,6 +211,11 @@ class PartnerStore:
         return issued
 
 
+_PARTNER_COLUMNS = (
+    "code, name, org_ids, sender_ids, formats, event_types, created_at, revoked_at, consent_for"
+)
+
+
 def _json(values: tuple[str, ...]) -> str:
     return orjson.dumps(list(values)).decode()
 
@@ -216,11 +229,12 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _partner(row: Row) -> Partner:
-    code, name, org_ids, sender_ids, formats, event_types, created_at, revoked_at = row
+    code, name, org_ids, sender_ids, formats, event_types, created_at, revoked_at, consent_for = row
     return Partner(
         code=code, name=name, org_ids=orjson.loads(org_ids), sender_ids=orjson.loads(sender_ids),
         formats=orjson.loads(formats), event_types=orjson.loads(event_types),
-        created_at=datetime.fromisoformat(created_at), revoked_at=_time(revoked_at),
+        consent_for=orjson.loads(consent_for), created_at=datetime.fromisoformat(created_at),
+        revoked_at=_time(revoked_at),
     )  # fmt: skip
 
 

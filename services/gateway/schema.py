@@ -68,4 +68,9 @@ CREATE TABLE IF NOT EXISTS drop_files (
         "item statuses keep a digest of the accepted content, so a changed resend is refused",
         "ALTER TABLE item_status ADD COLUMN digest TEXT",
     ),
+    Migration(
+        4,
+        "partners say whose consent decisions they may record (none until granted)",
+        "ALTER TABLE partners ADD COLUMN consent_for TEXT NOT NULL DEFAULT '[]'",
+    ),
 )

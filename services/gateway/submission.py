@@ -28,6 +28,7 @@ from connectors.base import Connector, Refusal, Rejection, SourceContext
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
 from schemas.errors import AuthorisationError, HubnetError
+from services.consent.rules import consent_refusal
 from services.core.dead_letters import dead_letter_for, dead_letter_message
 from services.core.outbox import OutboundMessage
 from services.core.publisher import Publisher
@@ -201,6 +202,8 @@ class Submissions:
             reason = f"partner may not publish event type '{event.event_type.value}'"
         elif first is not None and first.partner != partner.code:
             reason = "this source record belongs to another partner; send records of your own system only"
+        elif consent := consent_refusal(partner.code, partner.consent_for, event):
+            reason = consent
         elif first is not None and first.digest is not None and first.digest != digest:
             reason, conflict = CHANGED_RESEND, True
         if reason:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from schemas.envelope import Entry, Identifier, Sensitivity, resource_id
+from schemas.envelope import Identifier, Sensitivity, resource_id
 from schemas.event_types import EventType
 from schemas.linked import LinkedEvent
-from services.referrals.consent import ConsentFact, consent_fact
+from services.consent.model import ConsentDecision
+from services.consent.rules import decisions_of, sharing_decision
 from services.referrals.postcodes import outward
 
 CLOSED_REQUEST_STATUSES = frozenset({"revoked", "entered-in-error", "completed"})
@@ -55,11 +56,13 @@ class ReferralRequest:
     subjects: tuple[Identifier, ...]
     codes: tuple[str, ...]
     person: PersonFacts
-    consent: ConsentFact | None
+    consent: ConsentDecision | None
+    """What the request's own Consents decide for sharing (`rules.sharing_decision`)."""
     sensitivity: Sensitivity
     occurred_at: datetime
     trace_id: str
     service_request: dict[str, Any]
+    consents: tuple[ConsentDecision, ...] = ()
 
     @property
     def closed_by_partner(self) -> bool:
@@ -78,11 +81,7 @@ def read_request(linked: LinkedEvent) -> ReferralRequest:
     request = next((r for r in resources if r.get("resourceType") == "ServiceRequest"), None)
     if request is None:
         raise ValueError("a referral event must carry a ServiceRequest")
-    consents = [
-        consent_fact(e.resource, _consent_key(linked, e), event.occurred_at)
-        for e in event.entries
-        if e.resource.get("resourceType") == "Consent"
-    ]
+    consents = decisions_of(linked)
     return ReferralRequest(
         referral_id=referral_id_for(event.event_id),
         event_id=event.event_id,
@@ -94,7 +93,8 @@ def read_request(linked: LinkedEvent) -> ReferralRequest:
         subjects=event.subjects,
         codes=codes_of(request),
         person=person_facts(linked) or PersonFacts(),
-        consent=max(consents, key=lambda c: c.at) if consents else None,
+        consent=sharing_decision(consents),
+        consents=tuple(consents),
         sensitivity=event.sensitivity,
         occurred_at=event.occurred_at,
         trace_id=event.trace_id,
@@ -145,18 +145,3 @@ def _subject_patient(linked: LinkedEvent) -> dict[str, Any] | None:
     if found is not None and found.get("resourceType") == "Patient":
         return found
     return next((r for r in entries.values() if r.get("resourceType") == "Patient"), None)
-
-
-def consent_of(linked: LinkedEvent) -> ConsentFact | None:
-    """The consent decision a CONSENT_RECORDED event carries."""
-    for entry in linked.event.entries:
-        if entry.resource.get("resourceType") == "Consent":
-            return consent_fact(entry.resource, _consent_key(linked, entry), linked.event.occurred_at)
-    return None
-
-
-def _consent_key(linked: LinkedEvent, entry: Entry) -> str:
-    """Stable per partner record: the resource id (or, without one, its place in the message)."""
-    event = linked.event
-    local = entry.resource.get("id") or f"{event.source_record_id}/{entry.full_url}"
-    return resource_id("hub-consent", event.source_system, str(local))

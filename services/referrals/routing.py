@@ -20,7 +20,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from services.referrals.consent import ConsentFact, gate
+from services.consent.model import ConsentDecision
+from services.referrals.consent import gate
 from services.referrals.network import TIER_RANK, Network, Offer
 from services.referrals.request import PersonFacts
 
@@ -73,7 +74,7 @@ class Ask:
 
     codes: tuple[str, ...]
     person: PersonFacts
-    consent: ConsentFact | None
+    consent: ConsentDecision | None
     tried: frozenset[str] = frozenset()
 
 

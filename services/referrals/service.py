@@ -16,13 +16,15 @@ import structlog
 from schemas.errors import HubnetError
 from schemas.event_types import EventType
 from schemas.linked import LinkedEvent
+from services.consent.model import ConsentDecision
+from services.consent.rules import decisions_of, sharing_decision
 from services.referrals import metrics
 from services.referrals.access import Receiving
-from services.referrals.consent import ConsentFact, gate, latest
+from services.referrals.consent import gate
 from services.referrals.lifecycle import WAITING_FOR_SERVICE, Action, LifecycleError, Status, next_status
 from services.referrals.messages import kafka_message, referral_event
 from services.referrals.network import Network, Offer
-from services.referrals.request import ReferralRequest, consent_of, person_facts, read_request
+from services.referrals.request import ReferralRequest, person_facts, read_request
 from services.referrals.routing import Ask, Decision, Outcome, route, week_of
 from services.referrals.sla import Clock, SystemClock
 from services.referrals.store import Attempt, Referral, ReferralStore, stamp
@@ -81,8 +83,8 @@ class ReferralService:
                 self._close(earlier, Status.CANCELLED, request.referrer, "the referrer withdrew the request")
             return
         now = self.clock.now()
-        if request.consent is not None:
-            self.store.save_consent(request.consent, request.person_id, request.family_id)
+        for decision in request.consents:
+            self.store.record_consent(decision)
         need = self.network.need_for(request.codes)
         referral = Referral(
             referral_id=request.referral_id,
@@ -143,12 +145,10 @@ class ReferralService:
         metrics.LINKED.labels(self.network.district_name(primary.district)).inc()
 
     def _consented(self, linked: LinkedEvent) -> None:
-        fact = consent_of(linked)
-        if fact is None:
-            return
-        for family_id in linked.family_ids:
-            self.store.save_consent(fact, linked.person_id, family_id)
-        if fact.permit:
+        decisions = decisions_of(linked)
+        for decision in decisions:
+            self.store.record_consent(decision)
+        if any(d.permit for d in decisions):
             for referral in self.store.held_for(linked.person_id, linked.family_ids[0]):
                 self._route(referral, ROUTER)
 
@@ -223,8 +223,9 @@ class ReferralService:
         )
         return route(ask, self.network, self.store, now)
 
-    def _consent(self, referral: Referral) -> ConsentFact | None:
-        return latest(self.store.consents(referral.person_id, referral.family_id))
+    def _consent(self, referral: Referral) -> ConsentDecision | None:
+        """The family's consent to share as it stands (services/consent: any standing withdrawal wins)."""
+        return sharing_decision(self.store.standing_consents([referral.family_id], referral.person_id))
 
     def receiving(self, referral: Referral) -> Receiving:
         """Where the referral is, for the access rules: the receiving offer's sector, and the

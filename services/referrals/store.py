@@ -20,11 +20,10 @@ from typing import Any
 import orjson
 
 from connectors.common.fhir_time import utc_stamp
-from services.referrals.consent import ConsentFact
+from services.consent.store import ConsentRecords, decisions_migration
 from services.referrals.lifecycle import TERMINAL, Status
 from services.referrals.request import PersonFacts
 from services.stores.migrations import Migration
-from services.streams.sqlstore import SqlStore
 
 SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS referral (
@@ -67,9 +66,20 @@ CREATE UNIQUE INDEX referral_source ON referral (referrer, source_system, source
 """
 """A referral's source record is (referrer, source system, record id): updates and retractions of
 another partner never reach it."""
+CONSENT_CARRY_OVER = """
+INSERT INTO consent_decision
+    (family_id, about, decision_id, person_id, permit, recorder, authority, received_at, stated_at)
+SELECT family_id, 'carried-over:' || consent_id, consent_id, person_id, permit, '', 'partner', '', at
+FROM consent;
+DROP TABLE consent
+"""
+"""Every earlier consent row is kept as a standing decision (received 'before everything', recorder
+unknown): a carried-over withdrawal keeps holding voluntary-sector referrals until staff record
+the family's consent again, which is the safe reading of a history hubnet cannot re-order."""
 MIGRATIONS = (
     Migration(1, "referrals, attempts, places, people, consent, timers, history, outbox", SCHEMA_1),
     Migration(2, "referral source records keyed by their referring partner", REFERRALS_BY_OWNER),
+    decisions_migration(3, CONSENT_CARRY_OVER),
 )
 
 
@@ -135,7 +145,7 @@ def stamp(moment: datetime) -> str:
     return utc_stamp(moment)
 
 
-class ReferralStore(SqlStore):
+class ReferralStore(ConsentRecords):
     """Repository over one DB-API connection; one `transaction()` per event, action or timer."""
 
     STORE = "referrals"
@@ -286,7 +296,7 @@ class ReferralStore(SqlStore):
         )
         self._run("UPDATE place SET used = used + ? WHERE offer_id = ? AND week = ?", (delta, offer_id, week))
 
-    # people and consent
+    # people
 
     def person(self, person_id: str) -> PersonFacts:
         row = self._run(
@@ -310,19 +320,6 @@ class ReferralStore(SqlStore):
                 None if merged.send is None else int(merged.send),
             ),
         )
-
-    def save_consent(self, fact: ConsentFact, person_id: str, family_id: str) -> None:
-        self._run(
-            self.upsert("consent", ("consent_id", "person_id", "family_id", "permit", "at"), ("consent_id",)),
-            (fact.consent_id, person_id, family_id, int(fact.permit), stamp(fact.at)),
-        )
-
-    def consents(self, person_id: str, family_id: str) -> list[ConsentFact]:
-        rows = self._run(
-            "SELECT consent_id, permit, at FROM consent WHERE person_id = ? OR family_id = ?",
-            (person_id, family_id),
-        ).fetchall()
-        return [ConsentFact(cid, bool(permit), datetime.fromisoformat(at)) for cid, permit, at in rows]
 
     # SLA timers: one per referral, for its current step
 

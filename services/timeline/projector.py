@@ -6,7 +6,7 @@ to `TimelineStore.apply`, which writes them in one transaction. What an event me
 - an ordinary hub event: the subject is seen (demographics, identifiers, families, relations) and
   its entry is upserted; the store keeps only the highest `record_version` of a source record;
 - `record-retracted`: the retracted source record's entries leave the timeline (no entry itself);
-- `consent-recorded`: also the family's consent decision per named partner;
+- `consent-recorded`: also the family's consent decision per named partner (services/consent);
 - `hub-persons-merged` / `hub-person-unmerged`: entries move between the two hub persons.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 from schemas.envelope import HubEvent
 from schemas.event_types import EventType, definition
 from schemas.linked import LinkedEvent
-from services.identity.comparators import fold
+from services.consent.model import ConsentDecision
+from services.consent.rules import decisions_of
 from services.identity.facts import read_event
-from services.referrals.consent import consent_fact
 from services.referrals.postcodes import normalise as normalise_postcode
 from services.timeline.model import TimelineEntry
 from services.timeline.titles import describe
@@ -67,10 +67,9 @@ class Retract:
 
 @dataclass(frozen=True)
 class ConsentChange:
-    family_ids: tuple[str, ...]
-    partner: str
-    permit: bool
-    at: datetime
+    """A family's consent decision about one partner (services/consent decides if it stands)."""
+
+    decision: ConsentDecision
 
 
 @dataclass(frozen=True)
@@ -191,27 +190,5 @@ def _relationship(event: HubEvent) -> str:
 
 
 def _consents(linked: LinkedEvent) -> list[Change]:
-    """A family's consent decision for each partner the Consent names (provision.actor or
-    organization, by identifier value or display); a Consent naming none is about the partner that
-    recorded it."""
-    event = linked.event
-    changes: list[Change] = []
-    for entry in event.entries:
-        resource = entry.resource
-        if resource.get("resourceType") != "Consent":
-            continue
-        fact = consent_fact(resource, event.source_record_id, event.occurred_at)
-        for partner in _consent_partners(resource) or [event.source_partner]:
-            changes.append(ConsentChange(linked.family_ids, partner, fact.permit, fact.at))
-    return changes
-
-
-def _consent_partners(resource: dict[str, Any]) -> list[str]:
-    references = [a.get("reference") or {} for a in (resource.get("provision") or {}).get("actor") or []]
-    references += list(resource.get("organization") or [])
-    found = []
-    for ref in references:
-        value = (ref.get("identifier") or {}).get("value") or ref.get("display")
-        if value:
-            found.append(fold(str(value)).replace(" ", "-"))
-    return found
+    """The consent decisions of the event's Consents (services/consent/rules.py reads them)."""
+    return [ConsentChange(decision) for decision in decisions_of(linked)]

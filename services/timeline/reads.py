@@ -14,7 +14,7 @@ import orjson
 
 from schemas.envelope import Sensitivity
 from schemas.event_types import Domain
-from services.streams.sqlstore import SqlStore
+from services.consent.store import ConsentRecords
 from services.timeline.model import (
     Cursor,
     Family,
@@ -40,7 +40,7 @@ def marks(count: int) -> str:
     return ", ".join("?" * count) or "NULL"
 
 
-class TimelineReads(SqlStore):
+class TimelineReads(ConsentRecords):
     """Read methods over the timeline schema."""
 
     def canonical(self, person_id: str) -> str:
@@ -97,11 +97,6 @@ class TimelineReads(SqlStore):
     def family_areas(self, family_ids: Sequence[str]) -> dict[str, str | None]:
         sql = f"SELECT family_id, area FROM family WHERE family_id IN ({marks(len(family_ids))})"  # noqa: S608
         return {str(r[0]): r[1] for r in self._all(sql, list(family_ids))}
-
-    def withdrawn_partners(self, family_ids: Sequence[str]) -> frozenset[str]:
-        """Partners whose entries a family withdrew consent to show (latest decision per partner)."""
-        sql = f"SELECT partner FROM consent WHERE permit = 0 AND family_id IN ({marks(len(family_ids))})"  # noqa: S608
-        return frozenset(self._column(sql, list(family_ids)))
 
     def entries(
         self,

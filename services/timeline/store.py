@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from schemas.envelope import version_order
+from services.consent.store import decisions_migration
 from services.stores.migrations import Migration
 from services.timeline.model import TimelineEntry, utc_text
 from services.timeline.projector import Change, ConsentChange, Merge, PersonSeen, Retract, UpsertEntry
@@ -77,9 +78,18 @@ ALTER TABLE record_by_owner RENAME TO record
 """A record is (partner, source system, record id): the partner joins the key, so a retraction or
 update only ever reaches the sender's own records. Existing rows take the partner of their entry;
 a retracted record (no entry left) keeps an empty partner until `hubnet rebuild timeline`."""
+CONSENT_CARRY_OVER = """
+INSERT INTO consent_decision
+    (family_id, about, decision_id, person_id, permit, recorder, authority, received_at, stated_at)
+SELECT family_id, partner, 'carried-over', '', permit, '', 'partner', '', at FROM consent;
+DROP TABLE consent
+"""
+"""Earlier decisions keep their force, received 'before everything' with an unknown recorder: any
+decision received since replaces them, except that only staff may reverse a carried-over withdrawal."""
 MIGRATIONS = (
     Migration(1, "entries, records, persons, families, consent, audit", SCHEMA_1),
     Migration(2, "records keyed by their owning partner", RECORDS_BY_OWNER),
+    decisions_migration(3, CONSENT_CARRY_OVER),
 )
 NEW_PERSON = (
     "INSERT INTO person (person_id, name, family_key, given_key, birth_date, sex, postcode, stated_at, "
@@ -125,14 +135,7 @@ class TimelineStore(TimelineReads):
         elif isinstance(change, Retract):
             self._retract(change)
         elif isinstance(change, ConsentChange):
-            for family_id in change.family_ids:
-                self._run(
-                    "INSERT INTO consent (family_id, partner, permit, at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (family_id, partner) DO UPDATE SET "
-                    "permit = excluded.permit, at = excluded.at "
-                    "WHERE excluded.at >= consent.at",
-                    (family_id, change.partner, int(change.permit), utc_text(change.at)),
-                )
+            self.record_consent(change.decision)
         else:
             self._merge(change)
 
@@ -266,7 +269,7 @@ class TimelineStore(TimelineReads):
                 "member",
                 "relation",
                 "family",
-                "consent",
+                "consent_decision",
             ):
                 self._run(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 

@@ -59,7 +59,7 @@ def test_a_bars_validation_request_is_read_with_its_patient_and_consent() -> Non
     assert request.person.outcode == "LS10"  # outward code only: the full postcode is not kept
     assert request.consent is not None
     assert request.consent.permit
-    assert request.consent.consent_id  # the BaRS Consent has no id: keyed by its place in the message
+    assert request.consent.decision_id  # the BaRS Consent has no id: keyed by its place in the message
     assert not request.closed_by_partner
 
 

@@ -8,14 +8,22 @@ from datetime import date, datetime
 
 import pytest
 
-from services.referrals.consent import ConsentFact
+from services.consent.model import Authority, ConsentDecision
 from services.referrals.network import Network, load_network
 from services.referrals.request import PersonFacts
 from services.referrals.routing import Ask, Outcome, age_on, route, week_of
 from tests.unit.referrals.support import NOW
 
 TENDRING, COLCHESTER, HARLOW = "E07000076", "E07000071", "E07000073"
-GIVEN = ConsentFact("c1", permit=True, at=NOW)
+
+
+def consent_decision(decision_id: str, *, permit: bool) -> ConsentDecision:
+    return ConsentDecision(
+        decision_id, "person-1", ("fam-1",), "nhs-hv", permit, "nhs-hv", Authority.PARTNER, NOW
+    )
+
+
+GIVEN = consent_decision("c1", permit=True)
 
 
 class Places:
@@ -38,7 +46,10 @@ def child(age: int, outcode: str = "CO15", send: bool | None = None) -> PersonFa
 
 
 def ask(
-    code: str, person: PersonFacts, consent: ConsentFact | None = None, tried: frozenset[str] = frozenset()
+    code: str,
+    person: PersonFacts,
+    consent: ConsentDecision | None = None,
+    tried: frozenset[str] = frozenset(),
 ) -> Ask:
     return Ask((code,), person, consent, tried)
 
@@ -118,7 +129,7 @@ def test_voluntary_sector_with_consent_is_routed(network: Network) -> None:
 
 
 def test_withdrawn_consent_holds_the_referral(network: Network) -> None:
-    withdrawn = ConsentFact("c2", permit=False, at=NOW)
+    withdrawn = consent_decision("c2", permit=False)
     decision = route(ask("foodbank-referral", child(6), withdrawn), network, Places(), NOW)
     assert decision.outcome is Outcome.HELD
     assert "refused or withdrew consent" in decision.candidates[0].reason

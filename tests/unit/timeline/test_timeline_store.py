@@ -9,6 +9,7 @@ from schemas.envelope import Sensitivity
 from schemas.event_types import EventType
 from schemas.identifiers import NHS_NUMBER
 from schemas.linked import LinkedEvent
+from services.consent.model import STAFF_RECORDER
 from services.stores.migrations import Migrator
 from services.timeline.model import Cursor, Filters, utc_text
 from services.timeline.reads import ENTRY_COLUMNS
@@ -145,8 +146,10 @@ def test_newest_statement_of_a_person_wins(store: TimelineStore) -> None:
     assert family.area == "E07000070"
 
 
-def test_consent_withdrawal_latest_decision_per_partner(store: TimelineStore) -> None:
-    def consent(status: str, when: str, record: str) -> LinkedEvent:
+def test_consent_decision_received_last_stands_and_its_recorder_may_reverse_it(store: TimelineStore) -> None:
+    """The time hubnet received a decision orders it, never the sender's dateTime (services/consent)."""
+
+    def consent(status: str, when: str, record: str, received: str) -> LinkedEvent:
         resource = {
             "resourceType": "Consent",
             "id": record,
@@ -154,12 +157,18 @@ def test_consent_withdrawal_latest_decision_per_partner(store: TimelineStore) ->
             "dateTime": when,
             "provision": {"actor": [{"reference": {"identifier": {"value": "food-bank"}}}]},
         }
-        return linked(record=record, event_type=EventType.CONSENT_RECORDED, extra=(resource,))
+        return linked(
+            record=record, event_type=EventType.CONSENT_RECORDED, extra=(resource,), ingested=received
+        )
 
-    feed(store, consent("rejected", "2024-02-01T00:00:00Z", "c2"))
-    feed(store, consent("active", "2024-01-01T00:00:00Z", "c1"))
+    feed(store, consent("rejected", "2024-02-01T00:00:00Z", "c2", received="2024-02-01T00:00:00"))
+    feed(
+        store, consent("active", "2099-01-01T00:00:00Z", "c1", received="2024-01-01T00:00:00")
+    )  # late arrival
     assert store.withdrawn_partners(["f1"]) == {"food-bank"}
-    feed(store, consent("active", "2024-03-01T00:00:00Z", "c3"))
+    feed(
+        store, consent("active", "2024-03-01T00:00:00Z", "c3", received="2024-03-01T00:00:00")
+    )  # same recorder
     assert store.withdrawn_partners(["f1"]) == frozenset()
 
 
@@ -198,3 +207,36 @@ def test_upgrade_keys_existing_records_by_their_partner(backend: Backend) -> Non
     assert [e.source_record_id for e in store.entries(["p1"], Filters())] == ["r1"]
     feed(store, linked(record="r1", partner="essex-hv", version="2"))
     assert [(e.source_record_id, e.record_version) for e in store.entries(["p1"], Filters())] == [("r1", "2")]
+
+
+def test_upgrade_keeps_a_withdrawal_in_force_until_staff_record_consent(backend: Backend) -> None:
+    """Migration 3 carries the old consent rows over with an unknown recorder: a withdrawal keeps
+    hiding the partner; a partner's permit received since does not reverse it; staff's does."""
+    connection = backend.connection("timeline")
+    Migrator(connection).apply(MIGRATIONS[:2])
+    mark = "?" if backend.name == "sqlite" else "%s"
+    connection.execute(
+        f"INSERT INTO consent (family_id, partner, permit, at) VALUES ({mark}, {mark}, 0, {mark})",
+        ("f1", "food-bank", "2099-01-01T00:00:00.000000Z"),
+    )
+    connection.commit()
+    store = TimelineStore(connection)  # opening applies migration 3
+    assert store.withdrawn_partners(["f1"]) == {"food-bank"}
+    assert store.withdrawn_partners(["f2"]) == frozenset()  # another family's decision, not this one's
+
+    def permit(partner: str, record: str) -> LinkedEvent:
+        actor = {"reference": {"identifier": {"value": "food-bank"}}}
+        resource = {
+            "resourceType": "Consent",
+            "id": record,
+            "status": "active",
+            "provision": {"actor": [actor]},
+        }
+        return linked(
+            record=record, partner=partner, event_type=EventType.CONSENT_RECORDED, extra=(resource,)
+        )
+
+    feed(store, permit("food-bank", "c1"))
+    assert store.withdrawn_partners(["f1"]) == {"food-bank"}
+    feed(store, permit(STAFF_RECORDER, "c2"))
+    assert store.withdrawn_partners(["f1"]) == frozenset()

@@ -1,0 +1,74 @@
+"""`hubnet consent record|withdraw|list`: a family's consent decisions recorded by hub staff.
+
+Decisions reach the timeline and the referral gate through `fh.events` like any other (see
+services/consent/staff.py); `list` shows the standing decisions the timeline store holds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.runtime import friendly_errors, start
+from services.consent.staff import record_by_staff, staff_decision
+from services.core.broker import require_bootstrap
+from services.core.publisher import DurablePublisher
+from services.timeline.store import TimelineStore
+
+app = typer.Typer(help="Record a family's consent decisions as hub staff (audited), and list them.")
+out = Console()
+NhsNumber = Annotated[str, typer.Option("--nhs-number", help="The child's or parent's NHS number.")]
+About = Annotated[str, typer.Option("--about", help="The partner code whose sharing the decision is about.")]
+By = Annotated[str, typer.Option("--by", help="Your staff user name (recorded and audited).")]
+Note = Annotated[str | None, typer.Option("--note", help="How the family gave the decision.")]
+
+
+def _record(nhs_number: str, about: str, by: str, note: str | None, *, permit: bool) -> None:
+    settings = start()
+    staff_decision(user=by, nhs_number=nhs_number, about=about, permit=permit)  # says what to fix first
+    publisher = DurablePublisher(settings, require_bootstrap(settings)).start()
+    try:
+        event = record_by_staff(
+            publisher, user=by, nhs_number=nhs_number, about=about, permit=permit, note=note
+        )
+        publisher.flush(30)
+    finally:
+        publisher.close()
+    verb = "consent recorded" if permit else "withdrawal recorded"
+    out.print(f"{verb} about {about} (event {event.event_id}); audited as {by}", highlight=False)
+
+
+@app.command("record")
+@friendly_errors
+def record(nhs_number: NhsNumber, about: About, by: By, note: Note = None) -> None:
+    """Record that the family consents to sharing with a partner (reverses a withdrawal)."""
+    _record(nhs_number, about, by, note, permit=True)
+
+
+@app.command("withdraw")
+@friendly_errors
+def withdraw(nhs_number: NhsNumber, about: About, by: By, note: Note = None) -> None:
+    """Record that the family withdrew consent: the partner's entries are hidden, voluntary-sector
+    referrals held."""
+    _record(nhs_number, about, by, note, permit=False)
+
+
+@app.command("list")
+@friendly_errors
+def list_decisions(family: Annotated[str, typer.Option("--family", help="Hub family id.")]) -> None:
+    """The family's standing decisions, per partner, with who recorded them and when received."""
+    store = TimelineStore.from_settings(start())
+    try:
+        table = Table("about", "decision", "recorded by", "authority", "received", "stated")
+        for decision in store.standing_consents([family]):
+            table.add_row(
+                decision.about, "permit" if decision.permit else "withdrawn", decision.recorder or "unknown",
+                decision.authority.value, decision.received_at.isoformat(),
+                decision.stated_at.isoformat() if decision.stated_at else "",
+            )  # fmt: skip
+        out.print(table)
+    finally:
+        store.close()

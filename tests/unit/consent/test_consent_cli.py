@@ -1,0 +1,42 @@
+"""`hubnet consent`: a bad NHS number is one plain sentence (nothing queued), and `list` shows the
+standing decisions of a family with who recorded them, read from the timeline store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli.main import app
+from services.core.settings import Settings
+from services.timeline.store import TimelineStore
+from tests.security.test_consent_authority import FAMILY, PERMIT_2099_BY_B, WITHDRAWAL_BY_A
+from tests.unit.timeline.events import feed
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HUBNET_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUBNET_LOG_FORMAT", "json")
+    return tmp_path
+
+
+def test_withdraw_with_a_bad_nhs_number_says_what_to_fix(data_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["consent", "withdraw", "--nhs-number", "1234567890", "--about", "food-bank", "--by", "hv-jones"]
+    )
+    assert result.exit_code == 2
+    assert "not a valid NHS number" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_list_shows_the_standing_decision_and_its_recorder(data_dir: Path) -> None:
+    store = TimelineStore.from_settings(Settings(data_dir=data_dir))
+    feed(store, WITHDRAWAL_BY_A, PERMIT_2099_BY_B)
+    store.close()
+    result = CliRunner().invoke(app, ["consent", "list", "--family", FAMILY])
+    assert result.exit_code == 0, result.output
+    assert "withdrawn" in result.output
+    assert "partner-a" in result.output
+    assert "permit" not in result.output
