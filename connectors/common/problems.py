@@ -23,6 +23,9 @@ from schemas.errors import Problem, ValidationError
 
 MAX_LISTED = 10
 """Problems spelt out in one reason; the rest are counted."""
+MAX_KEPT = 100
+"""Problems kept on an error (with their paths) for callers that list them; a resource with
+thousands of broken elements must not make every copy of its rejection that large."""
 
 _FHIR_PATH = re.compile(r"^[A-Z][A-Za-z]*(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)+$")
 _SKIPPED_STEPS = frozenset({"__root__", "root"})  # pydantic/fhir_core steps that name no element
@@ -231,4 +234,6 @@ def problems_error(problems: Sequence[Problem], hint: str | None = None) -> Vali
     """One `ValidationError` for all of a record's problems: located at the one problem's path,
     or at the place all of them share, with every problem kept on the error."""
     location = problems[0].path if len(problems) == 1 else common_path([p.path for p in problems])
-    return ValidationError(problems_reason(problems), location=location or None, hint=hint, problems=problems)
+    return ValidationError(
+        problems_reason(problems), location=location or None, hint=hint, problems=problems[:MAX_KEPT]
+    )

@@ -18,7 +18,14 @@ import pytest
 from connectors import registry
 from connectors.base import Rejection, SourceContext
 from connectors.common.fhir_validation import clear_validation_cache, validate_resource
-from connectors.common.problems import MAX_LISTED, element_path, located, plain_reason, problems_error
+from connectors.common.problems import (
+    MAX_KEPT,
+    MAX_LISTED,
+    element_path,
+    located,
+    plain_reason,
+    problems_error,
+)
 from connectors.fhir.connector import FhirConnector
 from schemas.errors import Problem, ValidationError
 from tests.public_data import public_sample
@@ -104,6 +111,14 @@ def test_a_long_list_of_problems_is_bounded_and_counted() -> None:
     assert error.reason.count("Patient.name[") == MAX_LISTED
     assert error.reason.endswith("and 5 more not listed")
     assert error.location == "Patient.name"
+
+
+def test_the_problems_kept_on_a_rejection_are_bounded_too() -> None:
+    problems = [Problem(f"Patient.name[{n}].given", "expected a list") for n in range(MAX_KEPT + 50)]
+    error = problems_error(problems)
+    assert len(error.problems) == MAX_KEPT
+    assert error.reason.startswith(f"{MAX_KEPT + 50} problems: ")
+    assert error.reason.endswith(f"and {MAX_KEPT + 50 - MAX_LISTED} more not listed")
 
 
 def test_list_positions_are_written_in_brackets() -> None:
