@@ -62,6 +62,12 @@ def add(
 ) -> None:
     """Create or replace an account (the password is stored as a salted scrypt hash only)."""
     user = _store().add(username, password, role, area, name, services=service or ())
+    for unknown in _unknown_services(user.services):
+        out.print(
+            f"[yellow]warning:[/] '{unknown}' is not a service (id or service@site) of the hub network "
+            "config; it gives referral work only if a directory import adds it",
+            highlight=False,
+        )
     services = ", ".join(user.services) or "none"
     out.print(
         f"{user.username}: {GRANTS[user.role].label}, areas {', '.join(user.areas)}, services {services}"
@@ -86,6 +92,15 @@ def unlock(username: str) -> None:
     address stays locked until its lockout ends."""
     _sign_ins().clear(account_subject(username))
     out.print(f"{username}: failed sign-ins forgotten; the account may sign in again")
+
+
+def _unknown_services(services: tuple[str, ...]) -> list[str]:
+    """Assignments naming no service or offer of the configured network (a typo gives no access)."""
+    from services.referrals.network import load_network
+
+    offers = load_network().offers
+    known = {o.service_id for o in offers} | {o.offer_id for o in offers}
+    return [s for s in services if s not in known]
 
 
 @app.command("list")

@@ -55,3 +55,16 @@ def test_demo_accounts_are_assigned_to_services_of_the_demo_network(tmp_path: Pa
         assert set(account.services) <= network_services, role
     assert users.get("school-staff").services == (), "school staff act on no service's referrals"  # type: ignore[union-attr]
     users.close()
+
+
+def test_adding_an_account_warns_about_a_service_the_network_does_not_offer(tmp_path: Path) -> None:
+    env = {"HUBNET_DATA_DIR": str(tmp_path)}
+    args = ["users", "add", "u1", "--role", "hub-practitioner", "--area", "E07000076", "--password", PASSWORD]
+    typo = CliRunner().invoke(app, [*args, "--service", "family-suport"], env=env)
+    assert typo.exit_code == 0, typo.output
+    assert "'family-suport' is not a service" in typo.output
+    known = CliRunner().invoke(
+        app, [*args, "--service", "family-support", "--service", "talk-together@HUB11"], env=env
+    )
+    assert known.exit_code == 0, known.output
+    assert "warning" not in known.output
