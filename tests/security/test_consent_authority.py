@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -32,6 +33,7 @@ from services.consent.model import STAFF_RECORDER
 from services.consent.rules import future_dated
 from services.consent.staff import CONSENT_SCOPE, RECIPIENT_ROLE, ConsentInputError, record_by_staff
 from services.gateway.partners import Partner
+from services.gateway.service import Gateway
 from services.referrals.lifecycle import Status
 from services.timeline.store import TimelineStore
 from tests.databases import Backend
@@ -223,3 +225,25 @@ def test_staff_decision_is_queued_with_its_audit_record_and_reverses_a_withdrawa
 def test_staff_decision_with_a_bad_nhs_number_says_what_to_fix() -> None:
     with pytest.raises(ConsentInputError, match="not a valid NHS number"):
         record_by_staff(ListPublisher(), user="hv-jones", nhs_number="1234567890", about=D, permit=False)
+
+
+def test_a_2099_consent_over_real_http_is_refused_and_audited_while_the_patient_is_accepted(
+    partner_api: str, partner_gateway: tuple[Gateway, ListPublisher]
+) -> None:
+    hub, publisher = partner_gateway
+    key = add_partner(hub, B, consent_for=(D,), formats=("fhir",))
+    response = httpx.post(
+        f"{partner_api}/v1/events/fhir",
+        content=fhir_consent("2099-01-01T00:00:00Z"),
+        headers={"X-API-Key": key},
+    )
+    assert response.status_code == 202, response.text
+    items = {item["event_type"]: item for item in response.json()["items"]}
+    assert items["person-registered"]["status"] == "accepted"
+    assert items["consent-recorded"]["status"] == "refused"
+    assert "in the future" in items["consent-recorded"]["reason"]
+    audits = [AuditRecord.model_validate_json(m.value) for m in publisher.on(AUDIT)]
+    assert [(r.actor, r.outcome) for r in audits] == [(B, "denied")]
+    assert [HubEvent.from_bytes(m.value).event_type for m in publisher.on(EVENTS)] == [
+        EventType.PERSON_REGISTERED
+    ]

@@ -17,16 +17,12 @@ and no partner can create, update or retract another partner's record, whichever
 from __future__ import annotations
 
 import copy
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-import uvicorn
 from kafka.admin import NewTopic
 
 from connectors import registry
@@ -39,10 +35,8 @@ from schemas.identifiers import local_system, owns_system
 from schemas.linked import LinkedEvent
 from schemas.topics import AUDIT, EVENTS, catalogue
 from services.core import kafka_clients, topics
-from services.core.broker import free_port
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
-from services.gateway.app import create_app
 from services.gateway.partners import Partner
 from services.gateway.service import Gateway
 from services.gateway.submission import RefusedError
@@ -53,7 +47,7 @@ from tests.databases import Backend
 from tests.integration.kafka_helpers import read_all
 from tests.integration.test_connector_samples import sample_files
 from tests.integration.test_timeline_worker import _run as run_timeline_worker
-from tests.unit.gateway.support import ListPublisher, add_partner, open_gateway
+from tests.unit.gateway.support import ListPublisher, add_partner
 from tests.unit.referrals.support import Harness, linked, nhs, referral
 from tests.unit.timeline.events import feed
 from tests.unit.timeline.events import linked as timeline_event
@@ -187,45 +181,18 @@ def test_referral_is_not_cancelled_by_another_partners_retraction() -> None:
     assert kept.status is not Status.CANCELLED
 
 
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[tuple[Gateway, ListPublisher]]:
-    publisher = ListPublisher()
-    gateway = open_gateway(tmp_path, publisher)
-    yield gateway, publisher
-    gateway.close()
-
-
-@pytest.fixture
-def server(gateway: tuple[Gateway, ListPublisher]) -> Iterator[str]:
-    """The partner API on a real uvicorn server on a free loopback port."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(gateway[0]), host="127.0.0.1", port=port, log_config=None, lifespan="off"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert running.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
-
-
 @pytest.mark.parametrize(
     "endpoint", [ods(A_ODS), f"urn:hubnet:partner:{A}"], ids=["ods-address", "hub-partner-urn"]
 )
 def test_nems_delete_naming_another_partners_endpoint_gets_403_and_is_audited_over_http(
-    endpoint: str, server: str, gateway: tuple[Gateway, ListPublisher]
+    endpoint: str, partner_api: str, partner_gateway: tuple[Gateway, ListPublisher]
 ) -> None:
     """An ODS address is a claimed sender (refused before mapping); a hubnet name is refused by the
     connector's ownership check: either way 403, one audit record, nothing queued."""
-    hub, publisher = gateway
+    hub, publisher = partner_gateway
     key_a = add_partner(hub, A, org_ids=(A_ODS,), formats=("nems",))
     key_b = add_partner(hub, B, org_ids=(B_ODS,), formats=("nems",))
-    url = f"{server}/v1/events/nems"
+    url = f"{partner_api}/v1/events/nems"
     new = httpx.post(url, content=nems_message("new", "1", ods(A_ODS)), headers={"X-API-Key": key_a})
     assert new.status_code == 202, new.text
     forged = httpx.post(url, content=nems_message("delete", "2", endpoint), headers={"X-API-Key": key_b})
