@@ -24,9 +24,16 @@ from connectors import registry
 from schemas.errors import MappingError
 
 
+def partner_code(org_id: str) -> str:
+    """The partner code a county partner is registered under: its organisation id (ODS code, URN,
+    LA code, charity number) in the registry's lower-case spelling."""
+    return org_id.strip().lower()
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """One chunk of partner traffic: `data` is one record, or a small batch, of `fmt`."""
+    """One chunk of partner traffic: `data` is one record, or a small batch, of `fmt`, sent by
+    the partner registered as `partner` (see `partner_code`)."""
 
     partner: str
     fmt: str
@@ -47,7 +54,7 @@ def _chunks(fmt: str, data: bytes) -> list[bytes]:
 def _file(root: Path, entry: dict[str, Any]) -> Iterator[Delivery]:
     sent = datetime.fromisoformat(entry["sent_at"])
     for chunk in _chunks(entry["format"], (root / entry["path"]).read_bytes()):
-        yield Delivery(entry["partner"], entry["format"], chunk, sent, entry["path"])
+        yield Delivery(partner_code(entry["partner"]), entry["format"], chunk, sent, entry["path"])
 
 
 def deliveries(root: Path) -> Iterator[Delivery]:

@@ -1,4 +1,5 @@
-"""`hubnet generate` then `hubnet replay` through the real broker: every record ends in one place."""
+"""`hubnet generate` then `hubnet replay` through the real broker: every record ends in one place,
+sent through the gateway as its (registered, audited) county partner."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typer.testing import CliRunner
 
 from connectors import registry
 from connectors.base import Rejection, SourceContext
+from schemas.audit import AuditRecord
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
-from schemas.topics import DLQ, EVENTS
+from schemas.topics import AUDIT, DLQ, EVENTS
 from services.cli.main import app
 from services.core.dead_letters import dead_letter_for
 from services.core.settings import Settings
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_replay_sends_every_record_to_events_or_dead_letters(
-    tmp_path: Path, settings: Settings, bootstrap: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, settings: Settings, bootstrap: str, monkeypatch: pytest.MonkeyPatch, unique: str
 ) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
     monkeypatch.setenv("HUBNET_DATA_DIR", str(settings.data_dir))
@@ -58,9 +60,10 @@ def test_replay_sends_every_record_to_events_or_dead_letters(
             else:
                 expected_events.add(outcome.event_id)
 
-    result = runner.invoke(app, ["replay", str(county), "--rate", "max"])
+    result = runner.invoke(app, ["replay", str(county), "--rate", "max", "--by", f"ops-{unique}"])
     assert result.exit_code == 0, result.output
     assert "replayed" in result.output
+    assert "registered county partner" in result.output  # explicitly, before sending as them
 
     events = {
         HubEvent.from_bytes(r.value).event_id for r in read_all(settings, bootstrap, EVENTS, expected=1)
@@ -70,3 +73,7 @@ def test_replay_sends_every_record_to_events_or_dead_letters(
     assert expected_events <= events, f"{len(expected_events - events)} events never reached fh.events"
     assert expected_dead <= {d.dead_letter_id for d in dead}, "a rejected record is missing from fh.dlq"
     assert not [d for d in dead if d.dead_letter_id in expected_dead and "hubnet fault" in d.reason]
+    audits = [AuditRecord.from_bytes(r.value) for r in read_all(settings, bootstrap, AUDIT, expected=1)]
+    partners = {d.partner for d in deliveries(county)}
+    replayed_as = {a.target for a in audits if a.action == "events.replay" and a.actor == f"ops-{unique}"}
+    assert replayed_as == {f"partner:{p}" for p in partners}, "acting as each partner is audited"
