@@ -33,7 +33,15 @@ from services.core.topic_reader import read_to_end
 from services.ops import lag
 from services.timeline.store import TimelineStore
 from services.timeline.worker import rebuild
-from tests.faults.harness import FaultBroker, Processes, generate_county, pause, resume, wait_until
+from tests.faults.harness import (
+    FaultBroker,
+    Processes,
+    generate_county,
+    hubnet_argv,
+    pause,
+    resume,
+    wait_until,
+)
 
 pytestmark = pytest.mark.faults
 POISON = {EVENTS: b"{not a hub event", LINKED: b"<not a linked event/>"}
@@ -53,8 +61,16 @@ def env(tmp_path: Path) -> Iterator[tuple[Settings, FaultBroker, Processes, Path
         broker.stop()
 
 
-def _replay(processes: Processes, county: Path, name: str) -> None:
-    run = processes.start(name, "replay", str(county), "--rate", "max")
+def _replay(processes: Processes, county: Path, name: str, bootstrap: str | None = None) -> None:
+    """With `bootstrap`, a second gateway replays (its own data dir: its own ledger and outbox), so
+    every input reaches the workers again, as duplicate deliveries; one gateway's ledger would
+    recognise them and publish nothing."""
+    argv = hubnet_argv("replay", str(county), "--rate", "max")
+    extra = {} if bootstrap is None else {
+        "HUBNET_DATA_DIR": str(processes.data_dir / name), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "HUBNET_BROKER_PROFILE": "embedded",
+    }  # fmt: skip
+    run = processes.supervisor.start(name, argv, extra)
     assert run.process is not None
     assert run.process.wait(120) == 0, run.tail()
 
@@ -167,7 +183,7 @@ def test_workers_killed_mid_batch_poisoned_and_paused_end_reconciled(
     referrals = processes.restart(referrals)
     assert feed.process is not None
     assert feed.process.wait(120) == 0, feed.tail()
-    _replay(processes, county, "replay-2")  # duplicate deliveries of every input
+    _replay(processes, county, "replay-2", bootstrap)  # duplicate deliveries of every input
     events = _event_ids(settings, bootstrap)
     assert linked_at_kill < len(events), "identity had finished before it was killed"
     assert applied_at_kill < len(events), "the timeline had finished before it was killed"
@@ -179,7 +195,7 @@ def test_workers_killed_mid_batch_poisoned_and_paused_end_reconciled(
     )  # fmt: skip
     pause(timeline)
     try:
-        _replay(processes, county, "replay-3")  # more traffic while the timeline worker is frozen
+        _replay(processes, county, "replay-3", bootstrap)  # more traffic while the timeline worker is frozen
         wait_until(
             lambda: _lag(settings, bootstrap) > 0, 60, "timeline lag to show",
             explain=lambda: _state(settings, bootstrap, identity),
