@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from schemas.errors import ConfigurationError
 from services.cli.runtime import friendly_errors, start
 from services.core.broker import require_bootstrap
 
@@ -45,6 +46,11 @@ def serve_api(
 
     settings = start()
     secret = session_secret(settings)  # before anything starts: production refuses without one
+    if trust_proxy and not settings.trusted_proxy_networks():
+        raise ConfigurationError(
+            "--trust-proxy believes identity headers, so it needs HUBNET_TRUSTED_PROXIES: the "
+            "addresses (or CIDR ranges) of the OIDC proxy, the only peers whose headers count"
+        )
     bootstrap = require_bootstrap(settings)
     publisher = DurablePublisher(settings, bootstrap, settings.data_dir / "timeline-outbox.sqlite").start()
     presence = Presence(settings, bootstrap, "api", serve_http=False).start()  # routes on the app

@@ -4,8 +4,8 @@ an OIDC identity asserted by a trusted reverse proxy (production).
 With `trust_proxy=True` the proxy in front (for example oauth2-proxy after the county's OIDC
 provider) must verify the ID token and pass its claims as headers: `X-Auth-Request-User`,
 `X-Hubnet-Role`, `X-Hubnet-Areas` (space-separated district codes) and, for referral work,
-`X-Hubnet-Services` (space-separated service ids or service@site offers). Never enable it when clients
-can reach hubnet without that proxy.
+`X-Hubnet-Services` (space-separated service ids or service@site offers). The headers count only
+on connections from the proxies in HUBNET_TRUSTED_PROXIES, which `--trust-proxy` requires.
 
 A session cookie names a user only while its server-side record is live (not signed out, not
 past its absolute expiry, not idle); HTTP Basic goes through the sign-in guard (throttling,
@@ -55,7 +55,7 @@ class Authenticator:
         request.state.principal = _UNSET
 
     def _principal(self, request: Request) -> Principal | None:
-        if self.trust_proxy and request.headers.get("x-auth-request-user"):
+        if self.trust_proxy and request.headers.get("x-auth-request-user") and self._from_proxy(request):
             claims = {
                 "preferred_username": request.headers["x-auth-request-user"],
                 "hubnet_role": request.headers.get("x-hubnet-role", ""),
@@ -72,6 +72,13 @@ class Authenticator:
         session = self.session(request)
         username = session.get("user")
         return self.users.get(str(username)) if username else None
+
+    def _from_proxy(self, request: Request) -> bool:
+        """Identity headers count only from a trusted proxy when HUBNET_TRUSTED_PROXIES names
+        any (`hubnet serve api --trust-proxy` requires it); from anyone else they are ignored."""
+        if not self.proxy.networks:
+            return True  # an app built without proxies (tests) trusts its only caller
+        return self.proxy.trusted(request.client.host if request.client else None)
 
     def _basic(self, request: Request, credentials: str) -> Principal | None:
         try:

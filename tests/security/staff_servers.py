@@ -54,12 +54,15 @@ def make_county(folder: Path) -> County:
 
 
 @contextmanager
-def replica(county: County, secret: bytes = SECRET, rules: SessionRules | None = None) -> Iterator[str]:
-    """One API replica's base URL while it runs."""
+def replica(
+    county: County, secret: bytes = SECRET, rules: SessionRules | None = None, *, trust_proxy: bool = False
+) -> Iterator[str]:
+    """One API replica's base URL while it runs (`trust_proxy`: `hubnet serve api --trust-proxy`)."""
     store = TimelineStore.open(county.timeline)
     users = UserStore.open(county.users)
     signins = SignInStore.open(county.users)
-    app = create_app(store, users, AuditTrail(store, county.published), secret, rules=rules, signins=signins)
+    audit = AuditTrail(store, county.published)
+    app = create_app(store, users, audit, secret, rules=rules, signins=signins, trust_proxy=trust_proxy)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, proxy_headers=False)
     server = uvicorn.Server(config)

@@ -245,3 +245,13 @@ def test_an_administrator_lifts_an_account_lockout(county: County) -> None:
         assert sign_in(client(base), "sw").status_code == 429
         hubnet_users(county, "unlock", "sw")
         assert sign_in(client(base), "sw").status_code == 303
+
+
+def test_oidc_identity_headers_count_only_from_a_trusted_proxy(county: County) -> None:
+    claims = {"X-Auth-Request-User": "mallory", "X-Hubnet-Role": "social-worker", "X-Hubnet-Areas": TENDRING}
+    elsewhere = SessionRules(trusted_proxies=(ip_network("10.0.0.0/8"),))
+    with replica(county, rules=elsewhere, trust_proxy=True) as base:
+        assert client(base).get("/v1/families/f1", headers=claims).status_code == 401
+    loopback = SessionRules(trusted_proxies=(ip_network("127.0.0.1/32"),))
+    with replica(county, rules=loopback, trust_proxy=True) as base:
+        assert client(base).get("/v1/families/f1", headers=claims).status_code == 200

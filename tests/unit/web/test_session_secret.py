@@ -73,3 +73,14 @@ def test_serve_api_in_production_without_a_secret_stops_with_a_clear_message(tmp
     assert done.returncode == 2, done.stderr
     assert "HUBNET_SESSION_SECRET is not set" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
+
+
+def test_serve_api_trusting_identity_headers_needs_the_proxies_named(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBNET_", "KAFKA_"))}
+    env |= {"HUBNET_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "serve", "api", "--port", "1", "--trust-proxy"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "needs HUBNET_TRUSTED_PROXIES" in " ".join(done.stderr.split())
