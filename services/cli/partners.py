@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from services.cli.runtime import friendly_errors, start
+from services.cli.runtime import fail, friendly_errors, start
 from services.gateway.database import Database
 from services.gateway.keys import IssuedKey
 from services.gateway.partners import ANY, Partner, PartnerStore
@@ -57,11 +58,15 @@ def add(
     ] = None,
 ) -> None:
     """Register a partner and print its first API key."""
-    partner = Partner(
-        code=code, name=name, org_ids=tuple(org_id), sender_ids=tuple(sender_id or ()),
-        formats=tuple(fmt or (ANY,)), event_types=tuple(event_type or (ANY,)),
-        consent_for=tuple(consent_for or ()),
-    )  # fmt: skip
+    try:
+        partner = Partner(
+            code=code, name=name, org_ids=tuple(org_id), sender_ids=tuple(sender_id or ()),
+            formats=tuple(fmt or (ANY,)), event_types=tuple(event_type or (ANY,)),
+            consent_for=tuple(consent_for or ()),
+        )  # fmt: skip
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        fail(f"cannot register partner '{code}': {problems}")
     _show_key(code, _store().add(partner))
 
 
@@ -71,7 +76,7 @@ def list_partners() -> None:
     """Every partner with what it may publish and its usable keys (ids only)."""
     store = _store()
     now = datetime.now(UTC)
-    table = Table("code", "name", "org ids", "formats", "event types", "usable keys", "state")
+    table = Table("code", "name", "org ids", "formats", "event types", "consent for", "usable keys", "state")
     for partner in store.all():
         usable = [
             k.key_id + (f" (until {k.expires_at:%Y-%m-%d %H:%M})" if k.expires_at else "")
@@ -80,7 +85,8 @@ def list_partners() -> None:
         ]
         table.add_row(
             partner.code, partner.name, ", ".join(partner.org_ids + partner.sender_ids),
-            ", ".join(partner.formats), ", ".join(partner.event_types), "\n".join(usable) or "-",
+            ", ".join(partner.formats), ", ".join(partner.event_types), ", ".join(partner.consent_for) or "-",
+            "\n".join(usable) or "-",
             "active" if partner.active else f"revoked {partner.revoked_at:%Y-%m-%d}",
         )  # fmt: skip
     out.print(table)

@@ -40,3 +40,32 @@ def test_list_shows_the_standing_decision_and_its_recorder(data_dir: Path) -> No
     assert "withdrawn" in result.output
     assert "partner-a" in result.output
     assert "permit" not in result.output
+
+
+def test_partners_add_records_whose_consent_a_partner_may_record_and_list_shows_it(data_dir: Path) -> None:
+    runner = CliRunner()
+    added = runner.invoke(
+        app,
+        [
+            "partners",
+            "add",
+            "essex-hv",
+            "--name",
+            "Essex HV",
+            "--org-id",
+            "RAT",
+            "--consent-for",
+            "food-bank",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["partners", "list"], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert "food-bank" in listed.output
+
+
+def test_the_staff_recorders_code_cannot_be_registered(data_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["partners", "add", "hubnet-staff", "--name", "x", "--org-id", "RAT"])
+    assert result.exit_code != 0
+    assert "hubnet" in result.output
+    assert "Traceback" not in result.output
