@@ -18,11 +18,13 @@ import orjson
 from connectors.base import Record, SourceContext
 from connectors.common.fhir_classify import event_type_of, occurred_at, reject_unrecordable
 from connectors.common.fhir_input import read_fhir
+from connectors.common.fhir_invariants import check_invariants
 from connectors.common.fhir_refs import BundleIndex, hub_targets, iter_references, logical_key
 from connectors.common.fhir_sensitivity import label, sensitivity_of
 from connectors.common.fhir_subject import as_hub_resource, resolve_subject
 from connectors.common.fhir_time import meta_version, parse_fhir_datetime, utc_stamp
 from connectors.common.fhir_validation import validate_resource
+from connectors.fhir.bundle_rules import check_entry, check_reference_targets
 from connectors.fhir.records import is_record, main_entry
 from schemas.envelope import Entry, HubEvent, Identifier
 from schemas.errors import MappingError
@@ -55,6 +57,7 @@ def read_record(data: bytes) -> RecordInput:
     if position is None:
         raise MappingError("the Bundle holds no entry to record", location="Bundle.entry")
     entry = entries[position]
+    check_entry(entry, position)
     return RecordInput(
         resource=entry.get("resource"),
         full_url=entry.get("fullUrl"),
@@ -75,7 +78,9 @@ def map_fhir_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
     if not isinstance(main, dict):
         raise MappingError("the entry's resource is not a FHIR resource", location="Bundle.entry.resource")
     reject_unrecordable(main)
+    check_invariants(main)
     validate_resource(main)
+    check_reference_targets(main, found.index, found.entries, str(main.get("resourceType")))
     server_names = not (found.full_url or "").startswith("urn:")
     subjects, patient = resolve_subject(main, found.lookup, ctx.partner, found.full_url, server_names)
     key = logical_key(main, found.full_url)
@@ -120,6 +125,7 @@ def _supporting(found: RecordInput, main: dict[str, Any]) -> list[tuple[dict[str
         entry = found.entries[position]
         resource = entry.get("resource")
         if isinstance(resource, dict) and resource is not main and not is_record(resource):
+            check_invariants(resource, where=f"Bundle.entry[{position}].resource")
             validate_resource(resource, where=f"Bundle.entry[{position}].resource")
             out.append((resource, logical_key(resource, entry.get("fullUrl"))))
     return out

@@ -21,6 +21,7 @@ from connectors.base import Record
 from connectors.common.fhir_input import read_fhir
 from connectors.common.fhir_refs import BundleIndex, iter_references, logical_key
 from connectors.common.fhir_subject import subject_reference
+from connectors.fhir.bundle_rules import check_bundle
 from schemas.errors import MappingError
 
 _BUNDLE_FIELDS = ("id", "meta", "identifier", "type", "timestamp")
@@ -51,6 +52,7 @@ def main_entry(bundle: dict[str, Any]) -> int | None:
 
 def split_bundle(bundle: dict[str, Any]) -> Iterator[Record]:
     entries = _entries(bundle)
+    check_bundle(bundle)
     index = BundleIndex(entries)
     links = [_links(entry, index, position) for position, entry in enumerate(entries)]
     referenced = {target for targets in links for target in targets}

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.base import SourceContext
 from connectors.common.fhir_classify import event_type_of, occurred_at
 from connectors.common.fhir_input import read_fhir
+from connectors.common.fhir_invariants import check_invariants
 from connectors.common.fhir_refs import BundleIndex, hub_targets, iter_references, logical_key
 from connectors.common.fhir_sensitivity import label, sensitivity_of
 from connectors.common.fhir_subject import Lookup, as_hub_resource, normalise_identifier, resolve_subject
@@ -51,6 +52,7 @@ def map_nems_message(data: bytes, ctx: SourceContext) -> list[HubEvent]:
     bundle = read_fhir(data, "STU3")
     entries = _message_entries(bundle)
     for position, entry in enumerate(entries):
+        check_invariants(entry["resource"], where=f"Bundle.entry[{position}].resource")
         validate_resource(entry["resource"], where=f"Bundle.entry[{position}].resource", release="STU3")
     facts = read_header(entries[0]["resource"], ctx.partner, ctx.org_ids)
     r4 = [

@@ -40,6 +40,7 @@ EXPECTED_REJECTIONS = (
     "is a Location, not a Patient",
     "neither a resolvable reference",
     "Bundle inside a Bundle",
+    "a fullUrl must be absolute",  # UKCore-Bundle-NEWS2Observations-Example: fullUrl "Observation/..."
 )
 
 
