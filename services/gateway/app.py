@@ -22,6 +22,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from connectors import registry
 from connectors.base import SourceContext
 from schemas.envelope import new_trace_id
+from services.apidocs import pages as apidocs
 from services.core.health import Health as HealthChecks
 from services.core.health import add_health_routes
 from services.gateway import keys
@@ -90,7 +91,10 @@ def build_app() -> FastAPI:
         title="hubnet partner ingestion API",
         version="1",
         description="Publish events from your system to the Family Hub network: docs/partners/onboarding.md",
+        docs_url=None,
+        redoc_url=None,
     )
+    apidocs.install(app)  # /docs and /redoc from vendored assets: they work offline
     app.include_router(router)
     install(app)
     return app

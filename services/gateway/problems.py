@@ -72,11 +72,11 @@ class ProblemError(Exception):
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for the problem statuses a route can return."""
-    return {
-        status: {"model": Problem, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
-        for status in statuses
-    }
+    """OpenAPI `responses` entries for the problem statuses a route can return. The body refers
+    to the `Problem` component (registered through `model`): an inline copy of its JSON Schema
+    would point at `#/$defs/FieldProblem`, which no OpenAPI document holds (ReDoc failed on it)."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {status: {"model": Problem, "content": {PROBLEM_JSON: {"schema": schema}}} for status in statuses}
 
 
 def install(app: FastAPI) -> None:

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from services.apidocs import pages as apidocs
 from services.core.health import Health, add_health_routes
 from services.timeline import api
 from services.timeline.access import TimelineAccess
@@ -57,7 +58,8 @@ def create_app(
     `signins` holds session records and sign-in failures; replicas share it through the `users`
     store (`hubnet serve api` opens it from the settings). Left out, it lives in this process's
     memory: enough for one app in a test, never for replicas."""
-    app = FastAPI(title="hubnet family timeline", version="1", docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="hubnet family timeline", version="1", docs_url=None, redoc_url=None)
+    apidocs.install(app)  # /docs and /redoc from vendored assets: they work offline
     rules = rules or SessionRules()
     signins = signins or SignInStore.open(":memory:")
     signer = Signer(secret, rules.absolute_s)

@@ -1,0 +1,1 @@
+"""API reference pages (Swagger UI, ReDoc) served from assets vendored in this package."""
