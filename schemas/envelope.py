@@ -89,7 +89,9 @@ _NAMESPACE_HASH = hashlib.sha1(EVENT_ID_NAMESPACE.bytes, usedforsecurity=False)
 
 
 def event_id_for(source_system: str, record_id: str, version: str) -> str:
-    """Same source record and version -> same id, so redelivery and resends are idempotent."""
+    """Same source record and version -> same id, so redelivery and resends are idempotent. Keyed
+    by the owner too: every partner's source systems lie in its own namespace (enforced for every
+    format by `Connector.convert`), so two partners' records never share an id."""
     return _uuid5(f"{source_system}\x1f{record_id}\x1f{version}")
 
 

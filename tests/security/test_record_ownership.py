@@ -78,6 +78,8 @@ def test_the_same_input_from_another_partner_names_none_of_the_first_partners_re
         mine, theirs = convert(fmt, data, A), convert(fmt, data, B)
         assert writes(mine), f"{path.name} writes no record"
         assert not writes(mine) & writes(theirs), f"{fmt}: partner B's copy of {path.name} names A's records"
+        ids = [{o.event_id for o in outcomes if isinstance(o, HubEvent)} for outcomes in (mine, theirs)]
+        assert not ids[0] & ids[1], f"{fmt}: the same event ids for two partners' records"
         for partner, outcomes in ((A, mine), (B, theirs)):
             for event in (o for o in outcomes if isinstance(o, HubEvent)):
                 assert event.source_partner == partner
