@@ -20,13 +20,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from connectors.base import SourceContext
-from schemas.audit import AuditRecord
 from services.cli.runtime import fail, friendly_errors, start
 from services.core import heap
-from services.core.audit import audit_message
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
-from services.gateway.replays import ReplayDoor
+from services.gateway.replays import ReplayDoor, register_missing
 from services.gateway.service import Gateway
 from services.gateway.submission import RefusedError
 from services.ingest.pacing import Pacer, parse_rate
@@ -53,7 +51,11 @@ def replay(
     gateway = Gateway.open(settings, publisher)
     counts: dict[str, Counter[str]] = {k: Counter() for k in ("accepted", "rejected", "refused")}
     try:
-        _register_county(gateway, county, by)
+        purpose = f"`hubnet replay` of {county.name}"
+        for partner in register_missing(gateway, county_partners(county), by, purpose):
+            out.print(
+                f"registered county partner {partner.code} ({', '.join(partner.formats)})", highlight=False
+            )
         door = ReplayDoor(gateway, by, f"generated county {county.name} replayed with `hubnet replay`")
         heap.settle()
         columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -81,18 +83,3 @@ def replay(
     for fmt in sorted(set().union(*counts.values())):
         table.add_row(fmt, *(f"{counts[state][fmt]:,}" for state in counts))
     out.print(table)
-
-
-def _register_county(gateway: Gateway, county: Path, by: str) -> None:
-    """Register the county partners that are missing (printed and audited); keep the others as
-    they are (a revoked one stays revoked)."""
-    for partner in county_partners(county):
-        if gateway.partners.find(partner.code) is not None:
-            continue
-        gateway.partners.add(partner)  # its API key is not shown: a replay needs none
-        reason = f"synthetic county partner registered for `hubnet replay` of {county.name}"
-        gateway.submissions.audit(audit_message(AuditRecord(
-            actor=by, actor_role="operations", action="partners.add", target=f"partner:{partner.code}",
-            outcome="allowed", reason=reason,
-        )))  # fmt: skip
-        out.print(f"registered county partner {partner.code} ({', '.join(partner.formats)})", highlight=False)

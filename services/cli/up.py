@@ -29,10 +29,11 @@ from services.core.broker import forget_running, free_port, record_running, reso
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.core.supervisor import Supervisor
+from services.gateway.replays import ReplayDoor
+from services.gateway.service import Gateway
 from services.ingest.pacing import parse_rate
-from services.ingest.pipeline import Ingestor
 from services.ops.status import collect
-from services.stack.demo_traffic import CountyReplay, ensure_county, feed_samples
+from services.stack.demo_traffic import DEMO_OPERATOR, CountyReplay, ensure_county, feed_samples
 from services.stack.processes import ServiceSpec, hubnet, port_or_free, stack_services
 from services.web.sessions import session_secret
 
@@ -101,13 +102,15 @@ def up(
 
         publisher = DurablePublisher(settings, bootstrap).start()
         stack.callback(publisher.close)
-        ingestor = Ingestor(publisher)
+        gateway = Gateway.open(settings, publisher)
+        stack.callback(gateway.close)
+        door = ReplayDoor(gateway, DEMO_OPERATOR, "the `make run` demo traffic")
         if samples.is_dir():
-            feed_samples(ingestor, publisher, samples, lambda line: out.print(f"  {line}"))
+            feed_samples(door, gateway, publisher, samples, lambda line: out.print(f"  {line}"))
         per_second = parse_rate(rate) if rate != "0" else 0.0
         if per_second != 0.0 and not once:
             county = ensure_county(data_dir / "demo-county")
-            replay = CountyReplay(ingestor, county, per_second or 1e9)
+            replay = CountyReplay(door, gateway, county, per_second or 1e9)
             replay.start()
             stack.callback(replay.stop)
             out.print(f"replaying the demo county in {county} at {rate} (`hubnet status` shows it flowing)")

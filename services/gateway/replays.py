@@ -12,9 +12,12 @@ are paced by the operator (`--rate`), so the partner's rate limit does not apply
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from connectors.base import SourceContext
 from schemas.audit import AuditRecord
 from services.core.audit import audit_message
+from services.gateway.partners import Partner
 from services.gateway.service import Gateway
 from services.gateway.submission import SubmissionResult
 
@@ -51,3 +54,22 @@ class ReplayDoor:
             outcome="allowed", reason=f"{self._purpose}, sent as partner {partner}", trace_id=trace_id,
         )  # fmt: skip
         self._gateway.submissions.audit(audit_message(record))
+
+
+def register_missing(
+    gateway: Gateway, partners: Iterable[Partner], operator: str, purpose: str
+) -> list[Partner]:
+    """Register the partners a replay of synthetic data sends as, when they are missing (each
+    registration audited, by `operator`); keep the others as they are (a revoked one stays
+    revoked). Returns the ones registered. No API key is shown: a replay needs none."""
+    added = []
+    for partner in partners:
+        if gateway.partners.find(partner.code) is not None:
+            continue
+        gateway.partners.add(partner)
+        gateway.submissions.audit(audit_message(AuditRecord(
+            actor=operator, actor_role="operations", action="partners.add", target=f"partner:{partner.code}",
+            outcome="allowed", reason=f"synthetic partner registered for {purpose}",
+        )))  # fmt: skip
+        added.append(partner)
+    return added

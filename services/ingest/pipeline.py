@@ -2,9 +2,10 @@
 
 Partner doors (HTTP, file drop, MLLP) and dead-letter replays go through
 `services/gateway/service.py` (`Gateway.receive`: registry, permissions, claimed sender, ledger,
-audit, size and rate limits), which builds its messages with `event_message` here. `Ingestor`
-skips every one of those checks: it is for the generated-county replay, the `make run` demo
-traffic and the benchmarks only, never for a partner's input.
+audit, size and rate limits), which builds its messages with `event_message` here; so do the
+operator's replays (`hubnet replay`, `hubnet dlq replay`, the `make run` demo traffic). `Ingestor`
+skips every one of those checks: it is for the benchmarks and tests only, never for a partner's
+input.
 
 Delivery: what `ingest` returns is already in the durable outbox (one transaction per input, or one
 shared with the inputs other threads queued at that moment: the outbox's group commit, each input

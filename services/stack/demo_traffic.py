@@ -6,6 +6,7 @@ format, a few dead letters, identities linked, timelines growing and referrals r
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -17,11 +18,14 @@ from connectors import registry
 from connectors.base import SourceContext
 from connectors.oruk.importer import load_directory
 from services.core.publisher import Publisher
+from services.gateway.replays import ReplayDoor, register_missing
+from services.gateway.service import Gateway
+from services.gateway.submission import RefusedError
 from services.ingest.directory import directory_messages
 from services.ingest.pacing import Pacer
-from services.ingest.pipeline import Ingestor
 from services.synthetic.county import Options
 from services.synthetic.county import generate as generate_county
+from services.synthetic.registrations import county_partners, sample_partners
 from services.synthetic.replay import deliveries
 
 log = structlog.get_logger(__name__)
@@ -30,19 +34,30 @@ DEMO_SEED = 2017
 DEMO_START = date(2019, 4, 1)
 DEMO_END = date(2026, 3, 31)  # the county's history ends before today, so nothing is dated in the future
 Report = Callable[[str], None]
+DEMO_OPERATOR = "hubnet-up"
+"""Who the demo traffic is audited as: it sends as each sample and county partner."""
 
 
-def feed_samples(ingestor: Ingestor, publisher: Publisher, folder: Path, report: Report) -> None:
-    """Each `samples/<format>/` file through its connector as partner `sample-<format>`; the ORUK
-    sample directory onto `fh.directory`."""
+def feed_samples(
+    door: ReplayDoor, gateway: Gateway, publisher: Publisher, folder: Path, report: Report
+) -> None:
+    """Each `samples/<format>/` file through the gateway as partner `sample-<format>` (registered
+    first, audited); the ORUK sample directory onto `fh.directory`."""
     known = set(registry.formats())
+    register_missing(gateway, sample_partners(folder, known), DEMO_OPERATOR, "the `make run` demo samples")
     for fmt_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         for path in sorted(p for p in fmt_dir.iterdir() if p.is_file() and p.suffix != ".md"):
-            ctx = SourceContext(partner=f"sample-{fmt_dir.name}", source_name=path.name)
+            partner = f"sample-{fmt_dir.name}"
+            ctx = SourceContext(partner=partner, source_name=path.name)
             if fmt_dir.name in known:
-                result = ingestor.ingest(fmt_dir.name, path.read_bytes(), ctx)
-                accepted, rejected = len(result.accepted), len(result.rejected)
-                report(f"{fmt_dir.name}/{path.name}: {accepted} event(s), {rejected} dead-lettered")
+                try:
+                    result = door.send(partner, fmt_dir.name, path.read_bytes(), ctx)
+                except RefusedError as error:
+                    report(f"{fmt_dir.name}/{path.name}: refused ({error})")
+                    continue
+                report(
+                    f"{fmt_dir.name}/{path.name}: {result.accepted} event(s), {result.rejected} dead-lettered"
+                )
             elif fmt_dir.name == "oruk":
                 directory = load_directory(path.read_bytes())
                 publisher.publish(directory_messages(directory, ctx))
@@ -58,23 +73,27 @@ def ensure_county(folder: Path) -> Path:
 
 
 class CountyReplay(threading.Thread):
-    """Replays the county at a gentle rate in the background until done or stopped."""
+    """Replays the county at a gentle rate in the background until done or stopped, each record as
+    its county partner through the gateway (partners registered first, audited)."""
 
-    def __init__(self, ingestor: Ingestor, county: Path, per_second: float) -> None:
+    def __init__(self, door: ReplayDoor, gateway: Gateway, county: Path, per_second: float) -> None:
         super().__init__(name="hubnet-demo-replay", daemon=True)
-        self._ingestor = ingestor
+        self._door = door
+        self._gateway = gateway
         self._county = county
         self._pacer = Pacer(per_second)
         self._halt = threading.Event()
         self.sent = 0
 
     def run(self) -> None:
+        register_missing(self._gateway, county_partners(self._county), DEMO_OPERATOR, "the `make run` demo")
         for delivery in deliveries(self._county):
             if self._halt.is_set():
                 return
             self._pacer.wait()
             ctx = SourceContext(partner=delivery.partner, source_name=delivery.path)
-            self._ingestor.ingest(delivery.fmt, delivery.data, ctx)
+            with contextlib.suppress(RefusedError):  # audited by the gateway; the demo goes on
+                self._door.send(delivery.partner, delivery.fmt, delivery.data, ctx)
             self.sent += 1
         log.info("demo.replay_done", records=self.sent)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from services.gateway.claims import claimed_senders
+from services.gateway.claims import UnverifiableSenderError, claimed_senders
 from services.gateway.partners import Partner
 from services.synthetic.replay import partner_code
 
@@ -26,9 +26,7 @@ def county_partners(root: Path) -> list[Partner]:
     for entry in manifest["files"]:
         org = entry["partner"]
         formats.setdefault(org, set()).add(entry["format"])
-        senders.setdefault(org, set()).update(
-            claimed_senders(entry["format"], (root / entry["path"]).read_bytes())
-        )
+        senders.setdefault(org, set()).update(_named(entry["format"], root / entry["path"]))
     return [
         Partner(
             code=partner_code(org),
@@ -39,3 +37,27 @@ def county_partners(root: Path) -> list[Partner]:
         )
         for org in sorted(formats)
     ]
+
+
+def sample_partners(folder: Path, formats: set[str]) -> list[Partner]:
+    """One registration per `samples/<format>/` folder of a known format, as `sample-<format>`
+    (what the `make run` demo sends the shipped samples as), with the sender ids they name."""
+    partners = []
+    for fmt_dir in sorted(p for p in folder.iterdir() if p.is_dir() and p.name in formats):
+        senders: set[str] = set()
+        for path in sorted(p for p in fmt_dir.iterdir() if p.is_file() and p.suffix != ".md"):
+            senders.update(_named(fmt_dir.name, path))
+        partners.append(Partner(
+            code=f"sample-{fmt_dir.name}", name=f"sample partner for {fmt_dir.name}",
+            sender_ids=tuple(sorted(senders)), formats=(fmt_dir.name,),
+        ))  # fmt: skip
+    return partners
+
+
+def _named(fmt: str, path: Path) -> set[str]:
+    """The senders a file names; none for one whose sender cannot be checked (it is refused when
+    sent, as it should be)."""
+    try:
+        return claimed_senders(fmt, path.read_bytes())
+    except UnverifiableSenderError:
+        return set()
