@@ -24,6 +24,7 @@ NOT_RECORDS = {
     "Bundle": "a Bundle inside a Bundle entry is not split further; send the inner Bundle on its own",
 }
 _INPATIENT_CLASSES = frozenset({"IMP", "ACUTE", "NONAC", "inpatient"})
+_REFERRAL_CODES = frozenset({"3457005", "306206005"})  # SNOMED CT: patient referral, referral to service
 _NOT_REFERRALS = frozenset({"108252007", "363679005", "386053000"})  # lab, imaging, evaluation
 _SIMPLE: dict[str, EventType] = {
     "RelatedPerson": EventType.RELATED_PERSON_RECORDED,
@@ -118,12 +119,24 @@ def _encounter(resource: dict[str, Any], _method: str | None) -> EventType:
 
 
 def _service_request(resource: dict[str, Any], _method: str | None) -> EventType:
-    codes = {
-        coding.get("code")
-        for concept in resource.get("category") or []
-        for coding in concept.get("coding") or []
-    }
-    return EventType.CLINICAL_RECORD if codes & _NOT_REFERRALS else EventType.REFERRAL_REQUESTED
+    """A referral by its category; with no category, only when its code or performer says so
+    (a referral code, a HealthcareService as performer): a bare order is a clinical record."""
+    categories = resource.get("category") or []
+    codes = {coding.get("code") for concept in categories for coding in concept.get("coding") or []}
+    if categories:
+        return EventType.CLINICAL_RECORD if codes & _NOT_REFERRALS else EventType.REFERRAL_REQUESTED
+    return EventType.REFERRAL_REQUESTED if _says_referral(resource) else EventType.CLINICAL_RECORD
+
+
+def _says_referral(resource: dict[str, Any]) -> bool:
+    code = resource.get("code")
+    concept: dict[str, Any] = code if isinstance(code, dict) else {}
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    words = " ".join([str(concept.get("text") or ""), *(str(c.get("display") or "") for c in codings)])
+    if any(c.get("code") in _REFERRAL_CODES for c in codings) or "referr" in words.lower():
+        return True
+    performers = [p for p in resource.get("performer") or [] if isinstance(p, dict)]
+    return any(_is_type(p, "HealthcareService") for p in performers)
 
 
 def _task(resource: dict[str, Any], _method: str | None) -> EventType:
@@ -142,6 +155,7 @@ def _is_type(reference: dict[str, Any], resource_type: str) -> bool:
 
 _SPECIAL: dict[str, Callable[[dict[str, Any], str | None], EventType]] = {
     "Patient": _patient,
+    "Linkage": lambda _resource, _method: EventType.PERSON_MERGED,
     "Encounter": _encounter,
     "ServiceRequest": _service_request,
     "Task": _task,

@@ -59,6 +59,10 @@ def subject_reference(resource: dict[str, Any]) -> tuple[str, dict[str, Any]] | 
         value = resource.get(name)
         if isinstance(value, dict):
             return f"{resource_type}.{name}", value
+        if isinstance(value, list):  # Account.subject is 0..* in R4: the first Patient it names
+            for position, item in enumerate(value):
+                if isinstance(item, dict) and _names_type(item, "Patient"):
+                    return f"{resource_type}.{name}[{position}]", item
     if resource_type == "Appointment":
         for position, participant in enumerate(resource.get("participant") or []):
             actor = participant.get("actor") or {}
@@ -146,6 +150,8 @@ def resolve_subject(
             own = _with_logical_id(own, partner, resource, own_name)
         return own, resource
     record = logical_key(resource, own_name)
+    if resource.get("resourceType") == "Linkage":
+        return _linked_people(resource, lookup, partner, record), None
     found = subject_reference(resource)
     if found is None and not can_name_a_person(str(resource.get("resourceType"))):
         raise NotAPersonRecordError(
@@ -180,6 +186,37 @@ def resolve_subject(
             named = _with_logical_id(named, partner, target, text)
         return named, target
     return _logical(reference, path, partner, record), None
+
+
+def _linked_people(linkage: dict[str, Any], lookup: Lookup, partner: str, record: str) -> list[Identifier]:
+    """A Linkage says its items are one real-world person (FHIR R4 Linkage: "records that refer
+    to the same real-world occurrence"): the identifiers of every Patient it links, the `source`
+    item first, so identity resolution, seeing one record quote identifiers of several hub
+    persons, merges them (docs/identity.md). It must link at least two Patients."""
+    items = [i for i in linkage.get("item") or [] if isinstance(i, dict)]
+    items.sort(key=lambda item: item.get("type") != "source")
+    found: list[Identifier] = []
+    for position, item in enumerate(items):
+        given = item.get("resource")
+        reference: dict[str, Any] = given if isinstance(given, dict) else {}
+        text = reference.get("reference")
+        target = lookup(text) if isinstance(text, str) else None
+        where = f"Linkage.item[{position}].resource"
+        if target is not None and target.get("resourceType") != "Patient":
+            raise ValidationError(
+                f"the Linkage links a {target.get('resourceType')}, not a Patient",
+                location=where,
+                hint="hubnet reads a Linkage of Patients as a merge of one person's records",
+            )
+        named = identifiers_of(target, "Patient", _local(partner, target, text, record)) if target else None
+        found += [i for i in named or _logical(reference, where, partner, record) if i not in found]
+    if len(items) < 2 or len(found) < 2:
+        raise ValidationError(
+            "a Linkage must link at least two Patient records to say they are one person",
+            location="Linkage.item",
+            hint="give the surviving record as the source item and the others as alternate items",
+        )
+    return found
 
 
 def _logical(reference: dict[str, Any], path: str, partner: str, record: str) -> list[Identifier]:
