@@ -22,10 +22,12 @@ from services.core.health import Health, add_health_routes
 from services.timeline import api
 from services.timeline.access import TimelineAccess
 from services.timeline.audit import AuditTrail
+from services.timeline.entry_view import NameOf
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
 from services.web import routes_auth, routes_pages
 from services.web.auth import Authenticator
+from services.web.entry_words import entry_words, london
 from services.web.proxy import ProxyTrust
 from services.web.sessions import COOKIE, Signer
 from services.web.signin import SessionRules, SignInGuard
@@ -52,12 +54,14 @@ def create_app(
     health: Health | None = None,
     rules: SessionRules | None = None,
     signins: SignInStore | None = None,
+    names: NameOf | None = None,
 ) -> FastAPI:
     """The staff app; with `health`, operations' `/healthz`, `/readyz` and `/metrics` are served too.
 
     `signins` holds session records and sign-in failures; replicas share it through the `users`
     store (`hubnet serve api` opens it from the settings). Left out, it lives in this process's
-    memory: enough for one app in a test, never for replicas."""
+    memory: enough for one app in a test, never for replicas. `names` gives organisation names from
+    the county's reference data (services/reference); left out, entries show the codes."""
     app = FastAPI(title="hubnet family timeline", version="1", docs_url=None, redoc_url=None)
     apidocs.install(app)  # /docs and /redoc from vendored assets: they work offline
     rules = rules or SessionRules()
@@ -69,6 +73,9 @@ def create_app(
     app.state.auth = Authenticator(users, signer, guard, signins, proxy, trust_proxy)
     app.state.signer = signer
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates.env.globals["entry_words"] = entry_words
+    app.state.templates.env.filters["london"] = london
+    app.state.organisation_names = names
     app.include_router(api.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)

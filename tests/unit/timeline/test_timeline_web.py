@@ -58,7 +58,8 @@ def test_search_family_and_withheld_entry(web: tuple[TestClient, TimelineStore])
     assert 'href="/persons/baby"' in results.text
     page = client.get("/families/f1")
     assert page.status_code == 200
-    assert "6-8 week review — Health visiting" in page.text
+    assert "6-8 week review</a>" in page.text
+    assert "recorded by Essex hv (Health visiting)" in page.text
     assert "Restricted record withheld" in page.text
     assert 'href="/break-glass/families/f1"' in page.text
     assert "{&#34;" not in page.text  # never raw JSON on the timeline
