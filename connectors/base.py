@@ -3,7 +3,10 @@
 A connector knows nothing of Kafka or HTTP. Transports (HTTP ingest, file drop, MLLP, `hubnet
 convert`) call `Connector.convert`, which guarantees that every record ends as exactly one outcome:
 hub events, or a `Rejection` with the record's own bytes and a reason. One bad record never blocks
-the rest of a batch, and no exception escapes for bad input.
+the rest of a batch, and no exception escapes for bad input: exceptions that mean a malformed input
+(deep nesting, huge integers, CSV fields over the limit, bad UTF-8) become rejections with a reason
+(`connectors.malformed`). The one exception on purpose is `InputLimitError`, raised before any
+record is mapped when a caller passes `InputLimits` and the input passes one of them.
 
 Ownership is held here, once for every format: a record's identity is (authenticated partner,
 source system, record id), so every event must name the sending partner and a source system in
@@ -22,8 +25,10 @@ from typing import ClassVar, Self
 
 import structlog
 
+from connectors.input_limits import MAX_LOCATION_CHARS, MAX_REASON_CHARS, InputLimits, clip
+from connectors.malformed import malformed_input
 from schemas.envelope import HubEvent, new_trace_id
-from schemas.errors import MappingError, NotAPersonRecordError, OwnershipError, Problem
+from schemas.errors import InputLimitError, MappingError, NotAPersonRecordError, OwnershipError, Problem
 from schemas.identifiers import owns_system
 
 log = structlog.get_logger(__name__)
@@ -54,7 +59,9 @@ class Record:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A record that could not become hub events, with what a partner needs to fix it."""
+    """A record that could not become hub events, with what a partner needs to fix it. A reason or
+    location quoting a partner's overlong value is cut (`input_limits.clip`): it is repeated in the
+    dead letter, the answer and the logs' counts, and must not cost more than the record."""
 
     reason: str
     original: bytes
@@ -64,6 +71,13 @@ class Rejection:
     """Each problem with its own path, when the record has several (`reason` sums them up)."""
     side_entry: bool = False
     """The refused part describes no person (`NotAPersonRecordError`): no person record was lost."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", clip(self.reason, MAX_REASON_CHARS))
+        if self.location is not None:
+            object.__setattr__(self, "location", clip(self.location, MAX_LOCATION_CHARS))
+        if self.record_ref is not None:
+            object.__setattr__(self, "record_ref", clip(self.record_ref, MAX_LOCATION_CHARS))
 
     @classmethod
     def from_error(cls, error: MappingError, record: Record) -> Self:
@@ -113,15 +127,20 @@ class Connector(ABC):
         """Called by `convert` for each record: pure mapping to validated hub events, or raise
         `MappingError` with a location and a reason."""
 
-    def convert(self, data: bytes, ctx: SourceContext) -> Iterator[Outcome]:
-        """Every record becomes events or one `Rejection`; nothing raises for bad input."""
+    def convert(
+        self, data: bytes, ctx: SourceContext, limits: InputLimits | None = None
+    ) -> Iterator[Outcome]:
+        """Every record becomes events or one `Rejection`; nothing raises for bad input. With
+        `limits`, an input over a cap raises `InputLimitError` before any record is mapped."""
+        if limits:
+            limits.check_shape(data)
         try:
-            records = list(self.split(data))
-        except MappingError as error:
-            yield Rejection.from_error(error, Record(raw=data, ref=ctx.source_name))
-            return
+            split = self.split(data)
+            records = limits.records(split) if limits else list(split)
+        except InputLimitError:
+            raise  # the input as a whole is refused by the caller's door, not dead-lettered
         except Exception as error:  # a parser bug must not lose the input
-            yield self._unexpected(error, Record(raw=data, ref=ctx.source_name))
+            yield self._rejection(error, Record(raw=data, ref=ctx.source_name))
             return
         if not records:
             yield Rejection(reason="the input holds no records (empty file or body)", original=data)
@@ -140,7 +159,7 @@ class Connector(ABC):
             yield Rejection.from_error(error, record)
             return
         except Exception as error:  # a mapping bug dead-letters the record instead of crashing
-            yield self._unexpected(error, record)
+            yield self._rejection(error, record)
             return
         if not events:
             yield Rejection(
@@ -149,6 +168,13 @@ class Connector(ABC):
                 record_ref=record.ref,
             )
         yield from events
+
+    def _rejection(self, error: Exception, record: Record) -> Rejection:
+        """The partner's reason for a malformed input; a hubnet fault's for anything else."""
+        malformed = malformed_input(error)
+        if malformed is not None:
+            return Rejection.from_error(malformed, record)
+        return self._unexpected(error, record)
 
     def _unexpected(self, error: Exception, record: Record) -> Rejection:
         log.error("connector.internal_error", connector=self.name, error_type=type(error).__name__)

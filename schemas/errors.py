@@ -61,6 +61,16 @@ class ValidationError(MappingError):
     """The mapped resources do not satisfy the FHIR model or a hub rule (check digit, date order)."""
 
 
+class InputLimitError(HubnetError):
+    """An input as a whole exceeds what one submission may cost (records, bytes): refused before any
+    record is mapped, nothing queued; the message says the cap and what to do (split the file)."""
+
+    def __init__(self, reason: str, hint: str) -> None:
+        self.reason = reason
+        self.hint = hint
+        super().__init__(f"{reason} ({hint})")
+
+
 class AuthorisationError(HubnetError):
     """The caller may not do this: publish as another partner, read a restricted entry."""
 

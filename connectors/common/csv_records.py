@@ -91,18 +91,20 @@ def split_csv(
     text, encoding = _decode_as(data, None, encodings)
     header = _header(text, delimiter)
     check_columns(header, required)
-    lines = list(io.StringIO(text, newline=""))
-    # csv.reader counts the lines it has consumed (line_num): a row's raw text is the lines it spans.
-    reader = csv.reader(lines, delimiter=delimiter)
+    # csv.reader pulls one physical line at a time, and only as many as the row it returns spans:
+    # the lines pulled since the last row are that row's raw text. Read lazily, so a caller that
+    # stops at a cap (InputLimits) never holds more lines than the rows it took.
+    pulled: list[str] = []
+    reader = csv.reader(_pulling(io.StringIO(text, newline=""), pulled), delimiter=delimiter)
     next(reader)
     start = reader.line_num
-    header_text = "".join(lines[:start])
+    header_text = _take(pulled)
     try:
         for row in reader:
             end = reader.line_num
+            raw = _take(pulled)
             if any(cell.strip() for cell in row):
-                raw = header_text + "".join(lines[start:end])
-                yield Record(raw=raw.encode(encoding), ref=f"line {start + 1}")
+                yield Record(raw=(header_text + raw).encode(encoding), ref=f"line {start + 1}")
             start = end
     except csv.Error as error:
         raise MappingError(
@@ -110,6 +112,18 @@ def split_csv(
             location=f"line {start + 1}",
             hint="check the quoting: a cell with a comma, quote or line break must be in double quotes",
         ) from None
+
+
+def _pulling(lines: Iterator[str], pulled: list[str]) -> Iterator[str]:
+    for line in lines:
+        pulled.append(line)
+        yield line
+
+
+def _take(pulled: list[str]) -> str:
+    text = "".join(pulled)
+    pulled.clear()
+    return text
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def convert(
     person record was rejected. `hubnet convert --list-formats` names the formats.
     """
     del list_formats  # handled by its callback before the command runs
-    start()
+    listed = start().ingest_max_errors  # reasons printed; the rest are counted, as in API answers
     connector = registry.get(fmt)
     bundles: list[bytes] = []
     rejected = side = 0
@@ -72,6 +72,8 @@ def convert(
             if isinstance(outcome, Rejection):
                 side += outcome.side_entry
                 rejected += not outcome.side_entry
+                if rejected + side > listed:
+                    continue
                 label = "[yellow]side entry refused[/]" if outcome.side_entry else "[red]rejected[/]"
                 err.print(f"{label} {rejection_line(path, outcome)}", highlight=False)
             else:
@@ -82,6 +84,8 @@ def convert(
         sys.stdout.buffer.write(
             orjson.dumps([orjson.Fragment(b) for b in bundles], option=orjson.OPT_INDENT_2) + b"\n"
         )
+    if rejected + side > listed:
+        err.print(f"... {rejected + side - listed} more not listed [HUBNET_INGEST_MAX_ERRORS]", highlight=False)
     err.print(summary(len(bundles), rejected, side), highlight=False)
     if connector.not_checked:
         err.print(f"note: {connector.not_checked}", highlight=False, markup=False)

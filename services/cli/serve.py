@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import orjson
@@ -41,7 +42,8 @@ def ingest(
     import uvicorn
 
     settings = start()
-    limits = Limits(
+    limits = replace(
+        Limits.of(settings),  # the input caps (HUBNET_INGEST_MAX_*) too
         max_body_bytes=int((max_body_mib or settings.ingest_max_body_mib) * MIB),
         rate_per_s=rate or settings.ingest_rate_per_s,
         burst=burst or settings.ingest_burst,

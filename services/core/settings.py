@@ -66,6 +66,26 @@ class Settings(BaseSettings):
     mllp_max_connections: int = Field(
         default=16, ge=1, description="MLLP connections one listener holds at once; more are closed at once."
     )
+    ingest_max_records: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most records one input (request, dropped file) may hold; 413 above: split the file.",
+    )
+    ingest_max_record_mib: float = Field(
+        default=16.0,
+        gt=0,
+        description="Most MiB the records cut from one input may add up to (a CSV row counts its header).",
+    )
+    ingest_max_nodes: int = Field(
+        default=300_000,
+        ge=1,
+        description="Most JSON objects and arrays, or XML elements, one input may hold; 413 above.",
+    )
+    ingest_max_errors: int = Field(
+        default=100,
+        ge=1,
+        description="Rejected records an answer lists with their reason; the rest are counted.",
+    )
     broker_profile: Literal["auto", "embedded", "kafka"] = Field(
         default="auto",
         description=(

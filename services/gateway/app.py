@@ -1,12 +1,12 @@
 """The partner HTTP API (FastAPI): publish, validate, look up results, and say who you are.
 
 Order of checks on a publish, each with its own status: API key (401), format known (404),
-format allowed (403), rate (429 + Retry-After), body size (413), sender claimed (403), then per
-record: accepted, rejected (dead letter with reason and field path) or refused. The answer is 202
-once the new items are in the durable outbox; 422 when no record was accepted (the problem lists
-each record's field path and reason); 409 when every record resends a record version received
-before with other content (a correction needs a new version). Keys never reach a log line: only
-their public key id.
+format allowed (403), rate (429 + Retry-After), body size (413), sender claimed (403), records
+per input (413, `InputLimits`), then per record: accepted, rejected (dead letter with reason and
+field path) or refused. The answer is 202 once the new items are in the durable outbox; 422 when no
+record was accepted (the problem lists the field path and reason of the first records, and counts
+the rest); 409 when every record resends a record version received before with other content (a
+correction needs a new version). Keys never reach a log line: only their public key id.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from connectors import registry
 from connectors.base import SourceContext
 from schemas.envelope import new_trace_id
 from services.apidocs import pages as apidocs
+from schemas.errors import InputLimitError
 from services.core.health import Health as HealthChecks
 from services.core.health import add_health_routes
 from services.gateway import keys
@@ -134,6 +135,11 @@ async def _submit(request: Request, fmt: str, principal: Principal, publish: boo
         result = await run_in_threadpool(gateway.submissions.submit, partner, fmt, data, ctx, publish)
     except RefusedError as error:
         raise _forbidden(str(error), trace_id) from None
+    except InputLimitError as error:
+        raise ProblemError(
+            413, "too-many-records", "The input holds too much to check in one request",
+            detail=str(error), trace_id=trace_id,
+        ) from None  # fmt: skip
     log.info("gateway.submitted", partner=result.partner, format=fmt, trace_id=trace_id,
              published=publish, accepted=result.accepted, rejected=result.rejected,
              refused=result.refused)  # fmt: skip
@@ -237,11 +243,18 @@ def _answer(result: SubmissionResult, success: int) -> JSONResponse:
         errors = [
             FieldProblem(location=i.location, reason=i.reason or "", record_ref=i.record_ref,
                          dead_letter_id=i.dead_letter_id).model_dump()
-            for i in result.items if i.status == "rejected"
+            for i in result.items if i.status == "rejected" and i.reason is not None
         ]  # fmt: skip
         detail = "No record was accepted; each is listed with where and why. Fix and resend."
+        if result.reasons_omitted:
+            detail = (
+                f"No record was accepted; the first {len(errors)} are listed with where and why, "
+                f"{result.reasons_omitted} more are not (each keeps its dead_letter_id in the result). "
+                "Fix and resend."
+            )
         raise ProblemError(422, "rejected", "The input was rejected", detail=detail, trace_id=result.trace_id,
-                           errors=errors, result=body)  # fmt: skip
+                           errors=errors, errors_omitted=result.reasons_omitted or None,
+                           result=body)  # fmt: skip
     if result.conflicts == result.refused:
         raise ProblemError(409, "conflict", "A record version was already received with other content",
                            detail=result.items[0].reason, trace_id=result.trace_id, result=body)  # fmt: skip

@@ -16,7 +16,10 @@ can never publish as another. Checked, per format family (other formats carry no
 
 Extraction reads the input as the connector does (the HL7 check once split messages its own way,
 and a leading MLLP start byte or BOM before a later message hid that message's MSH-4). Unreadable
-input claims nothing here, and the connector rejects it. A FHIR sender given by reference must
+input claims nothing here, and the connector rejects it (malformed input that the parsers signal
+otherwise, deep nesting or a huge integer, is unreadable too: `connectors.malformed`; it must not
+surface as a hubnet fault). Formats that name a sender in every record are read record by record,
+no further than the caps on one input (`claimed_senders(limits=)`). A FHIR sender given by reference must
 resolve, within the message, to an Organization with an ODS code; otherwise the claim cannot be
 checked and the input is refused (`UnverifiableSenderError`).
 """
@@ -24,6 +27,7 @@ checked and the input is refused (`UnverifiableSenderError`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from connectors.base import Record
@@ -33,6 +37,8 @@ from connectors.common.fhir_xml import Release
 from connectors.common.xml_elements import parse_xml
 from connectors.hl7v2.batch import split_messages
 from connectors.hl7v2.parsing import parse_header
+from connectors.input_limits import InputLimits
+from connectors.malformed import malformed_input
 from connectors.nems.header import ODS_ENDPOINT
 from connectors.vcs.json_body import JsonFields, split_json
 from schemas.errors import AuthorisationError, MappingError
@@ -43,11 +49,6 @@ Extractor = Callable[[bytes], Iterator[str]]
 
 class UnverifiableSenderError(AuthorisationError):
     """The input names its sender in a way that cannot be checked against the registration."""
-
-
-def _hl7_sending_facility(data: bytes) -> Iterator[str]:
-    """MSH-4 of each message exactly as the `hl7v2` connector cuts and reads them."""
-    return _each_record(split_messages(data), lambda record: parse_header(record.raw).text(4))
 
 
 def _fhir_message_sender(data: bytes, release: Release = "R4B") -> Iterator[str]:
@@ -159,47 +160,54 @@ def _each_record(records: Iterator[Record], read: Callable[[Record], str | None]
     for record in records:
         try:
             value = read(record)
-        except MappingError:
+        except Exception as error:
+            if malformed_input(error) is None:
+                raise
             continue
         if value:
             yield value
 
 
-def _vcs_json_organisation(data: bytes) -> Iterator[str]:
-    return _each_record(split_json(data), lambda record: JsonFields(record).get("organisation"))
+RecordReader = Callable[[Record], str | None]
+RECORD_CLAIMS: dict[str, tuple[Callable[[bytes], Iterator[Record]], RecordReader]] = {
+    # hl7v2: MSH-4 of each message exactly as the connector cuts and reads them
+    "hl7v2": (split_messages, lambda record: parse_header(record.raw).text(4)),
+    "vcs-json": (split_json, lambda record: JsonFields(record).get("organisation")),
+    "vcs-csv": (split_csv, lambda record: read_row(record).get("organisation")),
+    # bloodspot-csv: upper case, as the connector reads the code
+    "bloodspot-csv": (
+        split_csv,
+        lambda record: (read_row(record).get("laboratory_ods_code") or "").upper() or None,
+    ),
+}
+"""Formats that name a sender in every record: read one record at a time."""
 
 
-def _vcs_csv_organisation(data: bytes) -> Iterator[str]:
-    return _each_record(split_csv(data), lambda record: read_row(record).get("organisation"))
-
-
-def _bloodspot_laboratory(data: bytes) -> Iterator[str]:
-    """Upper case, as the connector reads the code."""
-    return _each_record(
-        split_csv(data), lambda record: (read_row(record).get("laboratory_ods_code") or "").upper() or None
-    )
+def _record_claims(fmt: str, data: bytes, limits: InputLimits | None = None) -> Iterator[str]:
+    split, read = RECORD_CLAIMS[fmt]
+    return _each_record(limits.within(split(data)) if limits else split(data), read)
 
 
 EXTRACTORS: dict[str, Extractor] = {
-    "hl7v2": _hl7_sending_facility,
     "fhir": _fhir_message_sender,
     "nems": _nems_senders,
     "ctf": _ctf_source_school,
     "cin-census": _cin_source_authority,
-    "vcs-json": _vcs_json_organisation,
-    "vcs-csv": _vcs_csv_organisation,
-    "bloodspot-csv": _bloodspot_laboratory,
+    **{fmt: partial(_record_claims, fmt) for fmt in RECORD_CLAIMS},
 }
 
 
-def claimed_senders(fmt: str, data: bytes) -> set[str]:
-    """Every sender identifier the input names; empty for formats without one or unreadable input."""
+def claimed_senders(fmt: str, data: bytes, limits: InputLimits | None = None) -> set[str]:
+    """Every sender identifier the input names; empty for formats without one or unreadable input.
+    With `limits`, records past a cap are not read (the connector refuses such an input anyway): a
+    CSV row carries its header line, and reading each row of a long file took minutes."""
     extractor = EXTRACTORS.get(fmt)
     if extractor is None:
         return set()
     found: set[str] = set()
     try:
-        found.update(extractor(data))
-    except MappingError:
-        return found
+        found.update(_record_claims(fmt, data, limits) if fmt in RECORD_CLAIMS else extractor(data))
+    except Exception as error:
+        if malformed_input(error) is None:
+            raise
     return found

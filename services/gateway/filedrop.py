@@ -41,6 +41,7 @@ import structlog
 from connectors.base import SourceContext
 from connectors.registry import UnknownFormatError
 from schemas.envelope import new_trace_id
+from schemas.errors import InputLimitError
 from services.gateway.audit import refusal
 from services.gateway.database import Database
 from services.gateway.dropped_files import UnsafeFileError, is_real_folder, read_dropped
@@ -209,7 +210,7 @@ class FileDrop:
     ) -> tuple[FileState, dict[str, Any]]:
         try:
             result = self._gateway.submissions.submit(partner, fmt, data, ctx, publish=True)
-        except RefusedError as error:
+        except (RefusedError, InputLimitError) as error:  # the report says the cap: split the file
             return "failed", {"error": str(error), "trace_id": ctx.trace_id}
         except Exception as error:  # one file's fault must never stop every partner's drop
             kind = type(error).__name__

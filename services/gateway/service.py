@@ -9,7 +9,9 @@ order, the same checks, so each holds the same guarantees:
 2. `check_size`: the input is within the size limit;
 3. `Submissions.submit`: the claimed sender is the partner's own, each record through the
    connector, each event type permitted, the idempotency ledger (duplicates return their first
-   result; a changed body under a known record version is a conflict), the durable outbox.
+   result; a changed body under a known record version is a conflict), the durable outbox; an
+   input over one of the `InputLimits` (records, record bytes, nested values) is refused as a
+   whole (`InputLimitError`) before any record is mapped.
 
 Every refusal is audited on `fh.audit` with its reason. `receive` is the three in one; the HTTP API
 calls them one by one so it can refuse before reading a body. (`Ingestor` in
@@ -19,11 +21,12 @@ calls them one by one so it can refuse before reading a body. (`Ingestor` in
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors import registry
 from connectors.base import Connector, SourceContext
+from connectors.input_limits import InputLimits
 from services.core.publisher import Publisher
 from services.core.settings import Settings
 from services.gateway.database import Database
@@ -37,11 +40,12 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """Protection settings; defaults suit one hub."""
+    """Protection settings; defaults suit one hub. `input`: what one input may cost once read."""
 
     max_body_bytes: int = 10 * MIB
     rate_per_s: float = 20.0
     burst: int = 40
+    input: InputLimits = field(default_factory=InputLimits)
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
@@ -50,6 +54,12 @@ class Limits:
             max_body_bytes=int(settings.ingest_max_body_mib * MIB),
             rate_per_s=settings.ingest_rate_per_s,
             burst=settings.ingest_burst,
+            input=InputLimits(
+                max_records=settings.ingest_max_records,
+                max_record_bytes=int(settings.ingest_max_record_mib * MIB),
+                max_nodes=settings.ingest_max_nodes,
+                max_errors=settings.ingest_max_errors,
+            ),
         )
 
 
@@ -79,7 +89,7 @@ class Gateway:
             db=db,
             partners=PartnerStore(db),
             statuses=statuses,
-            submissions=Submissions(statuses, publisher, connector_for),
+            submissions=Submissions(statuses, publisher, connector_for, limits.input),
             limiter=RateLimiter(limits.rate_per_s, limits.burst),
             limits=limits,
         )

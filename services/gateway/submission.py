@@ -6,7 +6,9 @@ record ends as exactly one item: accepted (event id), rejected (dead letter with
 location), or refused (an event type the partner may not publish, an event id another partner
 owns, a record version already received with other content: `conflict`, or a record naming
 another partner's source system: the connector's `Refusal`). An id already recorded with the same
-content returns its first result and is not published again.
+content returns its first result and is not published again. An input over one of the
+`InputLimits` is refused as a whole (`InputLimitError`) before any record is mapped, and an answer
+repeats the reasons of the first `max_errors` rejected or refused records only.
 
 Delivery: see `idempotency` for the commit order; what `submit(publish=True)` returns is in the
 durable outbox. Each queued message carries its item id as the outbox `dedup_id`, so a crash after
@@ -25,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from connectors import registry
 from connectors.base import Connector, Refusal, Rejection, SourceContext
+from connectors.input_limits import InputLimits
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
 from schemas.errors import AuthorisationError, HubnetError
@@ -80,6 +83,13 @@ class SubmissionResult(BaseModel):
     refused: int = 0
     duplicates: int = 0
     conflicts: int = Field(default=0, description="Refused items that changed an earlier record version.")
+    reasons_omitted: int = Field(
+        default=0,
+        description=(
+            "Rejected or refused records past the first ones listed with their reason (the answer "
+            "stays small): each still has its item; a dead letter's reason is at GET /v1/events/{id}."
+        ),
+    )
     items: list[ItemResult] = Field(default_factory=list)
 
     def count(self) -> SubmissionResult:
@@ -87,6 +97,18 @@ class SubmissionResult(BaseModel):
             setattr(self, item.status, getattr(self, item.status) + 1)
         self.duplicates = sum(item.duplicate for item in self.items)
         self.conflicts = sum(item.conflict for item in self.items)
+        return self
+
+    def list_reasons(self, listed: int) -> SubmissionResult:
+        """Keep the reason and location of the first `listed` rejected or refused items only."""
+        for index, item in enumerate(self.items):
+            if item.status == "accepted" or item.reason is None:
+                continue
+            if listed > 0:
+                listed -= 1
+                continue
+            self.items[index] = item.model_copy(update={"reason": None, "location": None})
+            self.reasons_omitted += 1
         return self
 
 
@@ -109,11 +131,17 @@ class RateLimitedError(HubnetError):
 
 @dataclass
 class _Batch:
-    """Messages and statuses of the new items of one input."""
+    """Messages and statuses of the new items of one input; in the sandbox (`publish` false) no
+    message is built, as none is sent (each held its record's bytes twice over)."""
 
     messages: list[OutboundMessage]
     statuses: list[ItemStatus]
     audits: list[OutboundMessage]
+    publish: bool = True
+
+    def queue(self, message: Callable[[], OutboundMessage], dedup_id: str) -> None:
+        if self.publish:
+            self.messages.append(replace(message(), dedup_id=dedup_id))
 
 
 class Submissions:
@@ -124,10 +152,12 @@ class Submissions:
         store: EventStatusStore,
         publisher: Publisher,
         connector_for: Callable[[str], Connector] = registry.get,
+        limits: InputLimits | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._connector_for = connector_for
+        self.limits = limits or InputLimits()
 
     def connector(self, fmt: str) -> Connector:
         """The format's connector; raises `registry.UnknownFormatError`."""
@@ -141,19 +171,22 @@ class Submissions:
     def submit(
         self, partner: Partner, fmt: str, data: bytes, ctx: SourceContext, publish: bool
     ) -> SubmissionResult:
-        """Run every check; with `publish`, queue the new items in the durable outbox."""
+        """Run every check; with `publish`, queue the new items in the durable outbox. Raises
+        `RefusedError` (403) and `InputLimitError` (413) for the input as a whole."""
         connector = self.connector(fmt)
         self.check_format(partner, fmt, ctx.trace_id)
+        ctx = replace(ctx, org_ids=(*partner.org_ids, *partner.sender_ids))
+        # Converted before the sender check so that the caps bound that check too (it parses the
+        # input again); conversion is pure, and nothing is published or recorded before both pass.
+        outcomes = list(connector.convert(data, ctx, self.limits))
         try:
-            claimed = claimed_senders(fmt, data)
+            claimed = claimed_senders(fmt, data, self.limits)
         except UnverifiableSenderError as error:
             self._refuse(partner, fmt, str(error), ctx.trace_id)
         foreign = sorted(s for s in claimed if not partner.may_claim(s))
         if foreign:
             reason = f"the message names sender {', '.join(foreign)}, which is not registered to this partner"
             self._refuse(partner, fmt, reason, ctx.trace_id)
-        ctx = replace(ctx, org_ids=(*partner.org_ids, *partner.sender_ids))
-        outcomes = list(connector.convert(data, ctx))
         dead = {
             index: dead_letter_for(o, connector.name, ctx)
             for index, o in enumerate(outcomes)
@@ -161,7 +194,7 @@ class Submissions:
         }
         ids = [o.event_id for o in outcomes if isinstance(o, HubEvent)]
         result = SubmissionResult(trace_id=ctx.trace_id, partner=partner.code, format=fmt, published=publish)
-        batch = _Batch([], [], [])
+        batch = _Batch([], [], [], publish)
         with self._store.db.transaction():
             known = self._store.lookup([*ids, *(d.dead_letter_id for d in dead.values())])
             for index, outcome in enumerate(outcomes):
@@ -171,14 +204,12 @@ class Submissions:
                     result.items.append(_refused_item(partner, outcome, batch, ctx))
                 else:
                     result.items.append(_dead_item(dead[index], outcome, known, batch, ctx))
-            outgoing = (
-                batch.messages if publish else []
-            ) + batch.audits  # refusals audited even in the sandbox
+            outgoing = batch.messages + batch.audits  # refusals audited even in the sandbox
             if outgoing:
                 self._publisher.publish(outgoing)
             if publish:
                 self._store.record(batch.statuses)
-        result.count()
+        result.count().list_reasons(self.limits.max_errors)
         if publish:
             count_input(fmt, ctx, accepted=result.accepted, rejected=result.rejected)
         return result
@@ -216,7 +247,7 @@ class Submissions:
             trace_id=ctx.trace_id, at=datetime.now(UTC), digest=digest,
         )  # fmt: skip
         known[event.event_id] = status  # the same event twice in one input is queued once
-        batch.messages.append(replace(event_message(event), dedup_id=event.event_id))
+        batch.queue(lambda: event_message(event), event.event_id)
         batch.statuses.append(status)
         return item
 
@@ -259,6 +290,6 @@ def _dead_item(
         location=dead.location, record_ref=dead.record_ref, trace_id=ctx.trace_id, at=dead.rejected_at,
     )  # fmt: skip
     known[dead.dead_letter_id] = status
-    batch.messages.append(replace(dead_letter_message(dead), dedup_id=dead.dead_letter_id))
+    batch.queue(lambda: dead_letter_message(dead), dead.dead_letter_id)
     batch.statuses.append(status)
     return item

@@ -21,6 +21,7 @@ import structlog
 
 from connectors import registry
 from connectors.base import Outcome, Rejection, SourceContext
+from connectors.input_limits import InputLimits
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
 from schemas.topics import EVENTS
@@ -72,15 +73,19 @@ def count_input(fmt: str, ctx: SourceContext, accepted: int, rejected: int) -> N
 
 
 class Ingestor:
-    """Runs a connector on partner bytes and hands every outcome to the durable publisher."""
+    """Runs a connector on partner bytes and hands every outcome to the durable publisher.
 
-    def __init__(self, publisher: Publisher) -> None:
+    With `limits` (a door's partner input), an input over a cap raises `InputLimitError` from
+    `ingest` before anything is published; without, replays of trusted files are not capped."""
+
+    def __init__(self, publisher: Publisher, limits: InputLimits | None = None) -> None:
         self._publisher = publisher
+        self._limits = limits
 
     def ingest(self, fmt: str, data: bytes, ctx: SourceContext) -> IngestResult:
         connector = registry.get(fmt)
         with metrics.STAGE_SECONDS.labels(f"convert:{fmt}").time():
-            outcomes = list(connector.convert(data, ctx))
+            outcomes = list(connector.convert(data, ctx, self._limits))
         result, messages = route(outcomes, connector.name, ctx)
         self._publisher.publish(messages)
         count_input(fmt, ctx, accepted=len(result.accepted), rejected=len(result.rejected))
