@@ -85,7 +85,9 @@ def convert(
             orjson.dumps([orjson.Fragment(b) for b in bundles], option=orjson.OPT_INDENT_2) + b"\n"
         )
     if rejected + side > listed:
-        err.print(f"... {rejected + side - listed} more not listed [HUBNET_INGEST_MAX_ERRORS]", highlight=False)
+        err.print(
+            f"... {rejected + side - listed} more not listed [HUBNET_INGEST_MAX_ERRORS]", highlight=False
+        )
     err.print(summary(len(bundles), rejected, side), highlight=False)
     if connector.not_checked:
         err.print(f"note: {connector.not_checked}", highlight=False, markup=False)

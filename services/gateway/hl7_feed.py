@@ -28,7 +28,7 @@ import structlog
 
 from connectors.base import Rejection, SourceContext
 from connectors.hl7v2.ack import build_ack, refusal_ack
-from schemas.errors import TransportError
+from schemas.errors import InputLimitError, TransportError
 from services.gateway import mllp
 from services.gateway.service import Gateway
 from services.gateway.submission import RateLimitedError, RefusedError, SubmissionResult
@@ -56,7 +56,7 @@ class Hl7Feed:
         ctx = SourceContext(partner=self._partner, source_name=self._source_name)
         try:
             result = self._receive(message, ctx)
-        except RefusedError as error:
+        except (RefusedError, InputLimitError) as error:  # AR with the reason (an input cap: split it)
             return refusal_ack(message, str(error))
         except TransportError:
             raise  # no ACK: the sender resends once the broker or store is back

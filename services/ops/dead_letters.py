@@ -23,7 +23,7 @@ from connectors import registry
 from connectors.base import SourceContext
 from schemas.audit import AuditRecord
 from schemas.dead_letter import DeadLetter, DeadLetterStatus
-from schemas.errors import HubnetError
+from schemas.errors import HubnetError, InputLimitError
 from schemas.topics import DLQ, DLQ_STATUS
 from services.core import metrics
 from services.core.audit import audit_message
@@ -113,7 +113,7 @@ def replay_one(
         if problem:
             return [], problem
         result = door.send(letter.partner, letter.connector, letter.original, ctx)
-    except (RefusedError, registry.UnknownFormatError) as error:
+    except (RefusedError, registry.UnknownFormatError, InputLimitError) as error:
         return [], str(error)
     problem = _first_problem(result)
     if problem:  # the registration changed between the check and the send

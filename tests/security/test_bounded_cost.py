@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from connectors import registry
 from connectors.base import Record, Rejection, SourceContext
+from connectors.hl7v2.ack import ack_code
 from connectors.input_limits import MAX_LOCATION_CHARS, MAX_REASON_CHARS, InputLimits
 from connectors.social_care.connector import CscEventsConnector
 from connectors.vcs.connector import CSV_REQUIRED
@@ -31,6 +32,7 @@ from services.cli.main import app as cli
 from services.core.dead_letters import dead_letter_for
 from services.gateway.app import create_app
 from services.gateway.filedrop import FileDrop
+from services.gateway.hl7_feed import Hl7Feed
 from services.gateway.service import Gateway, Limits
 from tests.unit.gateway.support import ListPublisher, add_partner, open_gateway
 
@@ -211,5 +213,27 @@ def test_hubnet_convert_lists_the_first_reasons_and_counts_the_rest(
     assert result.exit_code == 1
     assert "$[4]" in result.stderr
     assert "$[5]" not in result.stderr, "the sixth rejection is counted, not listed"
-    assert "... 25 more rejected record(s) not listed" in result.stderr
+    assert "... 25 more not listed" in result.stderr
     assert "0 event(s), 30 rejected record(s)" in result.stderr
+
+
+def test_an_mllp_frame_over_the_record_cap_is_answered_ar_with_the_cap(
+    tmp_path: Path, publisher: ListPublisher
+) -> None:
+    """The MLLP door goes through the same ingest step: a frame holding more messages than one input
+    may hold is refused with an AR naming the cap (not a hubnet fault), nothing published."""
+    gateway = open_gateway(
+        tmp_path, publisher, Limits(rate_per_s=1e6, burst=10**6, input=InputLimits(max_records=3))
+    )
+    add_partner(gateway, "essex-chis", org_ids=("ECH",), formats=("hl7v2",))
+    message = (
+        b"MSH|^~\\&|CHIS|ECH|HUBNET|FH|20250112093000+0000||ADT^A28^ADT_A05|C%d|P|2.5\r"
+        b"PID|1||9990001006^^^NHS^NH||TESTCHILD^Olivia||20250110|F\r"
+    )
+    ack = Hl7Feed(gateway, "essex-chis", "mllp:2575", sleep=lambda _s: None).message(
+        b"".join(message % n for n in range(4))
+    )
+    gateway.close()
+    assert ack_code(ack) == "AR"
+    assert b"more than 3 records" in ack
+    assert publisher.on(EVENTS) == []
