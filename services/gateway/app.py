@@ -22,8 +22,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from connectors import registry
 from connectors.base import SourceContext
 from schemas.envelope import new_trace_id
-from services.apidocs import pages as apidocs
 from schemas.errors import InputLimitError
+from services.apidocs import pages as apidocs
 from services.core.health import Health as HealthChecks
 from services.core.health import add_health_routes
 from services.gateway import keys
