@@ -42,8 +42,13 @@ def is_record(resource: dict[str, Any]) -> bool:
 
 
 def main_entry(bundle: dict[str, Any]) -> int | None:
-    """Position of a record Bundle's own entry: the first that is not its MessageHeader."""
-    for position, entry in enumerate(_entries(bundle)):
+    """Position of a record Bundle's own entry: the first that is not its MessageHeader in a
+    message; the first entry in any other Bundle, so a MessageHeader sent inside a batch is the
+    record it is (and refused as one), never mistaken for the resource it points at."""
+    entries = _entries(bundle)
+    if bundle.get("type") != "message":
+        return 0 if entries else None
+    for position, entry in enumerate(entries):
         resource = entry.get("resource")
         if not (isinstance(resource, dict) and resource.get("resourceType") == "MessageHeader"):
             return position

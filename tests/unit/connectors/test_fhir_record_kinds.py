@@ -126,3 +126,34 @@ def _event_type(resource: dict[str, Any]) -> EventType:
     event = convert(resource)
     assert isinstance(event, HubEvent), event
     return event.event_type
+
+
+def test_a_message_header_inside_a_batch_is_refused_as_itself() -> None:
+    """A MessageHeader belongs first in a message Bundle (FHIR R4 messaging); inside a batch it
+    is an entry of its own, refused naming the MessageHeader, not the Patient it points at."""
+    header = {
+        "resourceType": "MessageHeader",
+        "id": "h1",
+        "eventCoding": {"system": "https://example.org/events", "code": "new"},
+        "source": {"endpoint": "urn:example:gp"},
+        "focus": [{"reference": "urn:uuid:p"}],
+    }
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Hart"}]}
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:h",
+                "resource": header,
+                "request": {"method": "POST", "url": "MessageHeader"},
+            },
+            {"fullUrl": "urn:uuid:p", "resource": patient, "request": {"method": "POST", "url": "Patient"}},
+        ],
+    }
+    outcomes = list(FhirConnector().convert(orjson.dumps(batch), CTX))
+    assert [type(o).__name__ for o in outcomes] == ["Rejection", "HubEvent"]
+    refusal = outcomes[0]
+    assert isinstance(refusal, Rejection)
+    assert refusal.location == "MessageHeader"
+    assert refusal.record_ref == "entry 0 (MessageHeader/h1)"
