@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from schemas.county import CountyPack
 from schemas.dead_letter import DeadLetter
 from schemas.event_types import code_system
 from schemas.topics import catalogue
@@ -29,6 +30,7 @@ def contracts() -> dict[str, str]:
         "schemas/fhir/CodeSystem-hub-event-type.json": _json(code_system()),
         "schemas/json/hub-event-bundle.schema.json": _json(HubEventBundle.model_json_schema()),
         "schemas/json/dead-letter.schema.json": _json(DeadLetter.model_json_schema()),
+        "schemas/json/county-pack.schema.json": _json(CountyPack.model_json_schema()),
         "deploy/k8s/base/topics.yaml": TOPICS_HEADER + yaml.safe_dump_all(kafka_topics(), sort_keys=False),
     }
 

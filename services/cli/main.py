@@ -16,6 +16,7 @@ from services.cli import (
     consent,
     contracts,
     convert,
+    county,
     directory,
     dlq,
     expectations,
@@ -59,6 +60,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(contracts.app, name="schemas")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(directory.app, name="directory")
+app.add_typer(county.app, name="county")
 app.add_typer(listen.app, name="listen")
 app.command("watch")(watch.watch)
 app.command("publish")(publish.publish)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from services.core import outbox
 from services.core.settings import Settings
+from services.county import store as county_store
 from services.gateway import database as gateway_database
 from services.gateway import schema as gateway_schema
 from services.identity.store import IdentityStore
@@ -32,6 +33,7 @@ class StoreSchema:
 def catalogue() -> list[StoreSchema]:
     return [
         StoreSchema(gateway_database.STORE, gateway_schema.MIGRATIONS),
+        StoreSchema(county_store.STORE, county_store.MIGRATIONS),
         StoreSchema(IdentityStore.STORE, IdentityStore.migrations()),
         StoreSchema(ops_store.STORE, ops_store.MIGRATIONS),
         StoreSchema(outbox.STORE, outbox.MIGRATIONS),

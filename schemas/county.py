@@ -1,0 +1,193 @@
+"""The county pack: every county-specific fact hubnet needs, as data a county prepares.
+
+One folder, one file per kind of fact (docs/county.md says what each holds and where the county
+finds it). These models are the documented schema: `schemas/json/county-pack.schema.json` is
+exported from `CountyPack`, and `hubnet county check` validates each file row by row against the
+row models below, so a problem is reported with its file, line and field. The tables are CSV
+because councils keep them in spreadsheets; the manifest is TOML because it is short and nested.
+
+Geography follows the ONS Postcode Directory (ONSPD) and National Statistics Postcode Lookup
+(NSPL): a postcode (`pcds`) lies in a local authority district (`laua`), an electoral ward
+(`osward`) and a 2021 LSOA (`lsoa21`); a hub area is assigned by any of those codes.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+GSS_CODE = r"^[EWSN]\d{8}$"
+"""An ONS Government Statistical Service code: country letter and eight digits (E07000076)."""
+PACK_ID = r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"
+_HOURS = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+LIST_SEPARATOR = ";"
+"""Cells holding several values (neighbours, hub areas, opening hours) separate them with `;`."""
+
+
+class GeographyField(StrEnum):
+    """The ONSPD/NSPL column a hub-area rule is keyed by, from the widest to the narrowest."""
+
+    LAUA = "laua"
+    OSWARD = "osward"
+    LSOA21 = "lsoa21"
+
+
+class SiteKind(StrEnum):
+    FAMILY_HUB = "family-hub"
+    DELIVERY_SITE = "delivery-site"
+    OUTREACH = "outreach"
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+def split_list(value: Any) -> Any:
+    """A `;`-separated cell as a tuple of its non-empty parts; other values pass through."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(LIST_SEPARATOR) if part.strip())
+    return value
+
+
+Listed = Annotated[tuple[str, ...], BeforeValidator(split_list)]
+
+
+class District(_Row):
+    """`districts.csv`: a district (or locality) and the districts it borders, for routing nearby."""
+
+    code: str = Field(pattern=GSS_CODE, description="ONS code of the local authority district (laua).")
+    name: str = Field(min_length=1)
+    neighbours: Listed = Field(default=(), description="Codes of bordering districts, `;`-separated.")
+
+
+class HubAreaRule(_Row):
+    """`hub-areas.csv`: every postcode whose `field` equals `code` belongs to `hub_area`.
+
+    The narrowest matching rule wins (lsoa21 before osward before laua), so a county can assign
+    whole districts and carve out single wards or LSOAs."""
+
+    field: GeographyField
+    code: str = Field(pattern=GSS_CODE)
+    hub_area: str = Field(pattern=PACK_ID, description="The hub area's id, as staff scopes name it.")
+    hub_area_name: str = Field(min_length=1)
+    priority_place: bool = Field(default=False, description="Families here get priority places.")
+
+
+class PostcodeRow(_Row):
+    """`postcodes.csv`: rows of the ONSPD or NSPL CSV, cut to the county (other columns are ignored).
+
+    ONSPD names the district and ward columns `oslaua` and `osward`, NSPL `laua` and `ward`: both read."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    pcds: str = Field(
+        pattern=r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$", description="Postcode, one space."
+    )
+    laua: str = Field(pattern=GSS_CODE, validation_alias=AliasChoices("laua", "oslaua"))
+    osward: str = Field(pattern=GSS_CODE, validation_alias=AliasChoices("osward", "ward"))
+    lsoa21: str = Field(pattern=GSS_CODE, validation_alias=AliasChoices("lsoa21", "lsoa21cd"))
+    doterm: str = Field(default="", description="Date terminated (YYYYMM); terminated postcodes are skipped.")
+
+
+class Site(_Row):
+    """`sites.csv`: a family hub, delivery site or outreach venue and when it is open."""
+
+    id: str = Field(pattern=PACK_ID)
+    name: str = Field(min_length=1)
+    kind: SiteKind
+    hub_area: str = Field(pattern=PACK_ID)
+    postcode: str = Field(pattern=r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$")
+    hours: Listed = Field(
+        default=(), description="Opening hours, `;`-separated, each `day HH:MM-HH:MM` (`mon 09:00-17:00`)."
+    )
+
+    @field_validator("hours")
+    @classmethod
+    def _well_formed_hours(cls, hours: tuple[str, ...]) -> tuple[str, ...]:
+        for slot in hours:
+            match = _HOURS.match(slot)
+            if not match:
+                raise ValueError(f"opening hours {slot!r}: write each as `mon 09:00-17:00`")
+            opens, closes = match.group(2, 3), match.group(4, 5)
+            if closes <= opens:
+                raise ValueError(f"opening hours {slot!r}: closes before it opens")
+        return hours
+
+
+class Service(_Row):
+    """`services.csv`: a service at a site, who may use it, and how many places it has."""
+
+    id: str = Field(pattern=PACK_ID)
+    site: str = Field(pattern=PACK_ID, description="The `sites.csv` id where it runs.")
+    name: str = Field(min_length=1)
+    min_age: int = Field(ge=0, le=25, description="Youngest eligible age in years.")
+    max_age: int = Field(ge=0, le=25, description="Oldest eligible age in years.")
+    eligibility: str = Field(default="", description="Other criteria, in words staff read.")
+    capacity: int = Field(ge=0, description="Places per week.")
+    priority_places: int = Field(
+        default=0, ge=0, description="Of `capacity`, places kept for priority places."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Service:
+        if self.max_age < self.min_age:
+            raise ValueError("max_age is below min_age")
+        if self.priority_places > self.capacity:
+            raise ValueError("priority_places exceeds capacity")
+        return self
+
+
+class Team(_Row):
+    """`teams.csv`: a staff team, the hubnet role its members hold and the hub areas it covers."""
+
+    id: str = Field(pattern=PACK_ID)
+    name: str = Field(min_length=1)
+    role: str = Field(min_length=1, description="A hubnet staff role (services/timeline/policy.py `Role`).")
+    hub_areas: Listed = Field(min_length=1, description="Hub area ids, `;`-separated, or `*` for all.")
+
+
+class Manifest(BaseModel):
+    """`county.toml`: who the pack is for, its version, and where its optional parts are."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=PACK_ID, description="Short id of the county (`essex`, `ealing`).")
+    name: str = Field(min_length=1)
+    version: str = Field(
+        min_length=1, description="The county's own version label; each load is also numbered."
+    )
+    services_from: str | None = Field(
+        default=None, description="An ORUK directory file in the pack that supplies the services instead."
+    )
+    reference: tuple[str, ...] = Field(
+        default=(), description="Reference data files in the pack (organisation names), loaded as they are."
+    )
+    sign_in: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Reserved for staff sign-in (OpenID Connect claim mapping): see docs/county.md.",
+    )
+
+
+class CountyPack(BaseModel):
+    """A whole pack as loaded: the manifest and every table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    manifest: Manifest
+    districts: tuple[District, ...]
+    hub_areas: tuple[HubAreaRule, ...]
+    postcodes: tuple[PostcodeRow, ...]
+    sites: tuple[Site, ...]
+    services: tuple[Service, ...] = ()
+    teams: tuple[Team, ...] = ()
