@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -45,10 +46,22 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     signer: Signer = request.app.state.signer
     state = session(request)
     save(request)  # an anonymous visitor gets a session id, so the sign-in form's CSRF token holds
+    who = user(request)
+    common = {"user": who, "csrf": signer.csrf(state), "referral_count": _referral_count(request, who)}
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, {"user": user(request), "csrf": signer.csrf(state), **context}, status_code=status
+        request, template, {**common, **context}, status_code=status
     )
     return response
+
+
+ReferralCount = Callable[[Request, Principal], int | None]
+
+
+def _referral_count(request: Request, who: Principal | None) -> int | None:
+    """The navigation's count of referrals waiting on the user, when the referral pages are
+    mounted (services/web/routes_referrals.py) and the user works with referrals."""
+    count: ReferralCount | None = getattr(request.app.state, "referral_count", None)
+    return count(request, who) if count and who else None
 
 
 def to_sign_in(request: Request) -> RedirectResponse:

@@ -15,6 +15,7 @@ from services.timeline.users import UserStore
 from services.web.app import create_app
 from services.web.routes_referrals import install
 from tests.unit.referrals.support import Harness, referral
+from tests.unit.timeline.events import feed, linked
 
 PASSWORD = "correct horse battery"
 
@@ -106,3 +107,45 @@ def test_the_hub_manager_sees_the_queue_and_the_api_shares_the_sign_in(
     view = client.get("/v1/referrals/manager").json()
     assert len(view["queue"]) == 1
     assert len(view["at_services"]) == 1
+
+
+def test_inbox_rows_name_the_child_and_family_with_need_and_due_in_words(
+    site: tuple[TestClient, Harness, TimelineStore],
+) -> None:
+    client, _hub, store = site
+    feed(store, linked("person-1", ("fam-1",), name=("Amelia", "Jones"), birth="2022-01-15"))
+    sign_in(client, "hv")
+    page = client.get("/referrals").text
+    assert "Amelia Jones, 3 years" in page
+    assert "Family support" in page  # the need's display name, not the code
+    assert re.search(r"in \d+ (day|hour)s?", page)
+    assert "early-help-referral" not in page
+
+
+def test_inbox_rows_withhold_names_of_a_family_outside_the_users_areas(
+    site: tuple[TestClient, Harness, TimelineStore],
+) -> None:
+    client, _hub, store = site
+    feed(store, linked("person-1", ("fam-1",), name=("Amelia", "Jones"), postcode="CM20 2XY"))
+    sign_in(client, "hv")
+    page = client.get("/referrals").text
+    assert "Amelia" not in page
+    assert "a family outside your hub areas" in page
+
+
+def test_the_navigation_counts_referrals_waiting_on_the_user(
+    site: tuple[TestClient, Harness, TimelineStore],
+) -> None:
+    client, _hub, _store = site
+    sign_in(client, "hv")
+    nav = re.search(r'href="/referrals">Referrals <strong[^>]*>(\d+)</strong>', client.get("/").text)
+    assert nav
+    assert nav.group(1) == "1"
+    client.cookies.clear()
+    sign_in(client, "boss")  # one referral in the manager's queue (the unrecognised need)
+    nav = re.search(r'href="/referrals">Referrals <strong[^>]*>(\d+)</strong>', client.get("/").text)
+    assert nav
+    assert nav.group(1) == "1"
+    client.cookies.clear()
+    sign_in(client, "ops")
+    assert 'href="/referrals"' not in client.get("/ops").text
