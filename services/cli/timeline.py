@@ -37,6 +37,7 @@ def serve_api(
     from services.timeline.store import TimelineStore
     from services.timeline.users import UserStore
     from services.web.app import create_app
+    from services.web.routes_consent import install_default as install_consent
     from services.web.routes_identity import install_default as install_identity_reviews
     from services.web.routes_ops import install as install_ops
     from services.web.routes_referrals import install_default
@@ -62,6 +63,7 @@ def serve_api(
         health=presence.health, rules=SessionRules.from_settings(settings), signins=signins,
     )  # fmt: skip
     install_default(web, settings)  # referral inboxes and API on the same sign-in and audit
+    install_consent(web, settings)  # staff record a family's consent (on the same outbox as audit)
     install_identity_reviews(web, settings)
     install_ops(web, settings)  # /ops for the operations role: status, charts, dead letters
     try:

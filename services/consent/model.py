@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 STAFF_RECORDER = "hubnet-staff"
-"""The `source_partner` of consent that hub staff record (CLI now, web UI later): a partner code no
+"""The `source_partner` of consent that hub staff record (CLI and web UI): a partner code no
 registration may take (services/gateway/partners.py refuses codes starting `hubnet`)."""
 
 

@@ -1,4 +1,4 @@
-"""Consent recorded by hub staff (the `hubnet consent` command now, the staff web UI later, #20).
+"""Consent recorded by hub staff (the `hubnet consent` command and the staff web UI, #20).
 
 A staff decision travels as every decision does: a `consent-recorded` hub event on `fh.events`
 (from `STAFF_RECORDER`, a code no partner can register), so identity resolution links it to the
@@ -48,14 +48,20 @@ def staff_decision(
     permit: bool,
     note: str | None = None,
     now: datetime | None = None,
+    stated_at: datetime | None = None,
 ) -> HubEvent:
-    """The `consent-recorded` event of one staff decision; `ConsentInputError` says what to fix."""
+    """The `consent-recorded` event of one staff decision; `ConsentInputError` says what to fix.
+
+    `stated_at` is when the family gave it (the Consent's `dateTime`, for people to read; the
+    decision still takes effect when hubnet receives it): never later than now."""
     number = normalise_nhs_number(nhs_number)
     if not nhs_number_is_valid(number):
         raise ConsentInputError(f"'{nhs_number}' is not a valid NHS number (10 digits, modulus 11 check)")
     if not about.strip() or not user.strip():
         raise ConsentInputError("say which partner the decision is about (--about) and who records it (--by)")
     at = now or datetime.now(UTC)
+    if stated_at is not None and stated_at > at:
+        raise ConsentInputError("the date the family gave the decision cannot be in the future")
     record = resource_id("staff-consent", number, about, at.isoformat())
     consent: dict[str, Any] = {
         "resourceType": "Consent",
@@ -67,7 +73,7 @@ def staff_decision(
             ]
         },
         "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-        "dateTime": at.isoformat(),
+        "dateTime": (stated_at or at).isoformat(),
         "performer": [{"display": user}],
         "provision": {
             "type": "permit" if permit else "deny",

@@ -24,6 +24,8 @@ from services.referrals.service import ReferralNotFoundError, ReferralService
 from services.referrals.store import ReferralStore
 from services.timeline.users import Principal
 from services.web import pages
+from services.web.referral_journeys import Journey, journeys
+from services.web.referral_rows import InboxRow, RowBuilder
 
 router = APIRouter(include_in_schema=False)
 ACTION_LABELS = {
@@ -42,6 +44,8 @@ def install(app: FastAPI, service: ReferralService) -> None:
     app.state.referrals = service
     app.state.referral_staff = lambda request: _api_staff(request, service)
     app.state.referral_audit = lambda record: _audit_record(app, record)
+    app.state.referral_count = actionable_count
+    app.state.templates.env.globals["referral_journeys"] = _journeys
     app.include_router(api.router)
     app.include_router(router)
 
@@ -87,6 +91,41 @@ def _signed_in(request: Request) -> tuple[Principal, Staff] | Response:
     return who, staff
 
 
+def actionable_count(request: Request, who: Principal) -> int | None:
+    """For the navigation: referrals waiting on this user (a service's open referrals, or a hub
+    manager's queue); None for roles without referral work."""
+    service = _service(request)
+    staff = staff_from_principal(who, service.network)
+    if staff is None:
+        return None
+    if staff.role == "hub-manager":
+        return len(service.store.in_districts(staff.districts, api.MANAGER_QUEUE))
+    return len(api.inbox_of(service, staff))
+
+
+def _journeys(request: Request, family_id: str) -> list[Journey]:
+    """For the family page's referral part (templates/referrals/_family.html)."""
+    who = pages.user(request)
+    return journeys(_service(request), who, family_id) if who else []
+
+
+def _rows(request: Request, who: Principal, summaries: list[api.Summary]) -> list[InboxRow]:
+    service = _service(request)
+    builder = RowBuilder(pages.access(request).store, service.network, who, service.clock.now())
+    rows = []
+    for summary in summaries:
+        referral = service.store.get(summary.referral_id)
+        if referral is not None:
+            rows.append(builder.row(summary, referral.person_id, referral.family_id))
+    return rows
+
+
+def _manager_rows(
+    request: Request, who: Principal, view: dict[str, list[api.Summary]]
+) -> dict[str, list[InboxRow]]:
+    return {name: _rows(request, who, found) for name, found in view.items()}
+
+
 @router.get("/referrals", response_model=None)
 async def inbox(request: Request) -> Response:
     signed = _signed_in(request)
@@ -97,10 +136,12 @@ async def inbox(request: Request) -> Response:
     if staff.role == "hub-manager":
         view = await run_in_threadpool(api.manager_view, service, staff)
         _audit(request, who, "referrals.manager", ",".join(staff.districts), outcome="allowed", reason=None)
-        return pages.render(request, "referrals/manager.html", view=view)
+        queues = await run_in_threadpool(_manager_rows, request, who, view)
+        return pages.render(request, "referrals/manager.html", view=queues)
     found = await run_in_threadpool(api.inbox_of, service, staff)
     _audit(request, who, "referrals.inbox", None, outcome="allowed", reason=f"{len(found)} listed")
-    return pages.render(request, "referrals/inbox.html", referrals=found)
+    rows = await run_in_threadpool(_rows, request, who, found)
+    return pages.render(request, "referrals/inbox.html", referrals=rows)
 
 
 @router.get("/referrals/{referral_id}", response_model=None)
