@@ -48,10 +48,40 @@ def invariant_problems(resource: dict[str, Any]) -> list[tuple[Steps, str]]:
     found: list[tuple[Steps, str]] = []
     if not any(key not in _METADATA for key in resource):
         found.append(((), _EMPTY_RESOURCE))
-    _walk(resource, (), found)
+    if not _fine(resource, is_extension=False):  # almost every resource is: no paths built then
+        _walk(resource, (), found)
     if resource.get("resourceType") == "RiskAssessment":
         _probabilities(resource, found)
     return found
+
+
+def _fine(value: Any, is_extension: bool) -> bool:
+    """The walk below as a yes/no answer, building no paths: False when it may find something."""
+    if type(value) is list:
+        return bool(value) and all(item is not None and _fine(item, False) for item in value)
+    if type(value) is not dict:
+        return True
+    return bool(value) and all(_element_fine(key, item, is_extension) for key, item in value.items())
+
+
+def _element_fine(key: str, item: Any, in_extension: bool) -> bool:
+    if item is None:
+        return False
+    if key in _EXTENSION_KEYS and type(item) is list:
+        extensions_fine = all(type(x) is not dict or _extension_fine(x, in_extension) for x in item)
+        return extensions_fine and bool(item) and all(x is not None and _fine(x, True) for x in item)
+    if (key == "period" or key.endswith("Period")) and type(item) is dict:
+        start, end = item.get("start"), item.get("end")
+        if isinstance(start, str) and isinstance(end, str) and _later(start, end):
+            return False
+    return _fine(item, False)
+
+
+def _extension_fine(extension: dict[str, Any], nested: bool) -> bool:
+    url = extension.get("url")
+    if isinstance(url, str) and not nested and not _ABSOLUTE.match(url):
+        return False
+    return not (extension.get("extension") and any(key.startswith("value") for key in extension))
 
 
 def _walk(value: Any, steps: Steps, found: list[tuple[Steps, str]]) -> None:

@@ -95,9 +95,24 @@ def check_reference_targets(
     resource: dict[str, Any], index: BundleIndex, entries: list[dict[str, Any]], root: str
 ) -> None:
     """Every reference of `resource` that resolves in the Bundle names the target's own type."""
+    if not _mismatched(resource, (index, entries)):
+        return  # the usual case: no paths built
     problems: list[Problem] = []
     _targets(resource, root, (index, entries), problems)
     _raise(problems)
+
+
+def _mismatched(value: Any, bundle: _Bundle) -> bool:
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            found: list[Problem] = []
+            _target(value, "", bundle, found)
+            if found:
+                return True
+        return any(_mismatched(item, bundle) for key, item in value.items() if key != "contained")
+    if isinstance(value, list):
+        return any(_mismatched(item, bundle) for item in value)
+    return False
 
 
 _Bundle = tuple[BundleIndex, list[dict[str, Any]]]
