@@ -27,6 +27,7 @@ from services.cli import (
     monitor,
     partners,
     publish,
+    reference,
     referrals,
     replay,
     serve,
@@ -80,5 +81,6 @@ app.add_typer(users.app, name="users")
 app.command("audit")(audit.audit)
 app.command("monitor")(monitor.monitor)
 app.command("migrate")(migrate.migrate)
+app.add_typer(reference.app, name="reference")
 partners.app.command("expect")(expectations.expect)
 partners.app.command("expected")(expectations.expected)

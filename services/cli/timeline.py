@@ -33,6 +33,7 @@ def serve_api(
 
     from services.core.publisher import DurablePublisher
     from services.ops.presence import Presence
+    from services.reference.store import ReferenceStore
     from services.timeline.audit import AuditTrail
     from services.timeline.store import TimelineStore
     from services.timeline.users import UserStore
@@ -58,9 +59,11 @@ def serve_api(
     timeline = TimelineStore.from_settings(settings, store)
     users = UserStore.from_settings(settings)
     signins = SignInStore.from_settings(settings)
+    names = ReferenceStore.from_settings(settings)
     web = create_app(
         timeline, users, AuditTrail(timeline, publisher), secret, trust_proxy=trust_proxy,
         health=presence.health, rules=SessionRules.from_settings(settings), signins=signins,
+        names=names.name_of,
     )  # fmt: skip
     install_default(web, settings)  # referral inboxes and API on the same sign-in and audit
     install_consent(web, settings)  # staff record a family's consent (on the same outbox as audit)

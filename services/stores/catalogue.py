@@ -15,6 +15,7 @@ from services.gateway import database as gateway_database
 from services.gateway import schema as gateway_schema
 from services.identity.store import IdentityStore
 from services.ops import store as ops_store
+from services.reference.store import ReferenceStore
 from services.referrals.store import ReferralStore
 from services.stores.connect import connect
 from services.stores.migrations import Migration, Migrator
@@ -37,6 +38,7 @@ def catalogue() -> list[StoreSchema]:
         StoreSchema(IdentityStore.STORE, IdentityStore.migrations()),
         StoreSchema(ops_store.STORE, ops_store.MIGRATIONS),
         StoreSchema(outbox.STORE, outbox.MIGRATIONS),
+        StoreSchema(ReferenceStore.STORE, ReferenceStore.migrations()),
         StoreSchema(ReferralStore.STORE, ReferralStore.migrations()),
         StoreSchema(TimelineStore.STORE, TimelineStore.migrations()),
         StoreSchema(UserStore.STORE, UserStore.migrations()),

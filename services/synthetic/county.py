@@ -31,6 +31,7 @@ from services.synthetic.mess import LocalIds, MessRates, Views
 from services.synthetic.numbers import Counter, NhsNumbers, Upns
 from services.synthetic.partners import LA_CODE, build_directory, partners_json
 from services.synthetic.people import Family, LifeCourse
+from services.synthetic.reference_files import write_reference
 from services.synthetic.world import World
 
 log = structlog.get_logger(__name__)
@@ -135,6 +136,7 @@ def generate(options: Options, out: Path, step: Step | None = None) -> dict[str,
         files = feeds.write(out, truth, lambda n: advance("files", n))
     _write_json(out / "county.json", geography.county_json(sites))
     _write_json(out / "partners.json", partners_json(directory))
+    write_reference(out, directory)
     _write_csv(out / "people.csv", PEOPLE_COLUMNS, _people_rows(families))
     manifest = _manifest(options, families, files, truth)
     _write_json(out / "manifest.json", manifest)

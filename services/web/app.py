@@ -27,7 +27,7 @@ from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
 from services.web import routes_auth, routes_pages
 from services.web.auth import Authenticator
-from services.web.entry_words import entry_words, london
+from services.web.entry_words import entry_words, london, place_name
 from services.web.proxy import ProxyTrust
 from services.web.sessions import COOKIE, Signer
 from services.web.signin import SessionRules, SignInGuard
@@ -75,6 +75,7 @@ def create_app(
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["entry_words"] = entry_words
     app.state.templates.env.filters["london"] = london
+    app.state.templates.env.filters["place_name"] = place_name
     app.state.organisation_names = names
     app.include_router(api.router)
     app.include_router(routes_auth.router)

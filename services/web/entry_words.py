@@ -41,3 +41,12 @@ def entry_words(context: Context, entry: TimelineEntry) -> EntryText:
 def london(moment: datetime) -> str:
     """The `london` template filter: a hub timestamp in Europe/London words."""
     return when_text(moment.isoformat())
+
+
+@pass_context
+def place_name(context: Context, code: str) -> str:
+    """The `place_name` template filter: an ONS area (or organisation) code as its loaded name,
+    else the code itself."""
+    request: Any = context.get("request")
+    name_of: NameOf | None = getattr(request.app.state, "organisation_names", None) if request else None
+    return (name_of(code) if name_of and code else None) or code

@@ -1,0 +1,164 @@
+"""Reference files the county loads, read and validated. Pure: bytes in, (code, name) rows out.
+
+Why: staff read "Clacton Primary School", not `990650`; the names come from the files the
+publishers issue, not from code. Each kind is the publisher's own layout:
+
+- `epraccur` (NHS ODS GP practices) and `etr` (NHS ODS NHS trusts): CSV without a header row,
+  column 1 the organisation code, column 2 its name, then address, postcode, dates...
+- `gias` (DfE Get Information about Schools, "edubasealldata"): CSV with a header row; the
+  `URN` and `EstablishmentName` columns are read (a school's LAESTAB is `LA (code)` and
+  `EstablishmentNumber` together, also loaded when those columns are there).
+- `oruk` (Open Referral UK directory, JSON or zipped HSDS tables): each organisation's
+  registered numbers (GB-CHC charity numbers, GB-COH company numbers) to its name.
+- `districts` (the county's district table): CSV with a header row `code,name` (ONS codes).
+
+A bad file is refused whole, with every problem by line and column, so a half-loaded register
+never hides a name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from schemas.errors import HubnetError
+
+Row = tuple[str, str]
+ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
+URN = re.compile(r"^[0-9]{6}$")
+ONS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
+MAX_PROBLEMS = 20
+
+
+class ReferenceFileError(HubnetError):
+    """A reference file that cannot be loaded: each problem names its line and column."""
+
+    def __init__(self, kind: str, problems: list[str]) -> None:
+        shown = problems[:MAX_PROBLEMS]
+        more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        super().__init__(
+            f"the {kind} file was not loaded:\n  " + "\n  ".join(shown) + more
+            + f"\nFix the file (the publisher's {kind} layout) and load it again."
+        )  # fmt: skip
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str
+    read: Callable[[bytes], list[Row]]
+
+
+def _text(data: bytes, kind: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):  # GIAS publishes in Windows-1252
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ReferenceFileError(kind, ["line 1: the file is neither UTF-8 nor Windows-1252 text"])
+
+
+def _ods(kind: str) -> Callable[[bytes], list[Row]]:
+    def read(data: bytes) -> list[Row]:
+        rows: list[Row] = []
+        problems: list[str] = []
+        for number, record in enumerate(csv.reader(io.StringIO(_text(data, kind))), start=1):
+            if not record:
+                continue
+            code = record[0].strip()
+            name = record[1].strip() if len(record) > 1 else ""
+            if not ODS_CODE.match(code):
+                problems.append(f"line {number}, column 1: {code!r} is not an ODS organisation code")
+            elif not name:
+                problems.append(f"line {number}, column 2: the name of {code} is empty")
+            else:
+                rows.append((code, name))
+        return _checked(kind, rows, problems)
+
+    return read
+
+
+def _headed(
+    kind: str, code_column: str, name_column: str, pattern: re.Pattern[str]
+) -> Callable[[bytes], list[Row]]:
+    def read(data: bytes) -> list[Row]:
+        reader = csv.reader(io.StringIO(_text(data, kind)))
+        header = [h.strip() for h in next(reader, [])]
+        missing = [c for c in (code_column, name_column) if c not in header]
+        if missing:
+            raise ReferenceFileError(kind, [f"line 1: the header has no {' or '.join(missing)} column"])
+        at, named = header.index(code_column), header.index(name_column)
+        rows: list[Row] = []
+        problems: list[str] = []
+        for number, record in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in record):
+                continue
+            code = record[at].strip() if at < len(record) else ""
+            name = record[named].strip() if named < len(record) else ""
+            if not pattern.match(code):
+                problems.append(f"line {number}, column {at + 1} ({code_column}): {code!r} is not valid")
+            elif not name:
+                problems.append(f"line {number}, column {named + 1} ({name_column}): the name is empty")
+            else:
+                rows.append((code, name))
+        return _checked(kind, rows, problems)
+
+    return read
+
+
+def _oruk(data: bytes) -> list[Row]:
+    from connectors.oruk.importer import load_directory  # the directory connector's own reader
+
+    found = load_directory(data)
+    if not found.catalogue.organisations and found.rejections:
+        raise ReferenceFileError("oruk", [f"{r.location or 'file'}: {r.reason}" for r in found.rejections])
+    return [
+        (identifier.value, organisation.name)
+        for organisation in found.catalogue.organisations.values()
+        for identifier in organisation.identifiers
+    ]
+
+
+def _checked(kind: str, rows: list[Row], problems: list[str]) -> list[Row]:
+    if problems:
+        raise ReferenceFileError(kind, problems)
+    if not rows:
+        raise ReferenceFileError(kind, ["line 1: the file holds no rows"])
+    return rows
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("epraccur", "NHS ODS GP practices (epraccur.csv)", _ods("epraccur")),
+        Kind("etr", "NHS ODS NHS trusts (etr.csv)", _ods("etr")),
+        Kind(
+            "gias",
+            "DfE schools register (GIAS edubasealldata.csv)",
+            _headed("gias", "URN", "EstablishmentName", URN),
+        ),
+        Kind("oruk", "Open Referral UK directory: charity and company numbers", _oruk),
+        Kind(
+            "districts",
+            "the county's districts (code,name with ONS codes)",
+            _headed("districts", "code", "name", ONS_CODE),
+        ),
+    )
+}
+
+
+COUNTY_FILES = {
+    "epraccur": "epraccur.csv", "etr": "etr.csv", "gias": "edubasealldata.csv", "districts": "districts.csv",
+}  # fmt: skip
+"""A county's `reference/` folder (`hubnet generate` writes it, a county pack ships it): kind to file."""
+
+
+def read(kind: str, data: bytes) -> list[Row]:
+    """The (code, name) rows of a reference file of `kind`; raises ReferenceFileError."""
+    if kind not in KINDS:
+        raise HubnetError(f"unknown reference kind {kind!r}; use one of: {', '.join(KINDS)}")
+    return KINDS[kind].read(data)
