@@ -153,6 +153,7 @@ KINDS: dict[str, Kind] = {
 
 COUNTY_FILES = {
     "epraccur": "epraccur.csv", "etr": "etr.csv", "gias": "edubasealldata.csv", "districts": "districts.csv",
+    "oruk": "oruk-organizations.json",
 }  # fmt: skip
 """A county's `reference/` folder (`hubnet generate` writes it, a county pack ships it): kind to file."""
 

@@ -7,6 +7,8 @@ county pack) loads it with the same `hubnet reference load` a real county uses:
 - `reference/edubasealldata.csv`: DfE GIAS layout with its header row (URN, LA (code),
   EstablishmentNumber, EstablishmentName, ...); the demo's schools.
 - `reference/districts.csv`: `code,name`, the county's districts by ONS code.
+- `reference/oruk-organizations.json`: Open Referral UK organization objects, each charity with
+  its GB-CHC number in `organization_identifiers`.
 
 Names and codes are the county's made-up ones (services/synthetic/partners.py).
 """
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+
+import orjson
 
 from services.reference.files import COUNTY_FILES as FILES
 from services.synthetic.geography import DISTRICTS
@@ -40,6 +44,17 @@ def write_reference(out: Path, directory: Directory) -> None:
             phase = (school.phase or "").capitalize()
             writer.writerow([school.code, LA_CODE, "Essex", school.estab or "", school.name,
                              "Community school", "Open", phase, ""])  # fmt: skip
+    charities = [
+        {
+            "id": f"org-{p.code}", "name": p.name,
+            "organization_identifiers": [{
+                "id": f"oi-{p.code}", "identifier_scheme": "GB-CHC", "identifier_type": "Charity number",
+                "identifier": p.code,
+            }],
+        }
+        for p in partners if p.kind == "charity"
+    ]  # fmt: skip
+    (folder / FILES["oruk"]).write_bytes(orjson.dumps(charities, option=orjson.OPT_INDENT_2) + b"\n")
     with (folder / FILES["districts"]).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(("code", "name"))

@@ -45,7 +45,8 @@ def test_demo_county_reference_files_load(tmp_path: Path) -> None:
     write_reference(tmp_path, build_directory())
     store = ReferenceStore.open(tmp_path / "reference.sqlite")
     loaded = load_county_reference(store, tmp_path)
-    assert set(loaded) == {"epraccur", "etr", "gias", "districts"}
+    assert set(loaded) == {"epraccur", "etr", "gias", "districts", "oruk"}
+    assert store.name_of("1900101") == "Essex Community Food Banks"
     assert store.name_of("R9W") == "WEST ESSEX HOSPITAL NHS TRUST"
     assert store.name_of("E07000076") == "Tendring"
     assert store.name_of("F89999") is None
