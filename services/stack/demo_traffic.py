@@ -25,6 +25,8 @@ from services.ingest.directory import directory_messages
 from services.ingest.pacing import Pacer
 from services.synthetic.county import Options
 from services.synthetic.county import generate as generate_county
+from services.synthetic.partners import build_directory
+from services.synthetic.reference_files import write_reference
 from services.synthetic.registrations import county_partners, sample_partners
 from services.synthetic.replay import deliveries
 
@@ -69,6 +71,8 @@ def ensure_county(folder: Path) -> Path:
     if not (folder / "manifest.json").is_file():
         options = Options(families=DEMO_FAMILIES, seed=DEMO_SEED, start=DEMO_START, end=DEMO_END)
         generate_county(options, folder, lambda _stage, _done: None)
+    if not (folder / "reference").is_dir():  # a county generated before hubnet wrote reference files
+        write_reference(folder, build_directory())
     return folder
 
 

@@ -10,6 +10,7 @@ import pytest
 from services.reference.county import load_county_reference
 from services.reference.files import ReferenceFileError, read
 from services.reference.store import ReferenceStore
+from services.stack.demo_traffic import ensure_county
 from services.synthetic.partners import build_directory
 from services.synthetic.reference_files import write_reference
 
@@ -50,4 +51,12 @@ def test_demo_county_reference_files_load(tmp_path: Path) -> None:
     assert store.name_of("R9W") == "WEST ESSEX HOSPITAL NHS TRUST"
     assert store.name_of("E07000076") == "Tendring"
     assert store.name_of("F89999") is None
+    store.close()
+
+
+def test_a_demo_county_generated_before_reference_files_gets_them(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")  # an older county: no reference/
+    county = ensure_county(tmp_path)
+    store = ReferenceStore.open(tmp_path / "reference.sqlite")
+    assert load_county_reference(store, county)["gias"] > 0
     store.close()
