@@ -42,8 +42,9 @@ def install(app: FastAPI, partners: PartnerList) -> None:
 def install_default(app: FastAPI, settings: Settings) -> None:
     """`install` with the gateway's partner registry (same data folder or database)."""
 
+    store = PartnerStore(Database.at(settings))  # one connection for the app's life
+
     def registered() -> list[tuple[str, str]]:
-        store = PartnerStore(Database.at(settings))
         return [(p.code, p.name) for p in store.all() if p.active]
 
     install(app, registered)
