@@ -21,21 +21,19 @@ def audit(
     target: Annotated[str | None, typer.Option(help="Only reads of this family, person or entry id.")] = None,
     since: Annotated[datetime | None, typer.Option(help="Only from this time (UTC).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
-    store: Annotated[
-        Path | None, typer.Option(help="Timeline store file [<data dir>/timeline.sqlite].")
-    ] = None,
+    store: Annotated[Path | None, typer.Option(help="Audit store file [<data dir>/audit.sqlite].")] = None,
 ) -> None:
     """Timeline audit records, newest first (the same records are on fh.audit)."""
+    from services.timeline.audit_store import AuditStore
     from services.timeline.model import utc_text
-    from services.timeline.store import TimelineStore
 
-    timeline = TimelineStore.from_settings(start(), store)
+    trail = AuditStore.from_settings(start(), store)
     try:
-        rows = timeline.audit_rows(
+        rows = trail.audit_rows(
             actor=actor, target=target, since=utc_text(since) if since else None, limit=limit
         )
     finally:
-        timeline.close()
+        trail.close()
     table = Table("at", "who", "role", "action", "target", "outcome", "why")
     for row in rows:
         cells = (row["actor"], row["actor_role"], row["action"], row["target"], row["outcome"], row["reason"])

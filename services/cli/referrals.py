@@ -152,12 +152,12 @@ def act(
     from schemas.errors import AuthorisationError
     from services.referrals.acting import act_as
     from services.timeline.audit import AuditTrail
-    from services.timeline.store import TimelineStore
+    from services.timeline.audit_store import AuditStore
     from services.timeline.users import UserStore
 
     settings = start()
     service = _service(settings, config)
-    audit = AuditTrail(TimelineStore.from_settings(settings))
+    audit = AuditTrail(AuditStore.from_settings(settings))
     try:
         done = act_as(
             service, UserStore.from_settings(settings), audit.write, username=by, referral_id=referral_id,

@@ -35,6 +35,7 @@ def serve_api(
     from services.ops.presence import Presence
     from services.reference.store import ReferenceStore
     from services.timeline.audit import AuditTrail
+    from services.timeline.audit_store import AuditStore
     from services.timeline.store import TimelineStore
     from services.timeline.users import UserStore
     from services.web.app import create_app
@@ -61,7 +62,8 @@ def serve_api(
     signins = SignInStore.from_settings(settings)
     names = ReferenceStore.from_settings(settings)
     web = create_app(
-        timeline, users, AuditTrail(timeline, publisher), secret, trust_proxy=trust_proxy,
+        timeline, users, AuditTrail(AuditStore.from_settings(settings), publisher), secret,
+        trust_proxy=trust_proxy,
         health=presence.health, rules=SessionRules.from_settings(settings), signins=signins,
         names=names.name_of,
     )  # fmt: skip

@@ -19,6 +19,7 @@ from services.reference.store import ReferenceStore
 from services.referrals.store import ReferralStore
 from services.stores.connect import connect
 from services.stores.migrations import Migration, Migrator
+from services.timeline.audit_store import AuditStore
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
 
@@ -33,6 +34,7 @@ class StoreSchema:
 
 def catalogue() -> list[StoreSchema]:
     return [
+        StoreSchema(AuditStore.STORE, AuditStore.migrations()),
         StoreSchema(gateway_database.STORE, gateway_schema.MIGRATIONS),
         StoreSchema(county_store.STORE, county_store.MIGRATIONS),
         StoreSchema(IdentityStore.STORE, IdentityStore.migrations()),

@@ -1,5 +1,5 @@
 """The audit trail of timeline reads: every read of a family, person, timeline or entry, allowed or
-denied, and every break-glass view, goes to the store's `audit` table and to `fh.audit`.
+denied, and every break-glass view, goes to the audit store (audit_store.py) and to `fh.audit`.
 
 Delivery: the store row is written first (so `hubnet audit` answers at once), then the record is
 handed to the durable publisher (outbox, then Kafka: at-least-once; the audit id deduplicates).
@@ -13,7 +13,7 @@ import structlog
 from schemas.audit import AuditRecord, Outcome
 from services.core.audit import audit_message
 from services.core.publisher import Publisher
-from services.timeline.store import TimelineStore
+from services.timeline.audit_store import AuditStore
 from services.timeline.users import Principal
 
 log = structlog.get_logger(__name__)
@@ -22,7 +22,7 @@ log = structlog.get_logger(__name__)
 class AuditTrail:
     """Writes audit records; `publisher` None keeps them in the store only (tests, offline tools)."""
 
-    def __init__(self, store: TimelineStore, publisher: Publisher | None = None) -> None:
+    def __init__(self, store: AuditStore, publisher: Publisher | None = None) -> None:
         self.store = store
         self.publisher = publisher
 

@@ -45,6 +45,7 @@ from services.core.settings import Settings
 from services.stack.processes import hubnet
 from services.timeline.access import PageRequest, SearchQuery, TimelineAccess
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.model import Filters
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
@@ -81,7 +82,7 @@ def family_page(folder: Path, events: int) -> None:
     began = time.perf_counter()
     feed(store, *batch)
     print(f"projected {events} events in {time.perf_counter() - began:.1f} s")
-    access = TimelineAccess(store, AuditTrail(store))
+    access = TimelineAccess(store, AuditTrail(AuditStore.open(":memory:")))
     samples: list[float] = []
     cursors: list[str | None] = [None]
     for round_ in range(200):
@@ -144,7 +145,7 @@ def search(folder: Path, persons: int) -> None:
     db.close()
     print(f"loaded {persons:,} persons in {time.perf_counter() - began:.1f} s")
     store = TimelineStore.open(path)
-    access = TimelineAccess(store, AuditTrail(store))
+    access = TimelineAccess(store, AuditTrail(AuditStore.open(":memory:")))
     picks = [rng.randrange(persons) for _ in range(300)]
     queries = {
         "nhs number": [SearchQuery(nhs_number=n) for n in nhs_numbers[:300]],

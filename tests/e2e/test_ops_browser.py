@@ -21,6 +21,7 @@ from services.ops.dead_letters import Entry
 from services.ops.history import Sample
 from services.ops.store import OpsStore
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.web import routes_ops
 from services.web.app import create_app
 from tests.e2e import test_timeline_browser
@@ -88,7 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         rejected_at=now - timedelta(hours=2),
     )
     entries = [Entry(rejected)]
-    app = create_app(store, users, AuditTrail(store, published), b"o" * 32)
+    app = create_app(store, users, AuditTrail(AuditStore.open(":memory:"), published), b"o" * 32)
     routes_ops.install(app, settings, load_dead_letters=lambda: entries, publisher=published)
     with served(app) as url:
         yield url

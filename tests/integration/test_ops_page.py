@@ -27,6 +27,7 @@ from services.ops import dead_letters, history
 from services.ops.dead_letters import Filter
 from services.ops.status import collect
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
@@ -64,7 +65,9 @@ def client(settings: Settings, tmp_path: Path, publisher: DurablePublisher) -> I
     timeline = TimelineStore.open(tmp_path / "timeline.sqlite")
     users = UserStore.open(tmp_path / "users.sqlite")
     users.add("ops-on-call", PASSWORD, Role.OPERATIONS, ["*"])
-    app = create_app(timeline, users, AuditTrail(timeline, publisher), b"i" * 32)
+    app = create_app(
+        timeline, users, AuditTrail(AuditStore.open(tmp_path / "audit.sqlite"), publisher), b"i" * 32
+    )
     routes_ops.install(app, settings)
     with TestClient(app) as running:
         token = csrf(running.get("/sign-in").text)

@@ -17,6 +17,7 @@ from services.core.broker import free_port
 from services.gateway.app import create_app as create_partner_app
 from services.gateway.service import Gateway
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
 from services.web.app import create_app
@@ -25,18 +26,21 @@ from tests.unit.gateway.support import ListPublisher, open_gateway
 
 
 @pytest.fixture(scope="module")
-def county() -> Iterator[tuple[TimelineStore, list[GridEntry]]]:
+def county() -> Iterator[tuple[TimelineStore, list[GridEntry], AuditStore]]:
+    """The matrix county's timeline, its grid, and the audit store its staff app writes to."""
     store, grid = build_store()
-    yield store, grid
+    audit = AuditStore.open(":memory:")
+    yield store, grid, audit
+    audit.close()
     store.close()
 
 
 @pytest.fixture(scope="module")
-def staff_app(county: tuple[TimelineStore, list[GridEntry]]) -> Iterator[FastAPI]:
+def staff_app(county: tuple[TimelineStore, list[GridEntry], AuditStore]) -> Iterator[FastAPI]:
     """`hubnet serve api`'s app with OIDC identities from a trusted proxy, as in production."""
-    store, _ = county
+    store, _, audit = county
     users = UserStore.open(":memory:")
-    yield create_app(store, users, AuditTrail(store), b"m" * 32, trust_proxy=True)
+    yield create_app(store, users, AuditTrail(audit), b"m" * 32, trust_proxy=True)
     users.close()
 
 

@@ -17,6 +17,7 @@ import uvicorn
 
 from services.core.broker import free_port
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
@@ -35,11 +36,12 @@ USERS = {"hv": (Role.HEALTH_VISITOR, TENDRING), "sw": (Role.SOCIAL_WORKER, TENDR
 
 @dataclass
 class County:
-    """The timeline store's file (families f1, f2 in Tendring, f3 in Chelmsford) and the staff
-    accounts' file, and every audit record the replicas published (fh.audit)."""
+    """The timeline store's file (families f1, f2 in Tendring, f3 in Chelmsford), the staff
+    accounts' file, the audit store's file, and every audit record the replicas published (fh.audit)."""
 
     timeline: Path
     users: Path
+    audit: Path
     published: ListPublisher = field(default_factory=ListPublisher)
 
 
@@ -50,7 +52,7 @@ def make_county(folder: Path) -> County:
     for name, (role, area) in USERS.items():
         users.add(name, PASSWORD, role, [area])
     users.close()
-    return County(folder / "timeline.sqlite", folder / "users.sqlite")
+    return County(folder / "timeline.sqlite", folder / "users.sqlite", folder / "audit.sqlite")
 
 
 @contextmanager
@@ -61,7 +63,7 @@ def replica(
     store = TimelineStore.open(county.timeline)
     users = UserStore.open(county.users)
     signins = SignInStore.open(county.users)
-    audit = AuditTrail(store, county.published)
+    audit = AuditTrail(AuditStore.open(county.audit), county.published)
     app = create_app(store, users, audit, secret, rules=rules, signins=signins, trust_proxy=trust_proxy)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, proxy_headers=False)
@@ -76,7 +78,7 @@ def replica(
     finally:
         server.should_exit = True
         thread.join(10)
-        for opened in (store, users, signins):
+        for opened in (store, users, signins, audit.store):
             opened.close()
 
 

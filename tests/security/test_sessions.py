@@ -25,7 +25,7 @@ import pytest
 from schemas.audit import AuditRecord
 from schemas.topics import AUDIT
 from services.timeline.access import NOT_OPEN
-from services.timeline.store import TimelineStore
+from services.timeline.audit_store import AuditStore
 from services.web.signin import SessionRules
 from tests.security.staff_servers import County, make_county, replica, sign_in, sign_out, with_cookie
 from tests.unit.timeline.events import TENDRING
@@ -194,11 +194,11 @@ def test_no_such_family_and_outside_your_area_get_one_answer_and_the_audit_the_r
         assert [p.status_code for p in pages] == [403, 403]
         assert pages[0].text == pages[1].text
         assert NOT_OPEN.split(":")[0] in pages[0].text
-    store = TimelineStore.open(county.timeline)
+    trail = AuditStore.open(county.audit)
     reasons = {
-        (r["target"], r["reason"]) for r in store.audit_rows(actor="hv", limit=20) if r["outcome"] == "denied"
+        (r["target"], r["reason"]) for r in trail.audit_rows(actor="hv", limit=20) if r["outcome"] == "denied"
     }
-    store.close()
+    trail.close()
     assert ("no-such-family", "no such family") in reasons
     assert ("f3", "the family lives outside your hub area(s)") in reasons
 

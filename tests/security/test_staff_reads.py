@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from services.identity import api as identity_api
 from services.identity.service import IdentityService
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.web.routes_identity import REVIEWER_ROLES, review_scope, reviewer
@@ -39,7 +40,7 @@ from tests.security.world import (
 from tests.unit.referrals.support import CHELMSFORD, CLACTON, Harness, referral
 
 pytestmark = pytest.mark.security
-County = tuple[TimelineStore, list[GridEntry]]
+County = tuple[TimelineStore, list[GridEntry], AuditStore]
 WHO = list(itertools.product(Role, USER_AREAS))
 SEARCHED = ("fam-t", "fam-c")
 CHILD_FAMILY = {f.child: f.family_id for f in FAMILIES.values()}
@@ -78,7 +79,7 @@ def client(staff_app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def _last_audit(store: TimelineStore, user: str) -> dict[str, Any]:
+def _last_audit(store: AuditStore, user: str) -> dict[str, Any]:
     [last] = store.audit_rows(actor=user, limit=1)
     return last
 
@@ -94,7 +95,7 @@ def _queries(family: Family) -> dict[str, str]:
 @pytest.mark.parametrize(("role", "area"), WHO)
 @pytest.mark.parametrize("family_id", SEARCHED)
 def test_search_cells(client: TestClient, county: County, role: Role, area: str, family_id: str) -> None:
-    store, _ = county
+    _, _, trail = county
     family = FAMILIES[family_id]
     headers = proxy_headers(role, area)
     for kind, query in _queries(family).items():
@@ -102,14 +103,14 @@ def test_search_cells(client: TestClient, county: County, role: Role, area: str,
         page = client.get(f"/?{query}", headers=headers)
         if role is Role.OPERATIONS:
             assert (api.status_code, page.status_code) == (403, 403), kind
-            assert _last_audit(store, user_name(role, area))["outcome"] == "denied"
+            assert _last_audit(trail, user_name(role, area))["outcome"] == "denied"
             continue
         assert (api.status_code, page.status_code) == (200, 200), kind
         found = {p["person_id"] for p in api.json()["persons"]}
         visible = opens_family(role, USER_AREAS[area], family)
         assert (family.child in found) is visible, kind
         assert (f"/persons/{family.child}" in page.text) is visible, kind
-        audit = _last_audit(store, user_name(role, area))
+        audit = _last_audit(trail, user_name(role, area))
         assert (audit["action"], audit["outcome"]) == ("person.search", "allowed")
         assert family.nhs not in str(audit), "search values are personal data: audited by kind only"
 
@@ -119,19 +120,19 @@ def test_search_cells(client: TestClient, county: County, role: Role, area: str,
 def test_family_and_person_composition_cells(
     client: TestClient, county: County, role: Role, area: str, family_id: str
 ) -> None:
-    store, _ = county
+    _, _, trail = county
     family = FAMILIES[family_id]
     for url in (f"/v1/families/{family.family_id}", f"/v1/persons/{family.child}"):
         response = client.get(url, headers=proxy_headers(role, area))
         if opens_family(role, USER_AREAS[area], family):
             assert response.status_code == 200, url
             assert family.given in response.text
-            assert _last_audit(store, user_name(role, area))["outcome"] == "allowed"
+            assert _last_audit(trail, user_name(role, area))["outcome"] == "allowed"
         else:
             assert response.status_code == 403, url
             for value in personal_data(family):
                 assert value not in response.text
-            assert _last_audit(store, user_name(role, area))["outcome"] == "denied"
+            assert _last_audit(trail, user_name(role, area))["outcome"] == "denied"
 
 
 def _sees_referral(role: Role, area: str, family: Family) -> bool:
@@ -149,7 +150,7 @@ def _sees_referral(role: Role, area: str, family: Family) -> bool:
 def test_referral_inbox_and_detail_cells(
     client: TestClient, county: County, referral_hub: dict[str, Any], role: Role, area: str
 ) -> None:
-    store, _ = county
+    _, _, trail = county
     headers = proxy_headers(role, area)
     user = user_name(role, area)
     inbox_api = client.get("/v1/referrals/inbox", headers=headers)
@@ -168,27 +169,27 @@ def test_referral_inbox_and_detail_cells(
         detail_page = client.get(f"/referrals/{rid}", headers=headers)
         if visible:
             assert (detail_api.status_code, detail_page.status_code) == (200, 200), family_id
-            assert _last_audit(store, user)["outcome"] == "allowed"
+            assert _last_audit(trail, user)["outcome"] == "allowed"
         else:
             assert detail_api.status_code == 403, family_id
             assert detail_page.status_code in (403, 404), family_id
             assert placed["offer_id"] not in detail_api.text + detail_page.text
             if role is not Role.OPERATIONS:  # operations are refused before any referral is looked up
-                assert _last_audit(store, user)["outcome"] == "denied"
+                assert _last_audit(trail, user)["outcome"] == "denied"
         if not visible or role is Role.HUB_MANAGER:  # staff of the receiving service only (no change made)
             accepted = client.post(f"/v1/referrals/{rid}/accept", json={}, headers=headers)
             assert accepted.status_code == 403, family_id
             if role is not Role.OPERATIONS:
-                audit = _last_audit(store, user)
+                audit = _last_audit(trail, user)
                 assert (audit["action"], audit["outcome"]) == ("referrals.accept", "denied")
 
 
 @pytest.mark.usefixtures("reviews")
 @pytest.mark.parametrize(("role", "area"), WHO)
 def test_identity_review_queue_cells(client: TestClient, county: County, role: Role, area: str) -> None:
-    store, _ = county
+    _, _, trail = county
     response = client.get("/v1/identity/reviews", headers=proxy_headers(role, area))
-    audit = _last_audit(store, user_name(role, area))
+    audit = _last_audit(trail, user_name(role, area))
     assert audit["action"] == "identity.reviews.list"
     if role in {Role.HUB_MANAGER, Role.HUB_PRACTITIONER}:
         assert response.status_code == 200
@@ -213,7 +214,7 @@ def test_identity_review_queue_cells(client: TestClient, county: County, role: R
 def test_break_glass_without_a_reason_is_refused(
     client: TestClient, county: County, role: Role, reason: str
 ) -> None:
-    store, grid = county
+    _, grid, trail = county
     family = FAMILIES["fam-t"]
     secret = next(e for e in grid if e.family is family and e.sensitivity.value == "V")
     headers = proxy_headers(role, "in-tendring")
@@ -222,7 +223,7 @@ def test_break_glass_without_a_reason_is_refused(
     )
     assert api.status_code == 403
     assert secret.marker not in api.text
-    audit = _last_audit(store, user_name(role, "in-tendring"))
+    audit = _last_audit(trail, user_name(role, "in-tendring"))
     assert (audit["action"], audit["outcome"]) == ("timeline.read.break-glass", "denied")
     form = client.get(f"/break-glass/families/{family.family_id}", headers=headers)
     token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]

@@ -26,6 +26,7 @@ from services.identity.service import IdentityService
 from services.referrals.access import can_see, staff_from_principal
 from services.referrals.store import Referral, ReferralStore
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.timeline.users import Principal, UserStore
@@ -40,22 +41,25 @@ from tests.unit.referrals.support import Harness, consent_event, referral
 from tests.unit.timeline.events import TENDRING
 
 pytestmark = pytest.mark.security
+County = tuple[TimelineStore, list[GridEntry], AuditStore]
 FOOD_BANK = "food-bank@HUB11-S2"
 """A voluntary-sector offer in Tendring (services/referrals/network.toml at the synthetic sites)."""
 
 
 @pytest.fixture
-def county() -> Iterator[tuple[TimelineStore, list[GridEntry]]]:
+def county() -> Iterator[tuple[TimelineStore, list[GridEntry], AuditStore]]:
     store, grid = build_store()
-    yield store, grid
+    audit = AuditStore.open(":memory:")
+    yield store, grid, audit
+    audit.close()
     store.close()
 
 
 @pytest.fixture
-def staff_app(county: tuple[TimelineStore, list[GridEntry]]) -> Iterator[FastAPI]:
-    store, _ = county
+def staff_app(county: County) -> Iterator[FastAPI]:
+    store, _, audit = county
     users = UserStore.open(":memory:")
-    yield create_app(store, users, AuditTrail(store), b"r" * 32, trust_proxy=True)
+    yield create_app(store, users, AuditTrail(audit), b"r" * 32, trust_proxy=True)
     users.close()
 
 
@@ -67,16 +71,16 @@ def reviews(staff_app: FastAPI, tmp_path: Path) -> Iterator[IdentityService]:
     service.store.close()
 
 
-def _last_audit(store: TimelineStore, user: str) -> dict[str, Any]:
+def _last_audit(store: AuditStore, user: str) -> dict[str, Any]:
     [last] = store.audit_rows(actor=user, limit=1)
     return last
 
 
 def test_a_colchester_style_practitioner_cannot_list_or_reject_a_review_outside_their_area(
-    staff_app: FastAPI, reviews: IdentityService, county: tuple[TimelineStore, list[GridEntry]]
+    staff_app: FastAPI, reviews: IdentityService, county: County
 ) -> None:
     """Finding 7: a practitioner of one area listed another area's child's UPN and rejected a match."""
-    store, _ = county
+    _, _, trail = county
     headers = proxy_headers(Role.HUB_PRACTITIONER, "in-chelmsford")
     with http(staff_app) as client:
         listed = client.get("/v1/identity/reviews", headers=headers)
@@ -89,7 +93,7 @@ def test_a_colchester_style_practitioner_cannot_list_or_reject_a_review_outside_
             )
             assert refused.status_code == 403, review_id
             assert "outside your hub area" in refused.json()["detail"]
-            audit = _last_audit(store, user_name(Role.HUB_PRACTITIONER, "in-chelmsford"))
+            audit = _last_audit(trail, user_name(Role.HUB_PRACTITIONER, "in-chelmsford"))
             assert (audit["action"], audit["target"], audit["outcome"]) == (
                 "identity.review.reject",
                 review_id,
@@ -131,10 +135,14 @@ def _csrf(html: str) -> str:
     [(Role.SCHOOL_STAFF, "A concern was phoned in at 09:10", 403), (Role.HUB_PRACTITIONER, "because", 400)],
 )
 def test_a_refused_break_glass_on_the_web_form_is_audited(
-    staff_app: FastAPI, county: tuple[TimelineStore, list[GridEntry]], role: Role, reason: str, status: int
+    staff_app: FastAPI,
+    county: County,
+    role: Role,
+    reason: str,
+    status: int,
 ) -> None:
     """Finding 9: the API audited break-glass refusals, the web form did not."""
-    store, _ = county
+    _, _, trail = county
     headers = proxy_headers(role, "in-tendring")
     with http(staff_app) as client:
         token = _csrf(client.get("/break-glass/families/fam-t", headers=headers).text)
@@ -142,7 +150,7 @@ def test_a_refused_break_glass_on_the_web_form_is_audited(
             "/break-glass/families/fam-t", data={"reason": reason, "csrf": token}, headers=headers
         )
     assert posted.status_code == status
-    audit = _last_audit(store, user_name(role, "in-tendring"))
+    audit = _last_audit(trail, user_name(role, "in-tendring"))
     assert (audit["action"], audit["target"], audit["outcome"]) == (
         "timeline.read.break-glass",
         "fam-t",
@@ -152,16 +160,16 @@ def test_a_refused_break_glass_on_the_web_form_is_audited(
 
 
 def test_asking_the_referral_api_for_an_unknown_referral_is_audited(
-    staff_app: FastAPI, county: tuple[TimelineStore, list[GridEntry]]
+    staff_app: FastAPI, county: County
 ) -> None:
     """Finding 9: a 404 from /v1/referrals left no trace, so probing for ids went unseen."""
-    store, _ = county
+    _, _, trail = county
     install_referrals(staff_app, Harness().service)
     headers = proxy_headers(Role.HUB_MANAGER, "in-tendring")
     user = user_name(Role.HUB_MANAGER, "in-tendring")
     with http(staff_app) as client:
         assert client.get("/v1/referrals/ref-guessed", headers=headers).status_code == 404
-        audit = _last_audit(store, user)
+        audit = _last_audit(trail, user)
         assert (audit["action"], audit["target"], audit["outcome"]) == (
             "referrals.read",
             "ref-guessed",
@@ -169,16 +177,16 @@ def test_asking_the_referral_api_for_an_unknown_referral_is_audited(
         )
         acted = client.post("/v1/referrals/ref-guessed/accept", json={}, headers=headers)
         assert acted.status_code == 404
-        audit = _last_audit(store, user)
+        audit = _last_audit(trail, user)
         assert (audit["action"], audit["outcome"]) == ("referrals.accept", "denied")
 
 
 def test_the_dead_letter_reason_filter_is_never_written_to_the_audit_trail_or_logs(
-    staff_app: FastAPI, county: tuple[TimelineStore, list[GridEntry]], tmp_path: Path
+    staff_app: FastAPI, county: County, tmp_path: Path
 ) -> None:
     """Finding 9: an operator's free-text filter (here a child's name and NHS number copied from a
     dead letter) was kept verbatim in the audit record's target and its log line."""
-    store, _ = county
+    _, _, trail = county
     typed = "Poppy Tendringson 9990000018"
     routes_ops.install(
         staff_app, Settings(data_dir=tmp_path), load_dead_letters=list, publisher=ListPublisher()
@@ -189,7 +197,7 @@ def test_the_dead_letter_reason_filter_is_never_written_to_the_audit_trail_or_lo
             "/ops/dead-letters", params={"reason": typed, "partner": "nhs-hv"}, headers=headers
         )
     assert listed.status_code == 200
-    audit = _last_audit(store, user_name(Role.OPERATIONS, "county-wide"))
+    audit = _last_audit(trail, user_name(Role.OPERATIONS, "county-wide"))
     assert audit["action"] == "ops.dlq.list"
     assert audit["target"] == f"partner=nhs-hv&reason=({len(typed)} characters)"
     for word in typed.split():
@@ -217,18 +225,21 @@ def _only(hub: Harness, record: str) -> Referral:
     "role", [Role.SCHOOL_STAFF, Role.VOLUNTARY_SECTOR_WORKER, Role.SOCIAL_WORKER, Role.HUB_MANAGER]
 )
 def test_only_staff_of_the_receiving_service_accept_or_decline_a_referral(
-    staff_app: FastAPI, referral_desk: Harness, county: tuple[TimelineStore, list[GridEntry]], role: Role
+    staff_app: FastAPI,
+    referral_desk: Harness,
+    county: County,
+    role: Role,
 ) -> None:
     """Finding 7: school staff accepted, and a voluntary-sector worker declined, a social-care
     referral sent to another service; hub managers keep the queue, not the service's decisions."""
-    store, _ = county
+    _, _, trail = county
     rid = _only(referral_desk, "rules-1").referral_id
     headers = {**proxy_headers(role, "in-tendring"), "x-hubnet-services": "food-bank youth-service"}
     with http(staff_app) as client:
         for action, body in (("accept", {}), ("reject", {"reason": "not for us"})):
             refused = client.post(f"/v1/referrals/{rid}/{action}", json=body, headers=headers)
             assert refused.status_code == 403, (action, refused.text)
-            audit = _last_audit(store, user_name(role, "in-tendring"))
+            audit = _last_audit(trail, user_name(role, "in-tendring"))
             assert (audit["action"], audit["outcome"]) == (f"referrals.{action}", "denied")
             token = _csrf(client.get("/referrals", headers=headers).text)
             form = {"action": action, "reason": "not for us", "csrf": token}
@@ -251,9 +262,9 @@ def test_staff_assigned_to_the_receiving_service_accept_it(
 
 
 def test_voluntary_sector_staff_see_a_referral_only_while_the_familys_consent_stands(
-    staff_app: FastAPI, referral_desk: Harness, county: tuple[TimelineStore, list[GridEntry]]
+    staff_app: FastAPI, referral_desk: Harness, county: County
 ) -> None:
-    store, _ = county
+    _, _, trail = county
     hub = referral_desk
     hub.service.handle(
         referral("rules-vcs", "foodbank-referral", serial=22, family="fam-22", age=6, consent=True)
@@ -277,7 +288,7 @@ def test_voluntary_sector_staff_see_a_referral_only_while_the_familys_consent_st
             f"/v1/referrals/{placed.referral_id}/reject", json={"reason": "x"}, headers=charity
         )
         assert declined.status_code == 403
-    audit = _last_audit(store, user_name(Role.VOLUNTARY_SECTOR_WORKER, "in-tendring"))
+    audit = _last_audit(trail, user_name(Role.VOLUNTARY_SECTOR_WORKER, "in-tendring"))
     assert (audit["action"], audit["outcome"]) == ("referrals.reject", "denied")
 
 
@@ -337,9 +348,9 @@ def test_the_command_line_acts_only_as_an_account_of_the_receiving_service(tmp_p
     assert "not for a service or district you work in" in teacher.stderr
     worker = hubnet("accept", "--by", "worker")
     assert worker.returncode == 0, worker.stderr
-    timeline = TimelineStore.from_settings(settings)
-    trail = [(r["actor"], r["action"], r["outcome"]) for r in timeline.audit_rows(target=rid)]
-    timeline.close()
+    audit = AuditStore.from_settings(settings)
+    trail = [(r["actor"], r["action"], r["outcome"]) for r in audit.audit_rows(target=rid)]
+    audit.close()
     assert ("someone-typed", "referrals.accept", "denied") in trail
     assert ("teacher", "referrals.accept", "denied") in trail
     assert ("worker", "referrals.accept", "allowed") in trail

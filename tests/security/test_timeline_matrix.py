@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from schemas.event_types import Domain
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role, Visibility
 from services.timeline.store import TimelineStore
 from tests.security.world import (
@@ -48,7 +49,7 @@ pytestmark = pytest.mark.security
 REASON = "Safeguarding concern phoned in by the school at 09:10"
 LISTINGS = ("api-family", "api-person", "api-fhir", "page-family", "page-person")
 ENTRY_PATHS = ("api-entry", "page-entry")
-County = tuple[TimelineStore, list[GridEntry]]
+County = tuple[TimelineStore, list[GridEntry], AuditStore]
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def _get(client: TestClient, path: str, url: str, cell: Cell) -> tuple[Response,
     return client.get(url, headers=headers), cell.glass
 
 
-def _assert_denied(response: Response, store: TimelineStore, user: str, grid: list[GridEntry]) -> None:
+def _assert_denied(response: Response, store: AuditStore, user: str, grid: list[GridEntry]) -> None:
     assert response.status_code == 403, response.text[:300]
     for entry in grid:
         assert entry.marker not in response.text
@@ -126,7 +127,7 @@ def _assert_denied(response: Response, store: TimelineStore, user: str, grid: li
     assert last["outcome"] == "denied", last
 
 
-def _assert_audited_allowed(store: TimelineStore, user: str) -> None:
+def _assert_audited_allowed(store: AuditStore, user: str) -> None:
     [last] = store.audit_rows(actor=user, limit=1)
     assert last["outcome"] == "allowed", last
 
@@ -156,19 +157,19 @@ def _page_cells(text: str, entry: GridEntry, want: Visibility) -> None:
 @pytest.mark.parametrize("path", LISTINGS)
 @pytest.mark.parametrize("cell", CELLS)
 def test_timeline_listing_cells(client: TestClient, county: County, path: str, cell: Cell) -> None:
-    store, everything = county
+    _, everything, trail = county
     role, family = cell.role, cell.family
     grid = [e for e in everything if e.family is family]
     response, in_force = _get(client, path, _listing_url(path, family), cell)
     refused_glass = cell.glass and not may_break_glass(role) and path.startswith("api")
     if not cell.opens_family or refused_glass:
-        _assert_denied(response, store, cell.user, grid)
+        _assert_denied(response, trail, cell.user, grid)
         if not refused_glass:
             for value in personal_data(family):
                 assert value not in response.text
         return
     assert response.status_code == 200, response.text[:300]
-    _assert_audited_allowed(store, cell.user)
+    _assert_audited_allowed(trail, cell.user)
     wants = [expected(role, entry, in_force) for entry in grid]
     if path == "api-fhir":
         _fhir_cells(response.json(), response.text, grid, wants)
@@ -188,17 +189,17 @@ def test_timeline_listing_cells(client: TestClient, county: County, path: str, c
 @pytest.mark.parametrize("path", ENTRY_PATHS)
 @pytest.mark.parametrize("cell", CELLS)
 def test_entry_detail_cells(client: TestClient, county: County, path: str, cell: Cell) -> None:
-    store, everything = county
+    _, everything, trail = county
     for entry in (e for e in everything if e.family is cell.family):
         url = f"/v1/entries/{entry.event_id}" if path == "api-entry" else f"/entries/{entry.event_id}"
         response, in_force = _get(client, path, url, cell)
         refused_glass = cell.glass and not may_break_glass(cell.role) and path == "api-entry"
         want = expected(cell.role, entry, in_force)
         if not cell.opens_family or refused_glass or want is Visibility.HIDDEN:
-            _assert_denied(response, store, cell.user, [entry])
+            _assert_denied(response, trail, cell.user, [entry])
             continue
         assert response.status_code == 200, (entry.marker, response.text[:300])
-        _assert_audited_allowed(store, cell.user)
+        _assert_audited_allowed(trail, cell.user)
         assert (entry.marker in response.text) is (want is Visibility.SHOWN), entry.marker
         if path == "api-entry":
             assert ("resources" in response.json()) is (want is Visibility.SHOWN)
@@ -236,7 +237,7 @@ def test_free_text_cells(client: TestClient, county: County, path: str, cell: Ce
 def test_the_grid_covers_every_rule(county: County) -> None:
     """The matrix would prove little if the county lacked a kind of cell: each visibility occurs
     for some role, and every family has every domain x sensitivity."""
-    _, grid = county
+    _, grid, _audit = county
     assert len(grid) == 3 * 5 * 3
     seen = {expected(role, entry, glass) for role in Role for entry in grid for glass in (False, True)}
     assert seen == set(Visibility)

@@ -30,7 +30,7 @@ def staff(tmp_path: Path) -> Iterator[tuple[TestClient, IdentityService, object]
     app = create_app(store, users, audit, b"s" * 32)
     api.install(app, identity, reviewer, review_scope)
     with TestClient(app) as client:
-        yield client, identity, store
+        yield client, identity, audit.store
     identity.store.close()
     store.close()
 

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
@@ -21,19 +22,21 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def site() -> tuple[TestClient, Harness, TimelineStore]:
+def site() -> tuple[TestClient, Harness, AuditStore]:
+    """The staff app, the referral desk behind it, and the audit store its pages write to."""
     store = TimelineStore.open(":memory:")
+    audit = AuditStore.open(":memory:")
     users = UserStore.open(":memory:")
     users.add("hv", PASSWORD, Role.HEALTH_VISITOR, ["E07000076"], services=["family-support"])
     users.add("harlow", PASSWORD, Role.HEALTH_VISITOR, ["E07000073"], services=["family-support"])
     users.add("boss", PASSWORD, Role.HUB_MANAGER, ["E07000076"])
     users.add("ops", PASSWORD, Role.OPERATIONS, ["*"])
-    app = create_app(store, users, AuditTrail(store), b"s" * 32)
+    app = create_app(store, users, AuditTrail(audit), b"s" * 32)
     hub = Harness()
     install(app, hub.service)
     hub.service.handle(referral("r1", "early-help-referral"))
     hub.service.handle(referral("r2", "hip-replacement", serial=2, family="f2"))
-    return TestClient(app), hub, store
+    return TestClient(app), hub, audit
 
 
 def sign_in(client: TestClient, user: str) -> None:
@@ -45,7 +48,7 @@ def sign_in(client: TestClient, user: str) -> None:
     assert done.status_code == 303
 
 
-def test_signed_out_visitors_go_to_sign_in(site: tuple[TestClient, Harness, TimelineStore]) -> None:
+def test_signed_out_visitors_go_to_sign_in(site: tuple[TestClient, Harness, AuditStore]) -> None:
     client, _hub, _store = site
     response = client.get("/referrals", follow_redirects=False)
     assert response.status_code == 303
@@ -53,7 +56,7 @@ def test_signed_out_visitors_go_to_sign_in(site: tuple[TestClient, Harness, Time
 
 
 def test_a_health_visitor_sees_the_inbox_and_declines_with_a_reason(
-    site: tuple[TestClient, Harness, TimelineStore],
+    site: tuple[TestClient, Harness, AuditStore],
 ) -> None:
     client, hub, store = site
     sign_in(client, "hv")
@@ -84,7 +87,7 @@ def test_a_health_visitor_sees_the_inbox_and_declines_with_a_reason(
     assert ("referrals.read", "allowed") in trail
 
 
-def test_other_districts_and_roles_are_refused(site: tuple[TestClient, Harness, TimelineStore]) -> None:
+def test_other_districts_and_roles_are_refused(site: tuple[TestClient, Harness, AuditStore]) -> None:
     client, hub, store = site
     rid = hub.store.find("source_record_id = 'r1'")[0].referral_id
     sign_in(client, "harlow")
@@ -97,7 +100,7 @@ def test_other_districts_and_roles_are_refused(site: tuple[TestClient, Harness, 
 
 
 def test_the_hub_manager_sees_the_queue_and_the_api_shares_the_sign_in(
-    site: tuple[TestClient, Harness, TimelineStore],
+    site: tuple[TestClient, Harness, AuditStore],
 ) -> None:
     client, _hub, _store = site
     sign_in(client, "boss")

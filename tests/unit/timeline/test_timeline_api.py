@@ -10,17 +10,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.timeline.access import NOT_OPEN
-from services.timeline.store import TimelineStore
+from services.timeline.audit_store import AuditStore
 from services.web.app import create_app
 from tests.unit.timeline.events import NHS
 from tests.unit.timeline.world import PASSWORD, build
 
 
 @pytest.fixture
-def world() -> Iterator[tuple[TestClient, TimelineStore]]:
+def world() -> Iterator[tuple[TestClient, AuditStore]]:
     store, users, audit = build()
     with TestClient(create_app(store, users, audit, b"k" * 32)) as client:
-        yield client, store
+        yield client, audit.store
     store.close()
 
 
@@ -29,13 +29,13 @@ def get(client: TestClient, user: str, url: str, **headers: str) -> tuple[int, d
     return response.status_code, response.json()
 
 
-def test_no_credentials_is_401(world: tuple[TestClient, TimelineStore]) -> None:
+def test_no_credentials_is_401(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     assert client.get("/v1/families/f1/timeline").status_code == 401
     assert client.get("/v1/families/f1", auth=("health-visitor", "wrong password")).status_code == 401
 
 
-def test_search_by_each_key_within_area_only(world: tuple[TestClient, TimelineStore]) -> None:
+def test_search_by_each_key_within_area_only(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     _, found = get(
         client, "hub-practitioner", f"/v1/search?nhs_number={NHS[0][:3]} {NHS[0][3:6]} {NHS[0][6:]}"
@@ -54,7 +54,7 @@ def test_search_by_each_key_within_area_only(world: tuple[TestClient, TimelineSt
     assert get(client, "operations", "/v1/search?postcode=CO15 1AB")[0] == 403
 
 
-def test_family_composition(world: tuple[TestClient, TimelineStore]) -> None:
+def test_family_composition(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     status, family = get(client, "school-staff", "/v1/families/f1")
     assert status == 200
@@ -63,7 +63,7 @@ def test_family_composition(world: tuple[TestClient, TimelineStore]) -> None:
     assert family["relationships"] == [{"person_id": "baby", "related_id": "mum", "relationship": "mother"}]
 
 
-def test_out_of_area_family_is_refused_and_audited(world: tuple[TestClient, TimelineStore]) -> None:
+def test_out_of_area_family_is_refused_and_audited(world: tuple[TestClient, AuditStore]) -> None:
     client, store = world
     status, body = get(client, "health-visitor", "/v1/families/f3/timeline")
     assert status == 403
@@ -74,7 +74,7 @@ def test_out_of_area_family_is_refused_and_audited(world: tuple[TestClient, Time
 
 
 def test_restricted_entry_withheld_then_shown_with_break_glass(
-    world: tuple[TestClient, TimelineStore],
+    world: tuple[TestClient, AuditStore],
 ) -> None:
     client, store = world
     _, page = get(client, "hub-practitioner", "/v1/families/f1/timeline")
@@ -95,14 +95,14 @@ def test_restricted_entry_withheld_then_shown_with_break_glass(
 
 
 def test_social_worker_sees_restricted_social_care_without_break_glass(
-    world: tuple[TestClient, TimelineStore],
+    world: tuple[TestClient, AuditStore],
 ) -> None:
     client, _ = world
     _, page = get(client, "social-worker", "/v1/families/f1/timeline?domain=social-care")
     assert [e["visibility"] for e in page["entries"]] == ["shown"]
 
 
-def test_domains_per_role(world: tuple[TestClient, TimelineStore]) -> None:
+def test_domains_per_role(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     _, page = get(client, "voluntary-sector-worker", "/v1/families/f1/timeline")
     assert {e["domain"] for e in page["entries"]} == {"community"}
@@ -110,7 +110,7 @@ def test_domains_per_role(world: tuple[TestClient, TimelineStore]) -> None:
     assert {e["domain"] for e in page["entries"]} == {"community", "education"}
 
 
-def test_consent_withdrawal_hides_partner(world: tuple[TestClient, TimelineStore]) -> None:
+def test_consent_withdrawal_hides_partner(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     _, page = get(client, "hub-manager", "/v1/families/f2/timeline")
     assert "food-bank" not in {e["partner"] for e in page["entries"]}
@@ -119,7 +119,7 @@ def test_consent_withdrawal_hides_partner(world: tuple[TestClient, TimelineStore
     assert "food-bank" not in {e["partner"] for e in page["entries"]}
 
 
-def test_paging_filters_and_bad_cursor(world: tuple[TestClient, TimelineStore]) -> None:
+def test_paging_filters_and_bad_cursor(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     _, first = get(client, "health-visitor", "/v1/families/f1/timeline?limit=2")
     _, rest = get(
@@ -137,7 +137,7 @@ def test_paging_filters_and_bad_cursor(world: tuple[TestClient, TimelineStore]) 
     assert get(client, "health-visitor", "/v1/families/f1/timeline?cursor=nonsense")[0] == 400
 
 
-def test_fhir_searchset_bundle(world: tuple[TestClient, TimelineStore]) -> None:
+def test_fhir_searchset_bundle(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     _, bundle = get(client, "hub-practitioner", "/v1/families/f1/timeline?format=fhir&limit=2")
     assert bundle["resourceType"] == "Bundle"
@@ -150,7 +150,7 @@ def test_fhir_searchset_bundle(world: tuple[TestClient, TimelineStore]) -> None:
     Bundle.model_validate(bundle)
 
 
-def test_entry_detail_has_resources_unless_withheld(world: tuple[TestClient, TimelineStore]) -> None:
+def test_entry_detail_has_resources_unless_withheld(world: tuple[TestClient, AuditStore]) -> None:
     client, _ = world
     _, page = get(client, "hub-practitioner", "/v1/families/f1/timeline")
     shown = next(e for e in page["entries"] if e["visibility"] == "shown" and e["domain"] == "health")
@@ -160,7 +160,7 @@ def test_entry_detail_has_resources_unless_withheld(world: tuple[TestClient, Tim
     assert get(client, "voluntary-sector-worker", f"/v1/entries/{shown['event_id']}")[0] == 403
 
 
-def test_every_read_is_audited(world: tuple[TestClient, TimelineStore]) -> None:
+def test_every_read_is_audited(world: tuple[TestClient, AuditStore]) -> None:
     """Audit completeness: each call, allowed or denied, leaves exactly one record naming who,
     role, what, why, when; search values never appear in it."""
     client, store = world

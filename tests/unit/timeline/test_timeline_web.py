@@ -9,17 +9,17 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from services.timeline.store import TimelineStore
+from services.timeline.audit_store import AuditStore
 from services.web.app import create_app
 from tests.unit.timeline.events import NHS
 from tests.unit.timeline.world import PASSWORD, build
 
 
 @pytest.fixture
-def web() -> Iterator[tuple[TestClient, TimelineStore]]:
+def web() -> Iterator[tuple[TestClient, AuditStore]]:
     store, users, audit = build()
     with TestClient(create_app(store, users, audit, b"s" * 32)) as client:
-        yield client, store
+        yield client, audit.store
     store.close()
 
 
@@ -35,14 +35,14 @@ def sign_in(client: TestClient, user: str, password: str = PASSWORD) -> int:
     return client.post("/sign-in", data=form, follow_redirects=False).status_code
 
 
-def test_pages_need_sign_in(web: tuple[TestClient, TimelineStore]) -> None:
+def test_pages_need_sign_in(web: tuple[TestClient, AuditStore]) -> None:
     client, _ = web
     response = client.get("/families/f1", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in")
 
 
-def test_sign_in_needs_csrf_and_the_right_password(web: tuple[TestClient, TimelineStore]) -> None:
+def test_sign_in_needs_csrf_and_the_right_password(web: tuple[TestClient, AuditStore]) -> None:
     client, _ = web
     client.get("/sign-in")
     bad = client.post("/sign-in", data={"username": "health-visitor", "password": PASSWORD, "csrf": "x"})
@@ -51,7 +51,7 @@ def test_sign_in_needs_csrf_and_the_right_password(web: tuple[TestClient, Timeli
     assert sign_in(client, "health-visitor") == 303
 
 
-def test_search_family_and_withheld_entry(web: tuple[TestClient, TimelineStore]) -> None:
+def test_search_family_and_withheld_entry(web: tuple[TestClient, AuditStore]) -> None:
     client, _ = web
     sign_in(client, "hub-practitioner")
     results = client.get(f"/?nhs_number={NHS[0]}")
@@ -66,7 +66,7 @@ def test_search_family_and_withheld_entry(web: tuple[TestClient, TimelineStore])
     assert client.get("/families/f3").status_code == 403
 
 
-def test_break_glass_needs_a_reason_then_shows_and_audits(web: tuple[TestClient, TimelineStore]) -> None:
+def test_break_glass_needs_a_reason_then_shows_and_audits(web: tuple[TestClient, AuditStore]) -> None:
     client, store = web
     sign_in(client, "hub-practitioner")
     token = csrf(client.get("/break-glass/families/f1").text)
@@ -82,7 +82,7 @@ def test_break_glass_needs_a_reason_then_shows_and_audits(web: tuple[TestClient,
     assert store.audit_rows(actor="hub-practitioner", limit=1)[0]["reason"] == reason
 
 
-def test_school_staff_cannot_break_glass(web: tuple[TestClient, TimelineStore]) -> None:
+def test_school_staff_cannot_break_glass(web: tuple[TestClient, AuditStore]) -> None:
     client, _ = web
     sign_in(client, "school-staff")
     token = csrf(client.get("/break-glass/families/f1").text)
@@ -92,7 +92,7 @@ def test_school_staff_cannot_break_glass(web: tuple[TestClient, TimelineStore]) 
     assert response.status_code == 403
 
 
-def test_entry_page_shows_fhir_and_person_page_lists_families(web: tuple[TestClient, TimelineStore]) -> None:
+def test_entry_page_shows_fhir_and_person_page_lists_families(web: tuple[TestClient, AuditStore]) -> None:
     client, _ = web
     sign_in(client, "health-visitor")
     person = client.get("/persons/baby")
@@ -104,7 +104,7 @@ def test_entry_page_shows_fhir_and_person_page_lists_families(web: tuple[TestCli
     assert '"resourceType": "Encounter"' in entry.text
 
 
-def test_sign_out_and_security_headers(web: tuple[TestClient, TimelineStore]) -> None:
+def test_sign_out_and_security_headers(web: tuple[TestClient, AuditStore]) -> None:
     client, _ = web
     sign_in(client, "health-visitor")
     page = client.get("/")
@@ -116,7 +116,7 @@ def test_sign_out_and_security_headers(web: tuple[TestClient, TimelineStore]) ->
 
 
 def test_operations_staff_land_on_the_ops_page_not_a_family_search(
-    web: tuple[TestClient, TimelineStore],
+    web: tuple[TestClient, AuditStore],
 ) -> None:
     client, _ = web
     sign_in(client, "operations")

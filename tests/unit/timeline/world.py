@@ -9,6 +9,7 @@ from schemas.envelope import Sensitivity
 from schemas.event_types import EventType
 from schemas.linked import LinkedEvent
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
@@ -63,4 +64,4 @@ def build(path: Path | str = ":memory:") -> tuple[TimelineStore, UserStore, Audi
         users.add(role.value, PASSWORD, role, [TENDRING], display_name=f"Demo {role.value}")
     users.add("county-manager", PASSWORD, Role.HUB_MANAGER, ["*"])
     users.add("chelmsford-hv", PASSWORD, Role.HEALTH_VISITOR, [CHELMSFORD])
-    return store, users, AuditTrail(store)
+    return store, users, AuditTrail(AuditStore.open(":memory:"))

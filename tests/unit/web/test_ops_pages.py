@@ -23,9 +23,8 @@ from services.core.settings import Settings
 from services.ops.dead_letters import Entry
 from services.ops.history import Sample
 from services.ops.store import OpsStore
-from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
-from services.timeline.store import TimelineStore
 from services.web import routes_ops
 from services.web.app import create_app
 from tests.unit.gateway.support import ListPublisher, add_partner
@@ -54,7 +53,7 @@ def replayable() -> bytes:
 @dataclass
 class Ops:
     client: TestClient
-    store: TimelineStore
+    store: AuditStore
     ops_store: OpsStore
     published: ListPublisher
     entries: list[Entry]
@@ -79,7 +78,7 @@ def csrf(html: str) -> str:
 
 @pytest.fixture
 def ops(tmp_path: Path) -> Iterator[Ops]:
-    store, users, _ = build()
+    store, users, trail = build()
     published = ListPublisher()
     entries = [
         Entry(letter("nelft-hv", "review_type 'newborn-check' is not a known review", replayable(), 5)),
@@ -90,14 +89,15 @@ def ops(tmp_path: Path) -> Iterator[Ops]:
             DeadLetterStatus(dead_letter_id="x", state="discarded", by="ops", reason="test data"),
         ),
     ]
-    app = create_app(store, users, AuditTrail(store, published), b"s" * 32)
+    trail.publisher = published
+    app = create_app(store, users, trail, b"s" * 32)
     routes_ops.install(
         app, Settings(data_dir=tmp_path), load_dead_letters=lambda: entries, publisher=published
     )
     add_partner(app.state.ops.gateway, "nelft-hv", formats=("hv-csv",))  # replays go as the partner
     add_partner(app.state.ops.gateway, "school-a", formats=("attendance-csv",))
     with TestClient(app) as client:
-        yield Ops(client, store, app.state.ops.store, published, entries)
+        yield Ops(client, trail.store, app.state.ops.store, published, entries)
     app.state.ops.gateway.close()
     app.state.ops.store.close()
     store.close()
