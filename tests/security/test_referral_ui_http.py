@@ -17,6 +17,7 @@ from schemas.event_types import EventType
 from schemas.linked import LinkedEvent
 from services.referrals.lifecycle import Status
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
@@ -36,6 +37,7 @@ FAMILY, CHILD, CARER = "fam-5", "person-5", "carer-5"
 class World:
     def __init__(self, folder: Path) -> None:
         self.timeline = TimelineStore.open(folder / "timeline.sqlite")
+        self.audit = AuditStore.open(folder / "audit.sqlite")
         self.outbox = ListPublisher()
         self.hub = Harness()
         users = UserStore.open(folder / "users.sqlite")
@@ -45,7 +47,7 @@ class World:
         users.add("school", PASSWORD, Role.SCHOOL_STAFF, tendring)
         users.add("food", PASSWORD, Role.VOLUNTARY_SECTOR_WORKER, tendring, services=["food-bank"])
         users.add("boss", PASSWORD, Role.HUB_MANAGER, tendring)
-        self.app = create_app(self.timeline, users, AuditTrail(self.timeline, self.outbox), b"s" * 32)
+        self.app = create_app(self.timeline, users, AuditTrail(self.audit, self.outbox), b"s" * 32)
         install(self.app, self.hub.service)
         routes_consent.install(self.app, lambda: [CHARITY, ("nhs-hv", "Essex health visiting")])
         child = linked(CHILD, (FAMILY,), nhs=nhs(5), name=("Mia", "Jones"), birth=born_years_ago(6))
@@ -95,7 +97,7 @@ def consent_form(client: httpx.Client, **fields: str | list[str]) -> httpx.Respo
 
 
 def audit(world: World, action: str) -> list[tuple[str, str]]:
-    return [(r["actor"], r["outcome"]) for r in world.timeline.audit_rows() if r["action"] == action]
+    return [(r["actor"], r["outcome"]) for r in world.audit.audit_rows() if r["action"] == action]
 
 
 def test_consent_recorded_in_the_ui_releases_the_held_referral(world: World, client: httpx.Client) -> None:
