@@ -26,6 +26,16 @@ CONTEXT_TYPES = frozenset({"Patient", "RelatedPerson", "Organization", "Practiti
 PERSISTENT_ABSENCE_BELOW = 90.0
 """DfE: a pupil missing 10% or more of possible sessions is persistently absent."""
 
+PROGRAMMES = (
+    ("m-m-rvaxpro", "MMR"), ("priorix", "MMR"), ("infanrix hexa", "6-in-1"), ("vaxelis", "6-in-1"),
+    ("bexsero", "MenB"), ("prevenar", "Pneumococcal (PCV)"), ("rotarix", "Rotavirus"),
+    ("menitorix", "Hib/MenC"), ("boostrix-ipv", "4-in-1 pre-school booster"),
+    ("repevax", "4-in-1 pre-school booster"), ("fluenz", "Flu"), ("priorix-tetra", "MMRV"),
+)  # fmt: skip
+"""A vaccine product (its dm+d / SNOMED display starts with the brand) to the name of its UK routine
+childhood schedule programme, the words parents and health visitors use ("MMR", "6-in-1"); the
+product's full name stays in the key figures."""
+
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 _TERMS = {"autumn": "Autumn term", "spring": "Spring term", "summer": "Summer term"}
 _STATED = frozenset({"CarePlan", "EpisodeOfCare", "Flag", "Condition", "Consent"})
@@ -129,7 +139,9 @@ def _vaccine_name(main: Resource) -> str:
     if not words or code_of(main.get("vaccineCode"), "NullFlavor"):
         return ""
     short = words.split(" vaccine")[0].strip()
-    return short or words
+    brand = short.lower()
+    found = [name for product, name in PROGRAMMES if brand.startswith(product)]
+    return found[-1] if found else short or words
 
 
 def _dose(main: Resource) -> str:

@@ -54,9 +54,10 @@ def words(fmt: str, path: str, event_type: str, index: int = 0, **names: str) ->
             "vaccination-csv/MMR_Vaccinations_v5_X99XX_20250314T12000000.csv",
             "immunisation",
             0,
-            "M-M-RvaxPro 1st dose given",
+            "MMR 1st dose given",
         ),
-        ("nems", "nems/vaccination-new.xml", "immunisation", 0, "Infanrix Hexa 2nd dose given"),
+        ("nems", "nems/vaccination-new.xml", "immunisation", 0, "6-in-1 2nd dose given"),
+        ("ndjson", "ndjson/Immunization.ndjson", "immunisation", 0, "MenB given"),
         ("hv-csv", "hv-csv/hv-reviews.csv", "health-visitor-review", 4, "2-2½ year review: not attended"),
         ("hv-csv", "hv-csv/hv-reviews.csv", "health-visitor-review", 3, "12 month review"),
         (
