@@ -20,12 +20,19 @@ import pytest
 from kafka.admin import NewTopic
 from prometheus_client import REGISTRY
 
+from schemas.envelope import HubEvent
 from services.core import kafka_clients
 from services.core.broker import free_port
 from services.core.settings import Settings
 from services.core.topic_reader import read_to_end
 from services.ops.presence import Presence
+from services.referrals.network import load_network
+from services.referrals.request import referral_id_for
+from services.referrals.sla import ManualClock
+from services.referrals.worker import build as referrals_build
 from services.timeline.worker import build
+from tests.integration.kafka_helpers import read_all
+from tests.unit.referrals.support import CLACTON, NOW, referral
 from tests.unit.timeline.events import NHS, linked
 
 pytestmark = pytest.mark.integration
@@ -115,3 +122,55 @@ def test_timeline_worker_redoes_its_unit_after_another_process_held_and_wrote_th
     assert count == len(events), f"{count} of {len(events)} events reached the timeline after the lock"
     assert not list(read_to_end(settings, bootstrap, dlq)), "sound events were dead-lettered"
     store.close()
+
+
+def test_referral_worker_redoes_its_unit_after_another_process_held_and_wrote_the_store(
+    tmp_path: Path, bootstrap: str, unique: str
+) -> None:
+    """The referral worker's store (the inbox API writes it too) held and written by another
+    connection past the busy timeout: each referral is routed once the lock is gone, none twice."""
+    settings = Settings(data_dir=tmp_path, consumer_max_poll_interval_s=5.0, sqlite_busy_timeout_s=0.2)
+    source, sink, dlq = f"t.linked.{unique}", f"t.referrals.{unique}", f"t.dlq.{unique}"
+    admin = kafka_clients.admin(settings, bootstrap)
+    admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1), NewTopic(dlq, 1, 1)])
+    admin.close()
+    requests = [
+        referral(f"lock{n}", "early-help-referral", serial=n + 1, family=f"f-lock{n}", postcode=CLACTON)
+        for n in range(3)
+    ]
+    app, service = referrals_build(
+        settings, bootstrap, load_network(), clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
+        group=f"t-referrals-{unique}",
+    )  # fmt: skip
+    other = sqlite3.connect(tmp_path / "referrals.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE lock_probe (x)")  # a write: its commit leaves old snapshots stale
+    producer = kafka_clients.producer(settings, bootstrap)
+    for item in requests:
+        producer.send(source, key=item.key, value=item.to_bytes(), headers=item.headers())
+    producer.flush()
+    producer.close()
+    retries_before = _retries("referrals")
+
+    async def run() -> list[Any]:
+        await app.start()
+        try:
+            deadline = time.monotonic() + 60
+            while _retries("referrals") == retries_before and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(LOCK_HELD_S)
+            other.execute("COMMIT")
+            routed = await asyncio.to_thread(read_all, settings, bootstrap, sink, len(requests), 60.0)
+            await asyncio.sleep(1.0)  # a doubled Task would show by now
+            return await asyncio.to_thread(read_all, settings, bootstrap, sink, len(requests), 5.0) or routed
+        finally:
+            await app.stop()
+
+    records = asyncio.run(run())
+    other.close()
+    service.store.close()
+    assert _retries("referrals") > retries_before, "the worker never met the lock: the test proves nothing"
+    routed = {record.key for record in records}
+    assert routed == {referral_id_for(r.event.event_id).encode() for r in requests}
+    assert len({HubEvent.from_bytes(r.value).event_id for r in records}) == len(records), "a Task was doubled"
+    assert not list(read_to_end(settings, bootstrap, dlq)), "sound events were dead-lettered"
