@@ -113,10 +113,13 @@ def test_the_hub_manager_sees_the_queue_and_the_api_shares_the_sign_in(
 
 
 def test_inbox_rows_name_the_child_and_family_with_need_and_due_in_words(
-    site: tuple[TestClient, Harness, TimelineStore],
+    site: tuple[TestClient, Harness, AuditStore],
 ) -> None:
-    client, _hub, store = site
-    feed(store, linked("person-1", ("fam-1",), name=("Amelia", "Jones"), birth="2022-01-15"))
+    client, _hub, _audit = site
+    feed(
+        client.app.state.access.store,
+        linked("person-1", ("fam-1",), name=("Amelia", "Jones"), birth="2022-01-15"),
+    )
     sign_in(client, "hv")
     page = client.get("/referrals").text
     assert "Amelia Jones, 3 years" in page
@@ -126,10 +129,13 @@ def test_inbox_rows_name_the_child_and_family_with_need_and_due_in_words(
 
 
 def test_inbox_rows_withhold_names_of_a_family_outside_the_users_areas(
-    site: tuple[TestClient, Harness, TimelineStore],
+    site: tuple[TestClient, Harness, AuditStore],
 ) -> None:
-    client, _hub, store = site
-    feed(store, linked("person-1", ("fam-1",), name=("Amelia", "Jones"), postcode="CM20 2XY"))
+    client, _hub, _audit = site
+    feed(
+        client.app.state.access.store,
+        linked("person-1", ("fam-1",), name=("Amelia", "Jones"), postcode="CM20 2XY"),
+    )
     sign_in(client, "hv")
     page = client.get("/referrals").text
     assert "Amelia" not in page
@@ -137,7 +143,7 @@ def test_inbox_rows_withhold_names_of_a_family_outside_the_users_areas(
 
 
 def test_the_navigation_counts_referrals_waiting_on_the_user(
-    site: tuple[TestClient, Harness, TimelineStore],
+    site: tuple[TestClient, Harness, AuditStore],
 ) -> None:
     client, _hub, _store = site
     sign_in(client, "hv")
