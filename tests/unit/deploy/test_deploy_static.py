@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -235,3 +236,46 @@ def test_only_the_api_holds_the_session_signing_key_and_it_comes_from_a_secret()
     assert compose["services"]["api"]["environment"]["HUBNET_SESSION_SECRET"].startswith(
         "${HUBNET_SESSION_SECRET:?"
     )
+
+
+def test_every_deployment_keeps_its_stores_on_the_one_postgresql_database_over_verified_tls() -> None:
+    """Without one shared database each API replica has its own timeline, staff accounts and
+    sessions, and the timeline worker writes a store no API pod reads."""
+    docs = k8s_documents()
+    (config,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "hubnet-database"]
+    assert config["data"]["url"].startswith("postgresql://")
+    assert urlsplit(config["data"]["url"]).password is None, "the password comes from a Secret"
+    kustomization = yaml.safe_load((DEPLOY / "k8s" / "base" / "kustomization.yaml").read_text())
+    assert "database.yaml" in kustomization["resources"]
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} >= {"hubnet-ingest", "hubnet-api", "hubnet-timeline"}
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        name = deployment["metadata"]["name"]
+        assert env["HUBNET_DATABASE_URL"]["valueFrom"]["configMapKeyRef"] == {
+            "name": "hubnet-database",
+            "key": "url",
+        }, name
+        assert env["HUBNET_DATABASE_PASSWORD"] == {
+            "name": "HUBNET_DATABASE_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "hubnet-database", "key": "password"}},
+        }, name
+        assert env["HUBNET_DATABASE_SSLMODE"]["value"] == "verify-full", name
+        cert = Path(env["HUBNET_DATABASE_SSLROOTCERT"]["value"])
+        (mount,) = [m for m in container["volumeMounts"] if Path(m["mountPath"]) == cert.parent]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        assert volume["secret"]["secretName"] == "hubnet-database-ca", name
+        assert cert.name in {item["path"] for item in volume["secret"]["items"]}, name
+
+
+def test_every_compose_hubnet_service_uses_the_compose_postgres_with_the_password_from_env() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose" / "docker-compose.yml").read_text())
+    hubnet = {n: s for n, s in compose["services"].items() if s.get("image", "").startswith("hubnet:")}
+    assert {"ingest", "api", "identity", "timeline", "referrals", "monitor"} <= set(hubnet)
+    for name, service in hubnet.items():
+        env = service["environment"]
+        assert env["HUBNET_DATABASE_URL"] == "postgresql://hubnet@postgres:5432/hubnet", name
+        assert env["HUBNET_DATABASE_PASSWORD"].startswith("${POSTGRES_PASSWORD:?"), name
+        assert env["HUBNET_DATABASE_SSLMODE"].startswith("${HUBNET_DATABASE_SSLMODE"), name
