@@ -120,7 +120,7 @@ def rebuild_timeline(
     from schemas.topics import LINKED
     from services.core.topic_reader import read_to_end
     from services.timeline.store import TimelineStore
-    from services.timeline.worker import rebuild
+    from services.timeline.worker import default_areas, rebuild
 
     settings = start()
     bootstrap = require_bootstrap(settings)
@@ -131,7 +131,10 @@ def rebuild_timeline(
         with Progress(transient=True) as progress:
             task = progress.add_task("reading fh.linked", total=None)
             applied, failed = rebuild(
-                timeline, read_to_end(settings, bootstrap, LINKED), lambda: progress.advance(task)
+                timeline,
+                read_to_end(settings, bootstrap, LINKED),
+                default_areas(settings),  # the county pack in use now: areas are re-derived
+                lambda: progress.advance(task),
             )
     finally:
         timeline.close()

@@ -37,6 +37,7 @@ from services.reference.county import load_county_reference
 from services.reference.store import ReferenceStore
 from services.stack.demo_traffic import DEMO_OPERATOR, CountyReplay, ensure_county, feed_samples
 from services.stack.processes import ServiceSpec, hubnet, port_or_free, stack_services
+from services.synthetic.county_pack import PACK_DIR
 from services.web.sessions import session_secret
 
 out = Console()
@@ -89,6 +90,13 @@ def up(
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        county = ensure_county(data_dir / "demo-county")
+        subprocess.run(  # the demo county is loaded as any county is: hubnet county load
+            [*hubnet("county", "load", str(county / PACK_DIR), "--by", DEMO_OPERATOR)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         supervisor = Supervisor(env=env, log_dir=data_dir / "logs")
         stack.callback(supervisor.stop)
         services = stack_services(port_or_free(settings.ingest_port), port_or_free(API_PORT))
@@ -111,7 +119,6 @@ def up(
             feed_samples(door, gateway, publisher, samples, lambda line: out.print(f"  {line}"))
         per_second = parse_rate(rate) if rate != "0" else 0.0
         if per_second != 0.0 and not once:
-            county = ensure_county(data_dir / "demo-county")
             names = ReferenceStore.from_settings(settings)
             stack.callback(names.close)
             loaded = load_county_reference(names, county)

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         le=65535,
         description="Port for /healthz, /readyz and /metrics of a stream worker.",
     )
+    county_poll_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often workers ask the county store for a newer county pack (`hubnet county load`).",
+    )
     ingest_host: str = Field(default="127.0.0.1", description="Address the partner ingestion API listens on.")
     ingest_port: int = Field(default=8080, ge=1, le=65535, description="Port of the partner ingestion API.")
     ingest_max_body_mib: float = Field(

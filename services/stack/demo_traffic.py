@@ -7,6 +7,7 @@ format, a few dead letters, identities linked, timelines growing and referrals r
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -25,6 +26,7 @@ from services.ingest.directory import directory_messages
 from services.ingest.pacing import Pacer
 from services.synthetic.county import Options
 from services.synthetic.county import generate as generate_county
+from services.synthetic.county_pack import PACK_DIR
 from services.synthetic.partners import build_directory
 from services.synthetic.reference_files import write_reference
 from services.synthetic.registrations import county_partners, sample_partners
@@ -67,7 +69,10 @@ def feed_samples(
 
 
 def ensure_county(folder: Path) -> Path:
-    """A small demo county, generated once and kept in the data dir for later runs."""
+    """A small demo county, generated once and kept in the data dir for later runs (generated again
+    when it predates the county pack, which `make run` loads)."""
+    if (folder / "manifest.json").is_file() and not (folder / PACK_DIR / "county.toml").is_file():
+        shutil.rmtree(folder)
     if not (folder / "manifest.json").is_file():
         options = Options(families=DEMO_FAMILIES, seed=DEMO_SEED, start=DEMO_START, end=DEMO_END)
         generate_county(options, folder, lambda _stage, _done: None)

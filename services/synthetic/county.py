@@ -24,6 +24,7 @@ from schemas.errors import HubnetError
 from services.synthetic import geography
 from services.synthetic.care import Care
 from services.synthetic.community import Community
+from services.synthetic.county_pack import write_pack
 from services.synthetic.education import Education
 from services.synthetic.feeds import FORMATS, Feeds
 from services.synthetic.health import Health
@@ -135,6 +136,8 @@ def generate(options: Options, out: Path, step: Step | None = None) -> dict[str,
         truth = _TruthWriter(handle)
         files = feeds.write(out, truth, lambda n: advance("files", n))
     _write_json(out / "county.json", geography.county_json(sites))
+    homes = [(r.district, r.place, r.postcode) for family in families for r in family.residences]
+    write_pack(out, homes, sites)
     _write_json(out / "partners.json", partners_json(directory))
     write_reference(out, directory)
     _write_csv(out / "people.csv", PEOPLE_COLUMNS, _people_rows(families))

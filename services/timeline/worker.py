@@ -33,7 +33,8 @@ from schemas.linked import LinkedEvent
 from schemas.topics import DLQ, LINKED
 from services.core import metrics
 from services.core.settings import Settings
-from services.referrals.postcodes import synthetic_county
+from services.county.current import CurrentCounty
+from services.county.store import CountyStore
 from services.streams.app import Message, create_app, guarded_batch_agent
 from services.streams.retry import is_transient
 from services.timeline.projector import AreaOf, project
@@ -46,9 +47,12 @@ BATCH_WITHIN_S = 0.05
 """A batch closes at 500 messages or 50 ms after it started, so an event is visible within ~50 ms."""
 
 
-def default_areas() -> AreaOf:
-    """Postcode -> hub area: the synthetic county's district table (services/referrals/postcodes.py)."""
-    return synthetic_county().district
+def default_areas(settings: Settings) -> AreaOf:
+    """Postcode -> hub area of the newest county pack loaded (`hubnet county load`), followed live.
+
+    An event keeps the hub area it was given when projected: a new pack changes only what comes
+    after, until `hubnet rebuild timeline` projects everything again with the pack then in use."""
+    return CurrentCounty(CountyStore.in_data_dir(settings), settings.county_poll_s).hub_area
 
 
 def apply_bytes(store: TimelineStore, value: bytes, area_of: AreaOf, commit: bool = True) -> bool:
@@ -68,7 +72,7 @@ def build(
     """The faust app of the timeline worker and its store; tests pass their own topics and group."""
     app = create_app(WORKER, settings, bootstrap, **overrides)
     timeline = store or TimelineStore.from_settings(settings)
-    area_of = default_areas()
+    area_of = default_areas(settings)
 
     async def handle(batch: list[Message]) -> list[Exception | None]:
         failures: list[Exception | None] = [None] * len(batch)
@@ -94,12 +98,14 @@ def build(
 
 
 def rebuild(
-    store: TimelineStore, records: Iterable[Any], progress: Callable[[], None] = lambda: None
+    store: TimelineStore,
+    records: Iterable[Any],
+    area_of: AreaOf,
+    progress: Callable[[], None] = lambda: None,
 ) -> tuple[int, int]:
     """Apply every record of fh.linked to `store` (empty for a full rebuild); (applied, failed).
     A record that cannot be read is counted and skipped: the worker dead-lettered it already."""
     applied = failed = 0
-    area_of = default_areas()
     for record in records:
         try:
             applied += apply_bytes(store, record.value, area_of)

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.up_stack import UpStack, processes_using, timeline_entries
+from tests.e2e.up_stack import UpStack, processes_using, store_count, timeline_entries
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +32,10 @@ def test_up_runs_the_whole_product_and_stops_cleanly(tmp_path: Path) -> None:
             time.sleep(1)
         assert timeline_entries(tmp_path) >= 50, "demo traffic reached the timeline through identity"
         assert processes_using(tmp_path), "the services run as child processes"
+        loaded = store_count(tmp_path, "county", "SELECT count(*) FROM county_versions")
+        assert loaded == 1, "make run loads the demo county pack through hubnet county load"
+        placed = store_count(tmp_path, "timeline", "SELECT count(*) FROM family WHERE area LIKE 'E07%'")
+        assert placed > 0, "families get the hub area of their postcode from the loaded pack"
     finally:
         code = stack.stop()  # Ctrl-C, as the terminal sends it
     assert code == 0, "".join(stack.output[-20:])

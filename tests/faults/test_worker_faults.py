@@ -32,7 +32,7 @@ from services.core.supervisor import Child
 from services.core.topic_reader import read_to_end
 from services.ops import lag
 from services.timeline.store import TimelineStore
-from services.timeline.worker import rebuild
+from services.timeline.worker import default_areas, rebuild
 from tests.faults.harness import (
     FaultBroker,
     Processes,
@@ -225,7 +225,8 @@ def test_workers_killed_mid_batch_poisoned_and_paused_end_reconciled(
     assert _applied(store) == linked.keys(), "the timeline applied other ids than fh.linked carries"
 
     clean = TimelineStore.open(settings.data_dir / "rebuilt.sqlite")
-    rebuild(clean, (r for r in read_to_end(settings, bootstrap, LINKED) if r.value != POISON[LINKED]))
+    records = (r for r in read_to_end(settings, bootstrap, LINKED) if r.value != POISON[LINKED])
+    rebuild(clean, records, default_areas(settings))
     clean.close()
     assert _entries(store) == _entries(settings.data_dir / "rebuilt.sqlite")
     print(
