@@ -84,19 +84,7 @@ def up(
             "HUBNET_DATA_DIR": str(data_dir),
             "HUBNET_BROKER_PROFILE": "embedded" if settings.embedded else "kafka",
         }
-        subprocess.run(
-            [*hubnet("users", "demo", "--password", DEMO_PASSWORD)],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        county = ensure_county(data_dir / "demo-county")
-        subprocess.run(  # the demo county is loaded as any county is: hubnet county load
-            [*hubnet("county", "load", str(county / PACK_DIR), "--by", DEMO_OPERATOR)],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        county = _prepare_demo(env, data_dir)
         supervisor = Supervisor(env=env, log_dir=data_dir / "logs")
         stack.callback(supervisor.stop)
         services = stack_services(port_or_free(settings.ingest_port), port_or_free(API_PORT))
@@ -186,3 +174,15 @@ def _run_until_stopped(supervisor: Supervisor) -> None:
     except KeyboardInterrupt:
         pass
     out.print("stopping...")
+
+
+def _prepare_demo(env: dict[str, str], data_dir: Path) -> Path:
+    """Demo accounts, and the demo county generated and its pack loaded as any county's is
+    (`hubnet county load`), before the workers start; returns the county's folder."""
+    county = ensure_county(data_dir / "demo-county")
+    for command in (
+        ("users", "demo", "--password", DEMO_PASSWORD),
+        ("county", "load", str(county / PACK_DIR), "--by", DEMO_OPERATOR),
+    ):
+        subprocess.run([*hubnet(*command)], env=env, check=True, stdout=subprocess.DEVNULL)
+    return county
