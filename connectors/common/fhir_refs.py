@@ -33,6 +33,15 @@ def iter_references(value: Any) -> Iterator[str]:
             yield from iter_references(item)
 
 
+def full_url_of(entry: dict[str, Any]) -> str | None:
+    """The entry's fullUrl when it has the shape FHIR gives it (one JSON string, a `uri`), else
+    None: JSON does not guarantee the shape, and a list or number names no entry. The fhir
+    connector rejects such an entry with its path (`bundle_rules.check_entry`); elsewhere the
+    resource is named by its id, identifier or content instead."""
+    full_url = entry.get("fullUrl")
+    return full_url if isinstance(full_url, str) else None
+
+
 def logical_key(resource: dict[str, Any], full_url: str | None = None) -> str:
     """The partner's own name for a resource, which is its record id in the hub: `Type/id`; else
     its first business identifier (`Type?identifier=system|value`, FHIR's conditional reference
@@ -86,8 +95,8 @@ class BundleIndex:
             resource = entry.get("resource")
             if not isinstance(resource, dict):
                 continue
-            full_url = entry.get("fullUrl")
-            if isinstance(full_url, str):
+            full_url = full_url_of(entry)
+            if full_url is not None:
                 self._by_url[full_url] = position
                 tail = "/".join(full_url.rstrip("/").split("/")[-2:])
                 self._by_url.setdefault(tail, position)
@@ -128,7 +137,7 @@ def hub_targets(
         position = index.resolve(name)
         if position is not None:
             entry = entries[position]
-            key = logical_key(entry["resource"], entry.get("fullUrl"))
+            key = logical_key(entry["resource"], full_url_of(entry))
         elif _RELATIVE.match(name):
             key = name
         else:

@@ -30,6 +30,7 @@ ENTRY_ELEMENTS = frozenset(
 _ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):\S+$")
 _TYPED = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})$")
 _DUPLICATE = "another entry has the same fullUrl (FHIR R4 bdl-7: unique unless versions differ)"
+_NOT_TEXT = "a fullUrl must be a single uri string (FHIR R4 Bundle.entry.fullUrl, 0..1 uri)"
 _HINT = "see FHIR R4 Bundle: the elements of Bundle and Bundle.entry, and the fullUrl rules"
 
 
@@ -70,7 +71,9 @@ def check_entry(entry: dict[str, Any], position: int) -> None:
     ]
     full_url = entry.get("fullUrl")
     resource = entry.get("resource")
-    if isinstance(full_url, str):
+    if full_url is not None and not isinstance(full_url, str):
+        problems.append(Problem(path=f"{where}.fullUrl", reason=_NOT_TEXT))
+    elif isinstance(full_url, str):
         reason = _full_url_problem(full_url, resource if isinstance(resource, dict) else None)
         if reason:
             problems.append(Problem(path=f"{where}.fullUrl", reason=reason))

@@ -19,7 +19,7 @@ from connectors.base import Record, SourceContext
 from connectors.common.fhir_classify import event_type_of, occurred_at, reject_unrecordable
 from connectors.common.fhir_input import read_fhir
 from connectors.common.fhir_invariants import check_invariants
-from connectors.common.fhir_refs import BundleIndex, hub_targets, iter_references, logical_key
+from connectors.common.fhir_refs import BundleIndex, full_url_of, hub_targets, iter_references, logical_key
 from connectors.common.fhir_sensitivity import label, sensitivity_of
 from connectors.common.fhir_subject import as_hub_resource, resolve_subject
 from connectors.common.fhir_time import meta_version, parse_fhir_datetime, utc_stamp
@@ -60,7 +60,7 @@ def read_record(data: bytes) -> RecordInput:
     check_entry(entry, position)
     return RecordInput(
         resource=entry.get("resource"),
-        full_url=entry.get("fullUrl"),
+        full_url=full_url_of(entry),
         request=entry.get("request") or {},
         entries=entries,
         timestamp=resource.get("timestamp"),
@@ -127,7 +127,7 @@ def _supporting(found: RecordInput, main: dict[str, Any]) -> list[tuple[dict[str
         if isinstance(resource, dict) and resource is not main and not is_record(resource):
             check_invariants(resource, where=f"Bundle.entry[{position}].resource")
             validate_resource(resource, where=f"Bundle.entry[{position}].resource")
-            out.append((resource, logical_key(resource, entry.get("fullUrl"))))
+            out.append((resource, logical_key(resource, full_url_of(entry))))
     return out
 
 

@@ -19,7 +19,7 @@ import orjson
 
 from connectors.base import Record
 from connectors.common.fhir_input import read_fhir
-from connectors.common.fhir_refs import BundleIndex, iter_references, logical_key
+from connectors.common.fhir_refs import BundleIndex, full_url_of, iter_references, logical_key
 from connectors.common.fhir_subject import subject_reference
 from connectors.fhir.bundle_rules import check_bundle
 from schemas.errors import MappingError
@@ -78,7 +78,7 @@ def split_bundle(bundle: dict[str, Any]) -> Iterator[Record]:
             members.insert(0, header)
         raw = orjson.dumps({"resourceType": "Bundle", **shell, "entry": [entries[p] for p in members]})
         resource = entries[position].get("resource")
-        what = logical_key(resource, entries[position].get("fullUrl")) if isinstance(resource, dict) else ""
+        what = logical_key(resource, full_url_of(entries[position])) if isinstance(resource, dict) else ""
         yield Record(raw=raw, ref=f"entry {position}" + (f" ({what})" if what else ""))
 
 

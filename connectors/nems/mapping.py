@@ -17,7 +17,7 @@ from connectors.base import SourceContext
 from connectors.common.fhir_classify import event_type_of, occurred_at
 from connectors.common.fhir_input import read_fhir
 from connectors.common.fhir_invariants import check_invariants
-from connectors.common.fhir_refs import BundleIndex, hub_targets, iter_references, logical_key
+from connectors.common.fhir_refs import BundleIndex, full_url_of, hub_targets, iter_references, logical_key
 from connectors.common.fhir_sensitivity import label, sensitivity_of
 from connectors.common.fhir_subject import Lookup, as_hub_resource, normalise_identifier, resolve_subject
 from connectors.common.fhir_validation import validate_resource
@@ -82,7 +82,7 @@ def map_nems_message(data: bytes, ctx: SourceContext) -> list[HubEvent]:
     level = sensitivity_of([entry["resource"] for entry in r4])
     resources = []
     for entry in ordered:
-        key = logical_key(entry["resource"], entry.get("fullUrl"))
+        key = logical_key(entry["resource"], full_url_of(entry))
         resource = label(as_hub_resource(entry["resource"], key, facts.source_system, targets), level)
         resources.append(validate_resource(resource, where=f"{resource['resourceType']} (as R4)"))
     record_id = _record_id(facts, focus)
