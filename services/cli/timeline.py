@@ -39,6 +39,7 @@ def serve_api(
     from services.timeline.store import TimelineStore
     from services.timeline.users import UserStore
     from services.web.app import create_app
+    from services.web.oidc import OidcClient
     from services.web.routes_consent import install_default as install_consent
     from services.web.routes_identity import install_default as install_identity_reviews
     from services.web.routes_ops import install as install_ops
@@ -54,6 +55,7 @@ def serve_api(
             "--trust-proxy believes identity headers, so it needs HUBNET_TRUSTED_PROXIES: the "
             "addresses (or CIDR ranges) of the OIDC proxy, the only peers whose headers count"
         )
+    oidc = OidcClient.from_settings(settings)  # the claim map is checked before anything starts
     bootstrap = require_bootstrap(settings)
     publisher = DurablePublisher(settings, bootstrap, settings.data_dir / "timeline-outbox.sqlite").start()
     presence = Presence(settings, bootstrap, "api", serve_http=False).start()  # routes on the app
@@ -66,6 +68,7 @@ def serve_api(
         trust_proxy=trust_proxy,
         health=presence.health, rules=SessionRules.from_settings(settings), signins=signins,
         names=names.name_of,
+        oidc=oidc, local_accounts=oidc is None or settings.oidc_local_accounts,
     )  # fmt: skip
     install_default(web, settings)  # referral inboxes and API on the same sign-in and audit
     install_consent(web, settings)  # staff record a family's consent (on the same outbox as audit)

@@ -190,6 +190,38 @@ class Settings(BaseSettings):
         ),
     )
 
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "Staff sign-in through this OpenID provider (its issuer URL; endpoints come from "
+            "/.well-known/openid-configuration), e.g. https://login.microsoftonline.com/<tenant>/v2.0. "
+            "Unset: local accounts only."
+        ),
+    )
+    oidc_client_id: str | None = Field(default=None, description="hubnet's client id at the OpenID provider.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="hubnet's client secret at the OpenID provider (never logged)."
+    )
+    oidc_scopes: str = Field(
+        default="openid profile",
+        description="Scopes asked for at sign-in (space-separated; openid is required).",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="The sign-in callback as registered at the provider: "
+        "https://<staff app>/sign-in/oidc/callback.",
+    )
+    oidc_claim_map: Path | None = Field(
+        default=None,
+        description="TOML file mapping token claims (groups, roles, ODS or team code) to hubnet roles, hub "
+        "areas and services (docs/county-sign-in.md); required with HUBNET_OIDC_ISSUER.",
+    )
+    oidc_local_accounts: bool = Field(
+        default=False,
+        description="With HUBNET_OIDC_ISSUER set, local accounts (password sign-in, HTTP Basic) are off "
+        "unless this is true (the demo, break-glass administration).",
+    )
+
     @model_validator(mode="after")
     def _sasl_complete(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL") and not (
@@ -221,6 +253,22 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _trusted_proxies_parse(self) -> Settings:
         self.trusted_proxy_networks()
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer:
+            missing = [
+                name for name, value in (
+                    ("HUBNET_OIDC_CLIENT_ID", self.oidc_client_id),
+                    ("HUBNET_OIDC_REDIRECT_URL", self.oidc_redirect_url),
+                    ("HUBNET_OIDC_CLAIM_MAP", self.oidc_claim_map),
+                ) if not value
+            ]  # fmt: skip
+            if missing:
+                raise ValueError(
+                    f"HUBNET_OIDC_ISSUER is set: set {', '.join(missing)} too (docs/county-sign-in.md)"
+                )
         return self
 
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:

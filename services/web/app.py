@@ -25,23 +25,17 @@ from services.timeline.audit import AuditTrail
 from services.timeline.entry_view import NameOf
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
-from services.web import routes_auth, routes_pages
+from services.web import routes_auth, routes_oidc, routes_pages
 from services.web.auth import Authenticator
 from services.web.entry_words import entry_words, london, place_name
+from services.web.oidc import OidcClient
+from services.web.pages import SECURITY_HEADERS
 from services.web.proxy import ProxyTrust
 from services.web.sessions import COOKIE, Signer
 from services.web.signin import SessionRules, SignInGuard
 from services.web.signin_store import SignInStore
 
 HERE = Path(__file__).parent
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 def create_app(
@@ -55,13 +49,17 @@ def create_app(
     rules: SessionRules | None = None,
     signins: SignInStore | None = None,
     names: NameOf | None = None,
+    oidc: OidcClient | None = None,
+    local_accounts: bool = True,
 ) -> FastAPI:
     """The staff app; with `health`, operations' `/healthz`, `/readyz` and `/metrics` are served too.
 
     `signins` holds session records and sign-in failures; replicas share it through the `users`
     store (`hubnet serve api` opens it from the settings). Left out, it lives in this process's
     memory: enough for one app in a test, never for replicas. `names` gives organisation names from
-    the county's reference data (services/reference); left out, entries show the codes."""
+    the county's reference data (services/reference); left out, entries show the codes. With `oidc`,
+    staff sign in at the county's OpenID provider; `local_accounts` False turns password sign-in and
+    HTTP Basic off."""
     app = FastAPI(title="hubnet family timeline", version="1", docs_url=None, redoc_url=None)
     apidocs.install(app)  # /docs and /redoc from vendored assets: they work offline
     rules = rules or SessionRules()
@@ -70,7 +68,8 @@ def create_app(
     proxy = ProxyTrust(rules.trusted_proxies)
     app.state.access = TimelineAccess(store, audit)
     guard = SignInGuard(users, signins, audit, rules)
-    app.state.auth = Authenticator(users, signer, guard, signins, proxy, trust_proxy)
+    app.state.auth = Authenticator(users, signer, guard, signins, proxy, trust_proxy, local_accounts)
+    app.state.oidc = oidc
     app.state.signer = signer
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.templates.env.globals["entry_words"] = entry_words
@@ -79,6 +78,7 @@ def create_app(
     app.state.organisation_names = names
     app.include_router(api.router)
     app.include_router(routes_auth.router)
+    app.include_router(routes_oidc.router)
     app.include_router(routes_pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from schemas.errors import HubnetError
+from services.timeline.policy import Role
 from services.timeline.users import Principal, UserStore, principal_from_claims
 from services.web.proxy import ProxyTrust
 from services.web.sessions import COOKIE, Signer
@@ -41,6 +42,9 @@ class Authenticator:
     sessions: SignInStore
     proxy: ProxyTrust
     trust_proxy: bool = False
+    local_accounts: bool = True
+    """False when staff sign in at the county's OpenID provider and break-glass local accounts are
+    not turned on (HUBNET_OIDC_LOCAL_ACCOUNTS): no password sign-in, no HTTP Basic."""
 
     def principal(self, request: Request) -> Principal | None:
         """The signed-in user of this request, or None (worked out once per request)."""
@@ -68,10 +72,14 @@ class Authenticator:
                 return None
         header = request.headers.get("authorization", "")
         if header.lower().startswith("basic "):
-            return self._basic(request, header[6:])
+            return self._basic(request, header[6:]) if self.local_accounts else None
         session = self.session(request)
         username = session.get("user")
-        return self.users.get(str(username)) if username else None
+        if not username:
+            return None
+        if isinstance(session.get("oidc"), dict):
+            return _from_oidc(str(username), session["oidc"])
+        return self.users.get(str(username)) if self.local_accounts else None
 
     def _from_proxy(self, request: Request) -> bool:
         """Identity headers count only from a trusted proxy when HUBNET_TRUSTED_PROXIES names
@@ -105,24 +113,45 @@ class Authenticator:
             request.state.session = cached
         return cached
 
-    def start_session(self, request: Request, who: Principal) -> None:
-        """Sign-in: a new session id (never the anonymous one, against fixation) with its record."""
+    def start_session(self, request: Request, who: Principal, id_token: str | None = None) -> None:
+        """Sign-in: a new session id (never the anonymous one, against fixation) with its record.
+        An OpenID sign-in (`id_token` given) keeps the mapped grants in the signed session, since
+        the user has no local account, and the token as the provider's logout hint."""
         state = self.session(request)
         state.clear()
         state.update(self.signer.fresh())
         state["user"] = who.username
+        if id_token is not None:
+            state["oidc"] = {
+                "name": who.display_name, "role": who.role.value, "areas": list(who.areas),
+                "services": list(who.services), "id_token": id_token,
+            }  # fmt: skip
         state["exp"] = math.ceil(
             self.sessions.start(str(state["sid"]), who.username, time.time(), self.guard.rules.absolute_s)
         )
         request.state.save_session = True
         self.forget(request)
 
-    def end_session(self, request: Request) -> None:
-        """Sign-out: the record ends (the old cookie opens nothing, on any replica)."""
+    def end_session(self, request: Request) -> str | None:
+        """Sign-out: the record ends (the old cookie opens nothing, on any replica). Returns the
+        OpenID sign-in's ID token, the hint for ending the provider's session too."""
         state = self.session(request)
+        oidc = state.get("oidc")
         if state.get("user"):
             self.sessions.end(str(state["sid"]), time.time())
         state.clear()
         state.update(self.signer.fresh())
         request.state.save_session = True
         self.forget(request)
+        return str(oidc["id_token"]) if isinstance(oidc, dict) and oidc.get("id_token") else None
+
+
+def _from_oidc(username: str, grants: dict[str, Any]) -> Principal | None:
+    """The principal an OpenID sign-in mapped, as the signed session holds it."""
+    try:
+        role = Role(str(grants.get("role")))
+    except ValueError:
+        return None
+    areas = tuple(str(a) for a in grants.get("areas") or ())
+    services = tuple(str(s) for s in grants.get("services") or ())
+    return Principal(username, str(grants.get("name") or username), role, areas, services) if areas else None

@@ -13,6 +13,15 @@ from services.timeline.users import Principal
 from services.web.auth import Authenticator
 from services.web.sessions import Signer
 
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
 
 def auth(request: Request) -> Authenticator:
     found: Authenticator = request.app.state.auth
@@ -66,3 +75,8 @@ def _referral_count(request: Request, who: Principal | None) -> int | None:
 
 def to_sign_in(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/sign-in?next={request.url.path}", status_code=303)
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site, so a sign-in never redirects elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -57,15 +58,25 @@ def make_county(folder: Path) -> County:
 
 @contextmanager
 def replica(
-    county: County, secret: bytes = SECRET, rules: SessionRules | None = None, *, trust_proxy: bool = False
+    county: County,
+    secret: bytes = SECRET,
+    rules: SessionRules | None = None,
+    *,
+    trust_proxy: bool = False,
+    port: int | None = None,
+    **options: Any,
 ) -> Iterator[str]:
-    """One API replica's base URL while it runs (`trust_proxy`: `hubnet serve api --trust-proxy`)."""
+    """One API replica's base URL while it runs (`trust_proxy`: `hubnet serve api --trust-proxy`;
+    `port` when the URL must be known first, as an OpenID provider's redirect URI; `options` go to
+    `create_app`, e.g. `oidc` and `local_accounts`)."""
     store = TimelineStore.open(county.timeline)
     users = UserStore.open(county.users)
     signins = SignInStore.open(county.users)
     audit = AuditTrail(AuditStore.open(county.audit), county.published)
-    app = create_app(store, users, audit, secret, rules=rules, signins=signins, trust_proxy=trust_proxy)
-    port = free_port()
+    app = create_app(
+        store, users, audit, secret, rules=rules, signins=signins, trust_proxy=trust_proxy, **options
+    )
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
