@@ -9,6 +9,7 @@ map gives no role or area) is a page that says what happened and what to do, and
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -63,8 +64,9 @@ def callback(
     pending = session.pop(PENDING, None) or {}
     pages.save(request)  # the pending sign-in is used once, whatever happens next
     if error or not code:
+        code_word = error if re.fullmatch(r"[a-z_]{1,40}", error) else "no code" if not error else "error"
         reason = "Your organisation's sign-in service did not sign you in"
-        return _refuse(request, f"{reason} ({error or 'no code'}). Sign in again.", None, 401)
+        return _refuse(request, f"{reason} ({code_word}). Sign in again.", None, 401)
     try:
         claims, id_token = oidc.finish(pending, code, state)
     except SignInError as failure:

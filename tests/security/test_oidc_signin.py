@@ -191,6 +191,16 @@ def test_a_callback_not_started_by_this_browser_is_refused(world: World) -> None
         assert "was not started here" in refused.text
 
 
+def test_a_provider_error_is_a_page_naming_only_its_error_code(world: World) -> None:
+    with browser(world.base) as client:
+        refused = client.get("/sign-in/oidc/callback", params={"error": "access_denied"})
+        assert refused.status_code == 401
+        assert "did not sign you in (access_denied)" in refused.text
+        odd = client.get("/sign-in/oidc/callback", params={"error": "<script>x</script>"})
+        assert "did not sign you in (error)" in odd.text
+        assert "<script>x" not in odd.text
+
+
 def test_logout_ends_hubnet_session_and_the_provider_session(world: World) -> None:
     with browser(world.base) as client:
         sign_in_at_provider(client, "nina")
