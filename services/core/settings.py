@@ -214,7 +214,7 @@ class Settings(BaseSettings):
     oidc_claim_map: Path | None = Field(
         default=None,
         description="TOML file mapping token claims (groups, roles, ODS or team code) to hubnet roles, hub "
-        "areas and services (docs/county-sign-in.md); required with HUBNET_OIDC_ISSUER.",
+        "areas and services (docs/county.md); required with HUBNET_OIDC_ISSUER.",
     )
     oidc_local_accounts: bool = Field(
         default=False,
@@ -266,9 +266,7 @@ class Settings(BaseSettings):
                 ) if not value
             ]  # fmt: skip
             if missing:
-                raise ValueError(
-                    f"HUBNET_OIDC_ISSUER is set: set {', '.join(missing)} too (docs/county-sign-in.md)"
-                )
+                raise ValueError(f"HUBNET_OIDC_ISSUER is set: set {', '.join(missing)} too (docs/county.md)")
         return self
 
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
