@@ -19,7 +19,7 @@ from services.timeline.access import MIN_REASON, PageRequest
 from services.timeline.api import WITHHELD_HELP, Search
 from services.timeline.model import Filters
 from services.timeline.policy import GRANTS, Role
-from services.web import pages
+from services.web import pages, search_form
 from services.web.sessions import glass_reason, grant_glass
 
 router = APIRouter(include_in_schema=False)
@@ -54,12 +54,17 @@ async def search(request: Request, query: Search) -> Response:
     if who.role is Role.OPERATIONS and not any(vars(query).values()):
         return RedirectResponse("/ops", status_code=303)  # operations read no family: their home is /ops
     searched = any(vars(query).values())
+    errors = search_form.by_field(query) if searched else {}
+    if errors:  # the form again, as typed, saying what is missing or wrong
+        return pages.render(
+            request, "search.html", status=400, query=query, searched=False, results=[], errors=errors
+        )
     results: Any = []
     if searched:
         results = await _guarded(request, pages.access(request).search, who, query)
         if isinstance(results, Response):
             return results
-    return pages.render(request, "search.html", query=query, searched=searched, results=results)
+    return pages.render(request, "search.html", query=query, searched=searched, results=results, errors={})
 
 
 def _filters(domain: list[str] | None, partner: list[str] | None, since: str, until: str) -> Filters:
