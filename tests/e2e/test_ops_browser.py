@@ -149,3 +149,18 @@ def test_the_overview_works_without_javascript(server: str, browser: Any) -> Non
     assert page.locator("button:has-text('Pause automatic updates')").count() == 0
     _shot(page, "04-overview-no-js")
     context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1024])
+def test_the_dead_letters_table_scrolls_in_its_box_not_the_page(
+    server: str, browser: Any, width: int
+) -> None:
+    """Issue #20: the table stretched the whole page sideways; now it scrolls inside a focusable box."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    _sign_in(page, server)
+    page.goto(f"{server}/ops/dead-letters")
+    assert page.locator("table.hub-dead-letters").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert page.locator(".hub-table-scroll[tabindex='0'] table.hub-dead-letters").count() == 1
+    context.close()
