@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from services.cli.runtime import friendly_errors, start
+from services.cli.tables import table_console
 
-out = Console()
+out = table_console()
 
 
 @friendly_errors

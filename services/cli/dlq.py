@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from services.cli.runtime import fail, friendly_errors, start
+from services.cli.tables import table_console
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
@@ -25,7 +25,7 @@ from services.ops.dead_letters import Entry, Filter
 app = typer.Typer(
     help="Work the dead-letter topic: what partners sent that hubnet could not use.", no_args_is_help=True
 )
-out = Console()
+out = table_console()
 
 PartnerOpt = Annotated[str | None, typer.Option(help="Only this partner.")]
 ConnectorOpt = Annotated[str | None, typer.Option(help="Only this connector (format).")]

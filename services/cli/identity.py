@@ -8,11 +8,11 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from services.cli.runtime import err, friendly_errors, start
+from services.cli.tables import table_console
 from services.identity import decisions
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
@@ -20,7 +20,7 @@ from services.identity.store import IdentityStore
 app = typer.Typer(help="Identity resolution: review possible matches, unmerge, score.", no_args_is_help=True)
 review = typer.Typer(help="Possible matches waiting for a person to decide.", no_args_is_help=True)
 app.add_typer(review, name="review")
-out = Console()
+out = table_console()
 ByOpt = Annotated[str | None, typer.Option(help="Who decides (kept on the audit trail); default: you.")]
 ReasonOpt = Annotated[str, typer.Option(help="Why (kept on the audit trail).")]
 

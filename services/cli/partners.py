@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from services.cli.runtime import fail, friendly_errors, start
+from services.cli.tables import table_console
 from services.gateway.database import Database
 from services.gateway.keys import IssuedKey
 from services.gateway.partners import ANY, Partner, PartnerStore
@@ -21,7 +21,7 @@ from services.gateway.partners import ANY, Partner, PartnerStore
 app = typer.Typer(
     help="Partner organisations, what they may publish, and their API keys.", no_args_is_help=True
 )
-out = Console()
+out = table_console()
 
 
 def _store() -> PartnerStore:

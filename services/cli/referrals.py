@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from services.cli.runtime import fail, friendly_errors, start
+from services.cli.tables import table_console
 from services.core.settings import Settings
 from services.referrals.lifecycle import Action, LifecycleError
 from services.referrals.network import DEFAULT_CONFIG, Network, load_network
@@ -19,7 +19,7 @@ from services.referrals.store import ReferralStore
 from services.referrals.worker import SCAN_INTERVAL_S
 
 app = typer.Typer(help="Referrals routed across the hub network: list, show, act.", no_args_is_help=True)
-out = Console()
+out = table_console()
 
 NetworkOption = Annotated[Path, typer.Option("--network", help="Hub network config (TOML).")]
 CountyOption = Annotated[
