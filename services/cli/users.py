@@ -7,17 +7,17 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from services.cli.runtime import friendly_errors, start
+from services.cli.tables import table_console
 from services.timeline.policy import COUNTY_WIDE, GRANTS, Role
 from services.timeline.users import UserStore
 from services.web.signin import account_subject
 from services.web.signin_store import SignInStore
 
 app = typer.Typer(help="Hub staff accounts (local user store).", no_args_is_help=True)
-out = Console()
+out = table_console()
 DEMO_PASSWORD = "hubnet-demo-password"  # noqa: S105 - documented demo accounts on the embedded default
 DEMO_SERVICES: dict[Role, tuple[str, ...]] = {
     Role.HUB_PRACTITIONER: ("family-support", "parenting-programme", "send-family-support"),
