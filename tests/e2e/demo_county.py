@@ -16,14 +16,15 @@ from schemas.envelope import HubEvent
 from services.cli.users import DEMO_PASSWORD, DEMO_SERVICES
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
+from services.referrals.postcodes import synthetic_county
 from services.stack.demo_traffic import ensure_county
 from services.synthetic.replay import deliveries
 from services.timeline.audit import AuditTrail
+from services.timeline.audit_store import AuditStore
 from services.timeline.policy import COUNTY_WIDE, GRANTS, Role
 from services.timeline.projector import project
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
-from services.timeline.worker import default_areas
 
 PASSWORD = DEMO_PASSWORD
 
@@ -43,7 +44,7 @@ def load(folder: Path) -> DemoCounty:
     store_path = folder / "timeline.sqlite"
     store = TimelineStore.open(store_path)
     identity = IdentityService(IdentityStore.open(folder / "identity.sqlite"))
-    area_of = default_areas()
+    area_of = synthetic_county().district  # the demo county's own districts, as with no county pack
     known = set(registry.formats())
     events: list[HubEvent] = []
     for delivery in deliveries(county):
@@ -65,4 +66,4 @@ def load(folder: Path) -> DemoCounty:
         persons = [
             row[0] for row in db.execute("SELECT person_id FROM person WHERE merged_into IS NULL ORDER BY 1")
         ]
-    return DemoCounty(store, users, AuditTrail(store), families, persons)
+    return DemoCounty(store, users, AuditTrail(AuditStore.open(":memory:")), families, persons)
