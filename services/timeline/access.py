@@ -40,6 +40,8 @@ NOT_OPEN = (
 """One answer for "no such record" and "not yours to open", so an id's existence never leaks
 (the audit record keeps the real reason)."""
 PAGE_MAX = 200
+FACTS_MAX = 20_000
+"""Entries read for a family summary per filter: far above any family's history, a bound all the same."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,31 @@ class TimelineAccess:
         action = "entry.read.break-glass" if glass else "entry.read"
         self.audit.record(who, action, event_id, "allowed", break_glass if glass else _purpose(who))
         return view
+
+    def family_facts(
+        self, who: Principal, family_id: str, wanted: Sequence[Filters], break_glass: str | None = None
+    ) -> tuple[EntryView, ...]:
+        """Every entry of the family matching any of `wanted` (no paging, up to `FACTS_MAX` each), as
+        this user may see them, for the family summary; audited as `summary.read`. Entries of
+        domains the role may not see and of partners whose consent is withdrawn are not even read."""
+        family = self.store.family(family_id)
+        if family is None:
+            self._deny_unseen(who, "summary.read", family_id, "no such family")
+        if reason := family_access(who.role, who.areas, family.area):
+            self._deny_unseen(who, "summary.read", family_id, reason)
+        glass = self._break_glass(who, "summary.read", family_id, break_glass)
+        withdrawn = self.store.withdrawn_partners([family_id])
+        domains = [d.value for d in visible_domains(who.role)]
+        members = [m.person.person_id for m in family.members]
+        found: dict[str, TimelineEntry] = {}
+        for filters in wanted:
+            rows = self.store.entries(
+                members, filters, limit=FACTS_MAX, hide_partners=withdrawn, domains=domains
+            )
+            found.update((e.event_id, e) for e in rows)
+        action = "summary.read.break-glass" if glass else "summary.read"
+        self.audit.record(who, action, family_id, "allowed", break_glass if glass else _purpose(who))
+        return tuple(self._view(who, e, withdrawn, glass) for e in found.values())
 
     def _timeline(
         self, who: Principal, target: str, person_ids: Sequence[str], family_ids: Sequence[str],

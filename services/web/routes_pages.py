@@ -7,6 +7,7 @@ Filters are a plain GET form, paging a "next" link with the cursor, so nothing n
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -20,6 +21,7 @@ from services.timeline.api import WITHHELD_HELP, Search
 from services.timeline.model import Filters
 from services.timeline.policy import GRANTS, Role
 from services.web import pages, search_form
+from services.web.family_summary import family_summary, last_visit
 from services.web.sessions import glass_reason, grant_glass
 
 router = APIRouter(include_in_schema=False)
@@ -90,10 +92,16 @@ async def family(
     who = pages.user(request)
     if who is None:
         return pages.to_sign_in(request)
+    now = datetime.now(UTC)  # the previous visit is read before this visit's reads are audited
+    visited = await run_in_threadpool(last_visit, pages.access(request), who, family_id, now)
     found = await _guarded(request, pages.access(request).family, who, family_id)
     if isinstance(found, Response):
         return found
     glass = glass_reason(pages.session(request), [family_id])
+    summarised = partial(family_summary, visited=visited, now=now)
+    summary = await _guarded(request, summarised, request, who, found, glass)
+    if isinstance(summary, Response):
+        return summary
     page = PageRequest(_filters(domain, partner, since, until), cursor, 50, glass)
     view = await _guarded(request, pages.access(request).family_timeline, who, family_id, page)
     if isinstance(view, Response):
@@ -101,7 +109,7 @@ async def family(
     referrals = [v for v in view.entries if v.entry.event_type in REFERRAL_TYPES and not v.withheld]
     return pages.render(
         request, "family.html", family=found, view=view, referrals=referrals, target=family_id,
-        kind="families", **_labels(),
+        kind="families", summary=summary, last_visit=visited, **_labels(),
         form={"domain": domain or [], "partner": partner or [], "since": since, "until": until},
     )  # fmt: skip
 
