@@ -182,9 +182,13 @@ class TimelineAccess:
         return view
 
     def family_facts(
-        self, who: Principal, family_id: str, wanted: Sequence[Filters], break_glass: str | None = None
+        self,
+        who: Principal,
+        family_id: str,
+        wanted: Sequence[tuple[Filters, int]],
+        break_glass: str | None = None,
     ) -> tuple[EntryView, ...]:
-        """Every entry of the family matching any of `wanted` (no paging, up to `FACTS_MAX` each), as
+        """The newest entries of the family matching each of `wanted` (filters, how many), as
         this user may see them, for the family summary; audited as `summary.read`. Entries of
         domains the role may not see and of partners whose consent is withdrawn are not even read."""
         family = self.store.family(family_id)
@@ -197,9 +201,9 @@ class TimelineAccess:
         domains = [d.value for d in visible_domains(who.role)]
         members = [m.person.person_id for m in family.members]
         found: dict[str, TimelineEntry] = {}
-        for filters in wanted:
+        for filters, limit in wanted:
             rows = self.store.entries(
-                members, filters, limit=FACTS_MAX, hide_partners=withdrawn, domains=domains
+                members, filters, limit=min(limit, FACTS_MAX), hide_partners=withdrawn, domains=domains
             )
             found.update((e.event_id, e) for e in rows)
         action = "summary.read.break-glass" if glass else "summary.read"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from schemas.event_types import Domain, EventType, definition
@@ -30,6 +31,8 @@ from services.timeline.model import TimelineEntry
 
 WITHHELD = "withheld: free text"
 MAX_NORMAL_WORDS = 40
+CLASSIFY_CACHE = 65_536
+"""Texts whose label is remembered (a label is a pure function of its text)."""
 """A term list can vouch for a short note; a longer narrative is never labelled normal."""
 
 CATEGORIES: dict[str, tuple[Domain, tuple[str, ...]]] = {
@@ -198,7 +201,9 @@ class Label:
         return not self.categories and not self.unsure
 
 
+@lru_cache(maxsize=CLASSIFY_CACHE)
 def classify(text: str) -> Label:
+    """Cached: the same titles, codes' texts and displays recur on every entry of a family page."""
     found = frozenset(_NAMES[int(str(m.lastgroup)[1:])] for m in _TERMS.finditer(text.lower()))
     unsure = len(text.split()) > MAX_NORMAL_WORDS or bool(_LATIN.search(text))
     return Label(found, unsure)

@@ -22,7 +22,14 @@ def utc_text(moment: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """The inverse of `utc_text`; `fromisoformat` (about 20x faster than `strptime`: a family page
+    parses two times per entry read) after checking the fixed shape `utc_text` writes."""
+    if len(text) != UTC_TEXT_LENGTH or text[-1] != "Z" or text[10] != "T":
+        raise ValueError(f"not a timeline time: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+UTC_TEXT_LENGTH = len("2024-01-01T00:00:00.000000Z")
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from schemas.event_types import EventType
-from services.timeline.access import EntryView
+from services.timeline.access import FACTS_MAX, EntryView
 from services.timeline.child_health import ImmunisationStatus, ReviewDue, immunisations_due, next_review
-from services.timeline.model import Family, Member, TimelineEntry
+from services.timeline.model import Family, Filters, Member, TimelineEntry
 from services.timeline.policy import Visibility
 from services.timeline.schedules import Schedules, default_schedules
 
@@ -31,10 +31,23 @@ SEVERE_ABSENCE = 50.0
 VISIT_GAP = timedelta(minutes=30)
 """Reads of a family closer together than this are one visit (paging, filtering, coming back)."""
 PRACTITIONER_KEYS = ("actor", "individual", "performer", "requester", "author", "recorder", "asserter")
-CHILD_HEALTH_TYPES = frozenset(
-    {EventType.IMMUNISATION.value, EventType.HEALTH_VISITOR_REVIEW.value, EventType.ATTENDANCE.value}
-)
-"""Event types the summary reads over a child's whole life; the rest only over `KEY_WORKER_DAYS`."""
+CHILD_HEALTH_TYPES = frozenset({EventType.IMMUNISATION.value, EventType.HEALTH_VISITOR_REVIEW.value})
+"""Read over a child's whole life (a few dozen entries per child)."""
+ATTENDANCE_TYPES = frozenset({EventType.ATTENDANCE.value})
+ATTENDANCE_READ = 60
+"""Newest attendance returns read: three terms a year, so years of every school-age child's latest."""
+KEY_WORKER_READ = 300
+"""Newest entries of the last year read for key workers: bounds a page of a family with a long
+history (organisations only seen before those are not named)."""
+
+
+def summary_reads(since: datetime) -> list[tuple[Filters, int]]:
+    """What the summary reads, as (filters, how many newest): bounded whatever the family's size."""
+    return [
+        (Filters(event_types=CHILD_HEALTH_TYPES), FACTS_MAX),
+        (Filters(event_types=ATTENDANCE_TYPES), ATTENDANCE_READ),
+        (Filters(since=since), KEY_WORKER_READ),
+    ]
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,14 @@ from services.referrals.access import can_see, staff_from_principal
 from services.referrals.lifecycle import TERMINAL, Status
 from services.referrals.service import ReferralService
 from services.timeline.access import TimelineAccess
-from services.timeline.model import Family, Filters
+from services.timeline.model import Family
 from services.timeline.summary import (
-    CHILD_HEALTH_TYPES,
     KEY_WORKER_DAYS,
     FamilySummary,
     OpenReferral,
     previous_visit,
     summarise,
+    summary_reads,
 )
 from services.timeline.users import Principal
 
@@ -79,7 +79,6 @@ def family_summary(
     access: TimelineAccess = request.app.state.access
     today = now.astimezone(LONDON).date()
     since = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=KEY_WORKER_DAYS)
-    wanted = [Filters(event_types=CHILD_HEALTH_TYPES), Filters(since=since)]
-    views = access.family_facts(who, family.family_id, wanted, glass)
+    views = access.family_facts(who, family.family_id, summary_reads(since), glass)
     referrals = open_referrals(request, who, family.family_id)
     return summarise(family, views, today, referrals=referrals, last_visit=visited)

@@ -12,16 +12,15 @@ import pytest
 from schemas.errors import AuthorisationError
 from schemas.event_types import Domain
 from services.timeline.access import TimelineAccess
-from services.timeline.model import Filters
 from services.timeline.policy import GRANTS, Role
-from services.timeline.summary import CHILD_HEALTH_TYPES, FamilySummary, summarise
+from services.timeline.summary import FamilySummary, summarise, summary_reads
 from services.timeline.users import Principal
 from tests.unit.timeline.events import TENDRING, at
 from tests.unit.timeline.summary_events import HIDDEN_NURSE, SECRET_CLINIC, add_summary_events
 from tests.unit.timeline.world import build
 
 TODAY = date(2024, 6, 1)
-WANTED = [Filters(event_types=CHILD_HEALTH_TYPES), Filters(since=at("2023-06-01T00:00:00"))]
+WANTED = summary_reads(at("2023-06-01T00:00:00"))
 
 
 @pytest.fixture
