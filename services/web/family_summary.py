@@ -38,7 +38,7 @@ OPEN_STATUSES = tuple(s.value for s in Status if s not in TERMINAL)
 
 def last_visit(access: TimelineAccess, who: Principal, family_id: str, now: datetime) -> datetime | None:
     """When this user's previous visit to the family ended (their allowed `family.read`s)."""
-    rows = access.store.audit_rows(actor=who.username, target=family_id, limit=VISIT_READS)
+    rows = access.audit.store.audit_rows(actor=who.username, target=family_id, limit=VISIT_READS)
     reads = [
         datetime.fromisoformat(r["at"]).astimezone(UTC)
         for r in rows

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from schemas.audit import AuditRecord
-from services.timeline.store import TimelineStore
+from services.timeline.audit_store import AuditStore
 from services.web.app import create_app
 from services.web.family_summary import LONDON
 from tests.e2e.serving import served
@@ -25,12 +25,12 @@ NEW = "New since your last visit</strong>"
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[str, TimelineStore]]:
+def site(tmp_path: Path) -> Iterator[tuple[str, AuditStore]]:
     store, users, audit = build(tmp_path / "timeline.sqlite")
     now = datetime.now(UTC)
     add_summary_events(store, now.astimezone(LONDON).date(), recorded=now - timedelta(hours=1))
     with served(create_app(store, users, audit, b"h" * 32)) as url:
-        yield url, store
+        yield url, audit.store
     store.close()
 
 
@@ -51,7 +51,7 @@ def _summary_of(page: str) -> str:
 
 
 def test_a_health_visitor_sees_the_restricted_immunisation_in_the_summary(
-    site: tuple[str, TimelineStore],
+    site: tuple[str, AuditStore],
 ) -> None:
     url, _ = site
     with _signed_in(url, "health-visitor") as client:
@@ -66,7 +66,7 @@ def test_a_health_visitor_sees_the_restricted_immunisation_in_the_summary(
 
 
 def test_school_staff_learn_nothing_of_health_entries_from_the_summary(
-    site: tuple[str, TimelineStore],
+    site: tuple[str, AuditStore],
 ) -> None:
     url, _ = site
     with _signed_in(url, "school-staff") as client:
@@ -79,14 +79,14 @@ def test_school_staff_learn_nothing_of_health_entries_from_the_summary(
     assert "Persistently absent" in summary
 
 
-def test_entries_recorded_since_the_previous_visit_are_marked(site: tuple[str, TimelineStore]) -> None:
-    url, store = site
+def test_entries_recorded_since_the_previous_visit_are_marked(site: tuple[str, AuditStore]) -> None:
+    url, audits = site
     with _signed_in(url, "hub-practitioner") as client:
         first = client.get("/families/f1").text
         assert "This is your first visit to this family." in first
         assert NEW not in first
         earlier = datetime.now(UTC) - timedelta(hours=2)
-        store.add_audit(
+        audits.add_audit(
             AuditRecord(
                 at=earlier, actor="hub-practitioner", actor_role="hub-practitioner", action="family.read",
                 target="f1", outcome="allowed", reason="test: a visit two hours ago",

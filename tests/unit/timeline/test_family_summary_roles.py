@@ -66,9 +66,9 @@ def test_the_roles_that_see_the_restricted_immunisation_are_the_health_ones(acce
 
 def test_the_summary_read_is_audited_and_refused_outside_the_role(access: TimelineAccess) -> None:
     _summary(access, Role.SCHOOL_STAFF)
-    rows = access.store.audit_rows(actor=Role.SCHOOL_STAFF.value, target="f1")
+    rows = access.audit.store.audit_rows(actor=Role.SCHOOL_STAFF.value, target="f1")
     assert [(r["action"], r["outcome"]) for r in rows] == [("summary.read", "allowed")]
     with pytest.raises(AuthorisationError):
         _summary(access, Role.OPERATIONS)
-    refused = access.store.audit_rows(actor=Role.OPERATIONS.value, target="f1")
+    refused = access.audit.store.audit_rows(actor=Role.OPERATIONS.value, target="f1")
     assert [(r["action"], r["outcome"]) for r in refused] == [("summary.read", "denied")]
