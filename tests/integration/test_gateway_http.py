@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from connectors import registry
@@ -27,7 +25,6 @@ from schemas.envelope import HubEvent
 from schemas.topics import EVENTS, catalogue
 from services.cli.main import app as cli
 from services.core import kafka_clients, topics
-from services.core.broker import free_port
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.gateway.app import create_app
@@ -35,6 +32,7 @@ from services.gateway.claims import claimed_senders
 from services.gateway.database import Database
 from services.gateway.partners import Partner, PartnerStore
 from services.gateway.service import Gateway
+from tests.e2e.serving import served
 from tests.integration.kafka_helpers import read_all
 from tests.integration.test_connector_samples import sample_files
 from tests.unit.gateway.support import FORMAT, add_partner, connector_for, line
@@ -63,18 +61,8 @@ def gateway(settings: Settings, publisher: DurablePublisher) -> Iterator[Gateway
 @pytest.fixture
 def server(gateway: Gateway) -> Iterator[str]:
     """uvicorn serving the API on a free loopback port, in a thread of this process."""
-    port = free_port()
-    config = uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert running.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with served(create_app(gateway), lifespan="off") as url:
+        yield url
 
 
 def mine(settings: Settings, bootstrap: str, partner: str, expected: int) -> list[str]:

@@ -4,16 +4,12 @@ partner API on a real uvicorn server over a gateway whose outbox is a list (`par
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from services.core.broker import free_port
 from services.gateway.app import create_app as create_partner_app
 from services.gateway.service import Gateway
 from services.timeline.audit import AuditTrail
@@ -21,6 +17,7 @@ from services.timeline.audit_store import AuditStore
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
 from services.web.app import create_app
+from tests.e2e.serving import served
 from tests.security.world import GridEntry, build_store
 from tests.unit.gateway.support import ListPublisher, open_gateway
 
@@ -55,17 +52,5 @@ def partner_gateway(tmp_path: Path) -> Iterator[tuple[Gateway, ListPublisher]]:
 @pytest.fixture
 def partner_api(partner_gateway: tuple[Gateway, ListPublisher]) -> Iterator[str]:
     """The partner API on a real uvicorn server on a free loopback port."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_partner_app(partner_gateway[0]), host="127.0.0.1", port=port, log_config=None, lifespan="off"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert running.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with served(create_partner_app(partner_gateway[0]), lifespan="off") as url:
+        yield url

@@ -5,8 +5,6 @@ connections on shared SQLite files, so replicas see each other only through the 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
-from services.core.broker import free_port
 from services.timeline.audit import AuditTrail
 from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
@@ -25,6 +21,7 @@ from services.timeline.users import UserStore
 from services.web.app import create_app
 from services.web.signin import SessionRules
 from services.web.signin_store import SignInStore
+from tests.e2e.serving import served
 from tests.unit.gateway.support import ListPublisher
 from tests.unit.timeline.events import CHELMSFORD, TENDRING
 from tests.unit.timeline.world import PASSWORD
@@ -76,19 +73,10 @@ def replica(
     app = create_app(
         store, users, audit, secret, rules=rules, signins=signins, trust_proxy=trust_proxy, **options
     )
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, proxy_headers=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        with served(app, port=port, proxy_headers=False) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(10)
         for opened in (store, users, signins, audit.store):
             opened.close()
 

@@ -6,18 +6,15 @@ Not timed: peak memory and time per input are figures of tests/bench/bench_worst
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from connectors.input_limits import MAX_LOCATION_CHARS, MAX_REASON_CHARS, InputLimits
-from services.core.broker import free_port
 from services.gateway.app import create_app
 from services.gateway.service import Limits
+from tests.e2e.serving import served
 from tests.unit.gateway.support import ListPublisher, add_partner, open_gateway
 
 pytestmark = pytest.mark.security
@@ -31,18 +28,11 @@ ITEM_BYTES = 300
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     gateway = open_gateway(tmp_path_factory.mktemp("gateway"), ListPublisher(), LIMITS)
     key = add_partner(gateway, "cost-probe", formats=("csc-events", "hv-csv"))
-    port = free_port()
-    config = uvicorn.Config(create_app(gateway), host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=120) as client:
+    with (
+        served(create_app(gateway), start_timeout_s=30, lifespan="off") as url,
+        httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=120) as client,
+    ):
         yield client
-    server.should_exit = True
-    thread.join(timeout=30)
     gateway.close()
 
 
