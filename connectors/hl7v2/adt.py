@@ -110,17 +110,7 @@ def cancel_event(ctx: MessageContext) -> list[HubEvent]:
     events = []
     for cancelled in CANCELS[trigger]:
         record_id = f"{cancelled}:visit:{visit}"
-        events.append(
-            ctx.event(
-                EventType.RECORD_RETRACTED,
-                record_id,
-                occurred,
-                [],
-                patient.subjects,
-                restricted=patient.restricted,
-                retracts=record_id,
-            )
-        )
+        events.append(ctx.retraction(record_id, occurred, patient))
     return events
 
 

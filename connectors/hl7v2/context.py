@@ -73,6 +73,13 @@ class MessageContext:
             retracts=retracts,
         )
 
+    def retraction(self, record_id: str, occurred_at: datetime, patient: Person) -> HubEvent:
+        """The sender's own record `record_id` retracted (a cancelled visit, a deleted order)."""
+        return self.event(
+            EventType.RECORD_RETRACTED, record_id, occurred_at, [], patient.subjects,
+            restricted=patient.restricted, retracts=record_id,
+        )  # fmt: skip
+
 
 @dataclass
 class Person:

@@ -81,17 +81,7 @@ def _immunisations(ctx: MessageContext) -> list[HubEvent]:
         record_id = f"V04:order:{key}"
         occurred = when(rxa.value(3)) or ctx.sent_at
         if rxa.text(21).upper() == "D":
-            events.append(
-                ctx.event(
-                    EventType.RECORD_RETRACTED,
-                    record_id,
-                    occurred,
-                    [],
-                    patient.subjects,
-                    restricted=patient.restricted,
-                    retracts=record_id,
-                )
-            )
+            events.append(ctx.retraction(record_id, occurred, patient))
             continue
         children = following(message, rxa, ("RXR", "OBX"), stop=("RXA", "ORC"))
         rxr = next((s for s in children if s.name == "RXR"), None)
