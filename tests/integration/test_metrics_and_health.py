@@ -14,6 +14,7 @@ from connectors.base import Connector, Record, SourceContext
 from schemas.envelope import HubEvent, Identifier
 from schemas.errors import MappingError
 from schemas.event_types import EventType
+from schemas.identifiers import local_system
 from schemas.topics import catalogue
 from services.core import kafka_clients, topics
 from services.core.broker import free_port
@@ -41,7 +42,7 @@ class EvenOdd(Connector):
             HubEvent.create(
                 event_type=EventType.ENCOUNTER,
                 source_partner=ctx.partner,
-                source_system="eo",
+                source_system=local_system(ctx.partner, "eo"),  # the partner's own system
                 source_record_id=record.raw.decode(),
                 record_version="1",
                 occurred_at=datetime(2025, 1, 1, tzinfo=UTC),

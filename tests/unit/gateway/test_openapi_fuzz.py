@@ -54,6 +54,14 @@ def operations() -> list[str]:
     return [f"{method.upper()} {path}" for path, item in paths.items() for method in item]
 
 
+# Build the schema's strategies once here, at collection: schemathesis imports its OpenAPI
+# modules lazily, and pytest rewrites a plugin's modules (compiling them) when they are imported.
+# After the security suite's deeply nested inputs, CPython 3.11.7's AST compiler can refuse with
+# "SystemError: AST constructor recursion depth mismatch" (a CPython bug, not hubnet's), so the
+# compiling happens before any test has run.
+schemathesis.openapi.from_dict(build_app().openapi())["/v1/events/{format}"]["POST"].as_strategy()
+
+
 @pytest.mark.parametrize("operation", operations())
 def test_generated_requests_never_cause_a_server_error(app: FastAPI, key: str, operation: str) -> None:
     """schemathesis's pytest plugin does not load under pytest 9 (`Function._nodeid`), so its
