@@ -157,6 +157,50 @@ class Team(_Row):
     hub_areas: Listed = Field(min_length=1, description="Hub area ids, `;`-separated, or `*` for all.")
 
 
+Code = Annotated[str, Field(min_length=1)]
+
+
+class SignInRule(BaseModel):
+    """`[[sign_in.rule]]`: a user whose ID token `claim` is, or contains, `value` gets what it grants.
+
+    Read by services/web/claim_map.py at sign-in; checked against the pack by `hubnet county check`
+    (the role is hubnet's, the areas the pack's hub areas, the services the pack's services)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    claim: str = Field(min_length=1, description="A claim of the ID token (`groups`, `roles`, `org_code`).")
+    value: str = Field(min_length=1, description="The value to match: a group id, role or ODS code.")
+    role: str | None = Field(
+        default=None, description="A hubnet staff role; the first matching rule with a role decides it."
+    )
+    areas: tuple[Code, ...] = Field(
+        default=(), description="Hub area ids of the pack (`*` county-wide), added up over matching rules."
+    )
+    services: tuple[Code, ...] = Field(
+        default=(), description="Service ids or `service@site` offers, added up over matching rules."
+    )
+
+
+class SignInIdentity(BaseModel):
+    """`[sign_in.identity]`: which claims name the user (shown and audited)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    username_claim: str = Field(default="preferred_username", min_length=1)
+    name_claim: str = Field(default="name", min_length=1)
+
+
+class SignIn(BaseModel):
+    """`[sign_in]`: the claim map from the county's OpenID provider to hubnet roles, hub areas and
+    services. Empty when staff use local accounts only. The provider itself (issuer, client id,
+    scopes) is set in HUBNET_OIDC_* settings, not here: a secret never travels in a pack."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: tuple[SignInRule, ...] = ()
+    identity: SignInIdentity = SignInIdentity()
+
+
 class Manifest(BaseModel):
     """`county.toml`: who the pack is for, its version, and where its optional parts are."""
 
@@ -170,12 +214,13 @@ class Manifest(BaseModel):
     services_from: str | None = Field(
         default=None, description="An ORUK directory file in the pack that supplies the services instead."
     )
-    reference: tuple[str, ...] = Field(
-        default=(), description="Reference data files in the pack (organisation names), loaded as they are."
-    )
-    sign_in: dict[str, Any] = Field(
+    reference: dict[str, str] = Field(
         default_factory=dict,
-        description="Reserved for staff sign-in (OpenID Connect claim mapping): see docs/county.md.",
+        description='Reference data files in the pack by kind (`etr = "reference/etr.csv"`), in their '
+        "publishers' layouts: loaded with the pack (organisation and area names by code).",
+    )
+    sign_in: SignIn = Field(
+        default=SignIn(), description="Staff sign-in: the OpenID Connect claim map (docs/county.md)."
     )
 
 

@@ -1,9 +1,11 @@
 """Read a county pack folder and report every problem in it, with file, line and field.
 
 Reading never stops at the first problem: a county fixing its pack wants the whole list at once.
-Each CSV row is validated against its row model (schemas/county.py); then the tables are checked
-against each other (a neighbour, hub area, site or role that names nothing). Pure: no stores, no
-Kafka; `hubnet county check` prints the problems, `hubnet county load` refuses a pack with any.
+Each CSV row is validated against its row model (schemas/county.py), the manifest against its own
+(with its staff sign-in map), and each reference file in its publisher's layout; then the tables
+and the sign-in map are checked against each other (a neighbour, hub area, site, role or service
+that names nothing). Pure: no stores, no Kafka; `hubnet county check` prints the problems, `hubnet
+county load` refuses a pack with any.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,6 +31,10 @@ from schemas.county import (
     Team,
 )
 from services.county.consistency import cross_check
+from services.county.problems import PackError, Problem
+from services.county.reference import read_reference
+from services.county.sign_in import Loc, check_sign_in
+from services.county.toml_lines import toml_line
 
 MANIFEST = "county.toml"
 TABLES: dict[str, type[BaseModel]] = {
@@ -43,34 +49,13 @@ OPTIONAL = frozenset({"services.csv", "teams.csv"})
 Row = TypeVar("Row", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the pack: where it is and what to do about it."""
-
-    file: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where} {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-
-class PackError(ValueError):
-    """The pack has problems; `problems` lists every one."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(f"the county pack has {len(problems)} problem(s)")
-        self.problems = tuple(problems)
-
-
 @dataclass
 class _Reading:
     folder: Path
     problems: list[Problem]
     lines: dict[tuple[str, int], int]
     """(file, row index) -> line number, for the cross-checks to point at."""
+    manifest_text: str = field(default="")
 
     def table(self, name: str, model: type[Row]) -> list[Row]:
         path = self.folder / name
@@ -97,11 +82,46 @@ class _Reading:
     def at(self, name: str, index: int, field: str, message: str) -> None:
         self.problems.append(Problem(name, self.lines.get((name, index)), field, message))
 
+    def manifest_at(self, loc: Loc, message: str) -> None:
+        """A problem in county.toml at a key path (`("sign_in", "rule", 0, "role")`)."""
+        self.problems.append(Problem(MANIFEST, toml_line(self.manifest_text, loc), _field_name(loc), message))
+
 
 def _problems(name: str, line: int | None, error: ValidationError) -> Iterable[Problem]:
     for detail in error.errors():
         field = ".".join(str(part) for part in detail["loc"])
         yield Problem(name, line, field, detail["msg"])
+
+
+PROVIDER_SETTINGS = {
+    "issuer": "HUBNET_OIDC_ISSUER",
+    "client_id": "HUBNET_OIDC_CLIENT_ID",
+    "client_secret": "HUBNET_OIDC_CLIENT_SECRET",
+    "scopes": "HUBNET_OIDC_SCOPES",
+    "redirect_url": "HUBNET_OIDC_REDIRECT_URL",
+}
+"""Provider keys a county may try to put in `[sign_in]`: they are settings (a secret never travels
+in a pack), so the problem names the setting to use instead."""
+
+
+def _manifest_message(loc: Loc, kind: str, message: str) -> str:
+    """pydantic's message, except for an unknown key: say which keys are read there."""
+    if kind != "extra_forbidden":
+        return message
+    key = str(loc[-1])
+    if loc[0] == "sign_in" and key in PROVIDER_SETTINGS:
+        return (
+            f"the provider is not part of the pack: set {PROVIDER_SETTINGS[key]} (docs/county.md, Settings)"
+        )
+    return f"{key} is not read here; check its spelling against docs/county.md"
+
+
+def _field_name(loc: Loc) -> str:
+    """A key path as the county reads it: rules numbered from 1 (`sign_in.rule[2].role`)."""
+    name = ""
+    for part in loc:
+        name += f"[{part + 1}]" if isinstance(part, int) else f"{'.' if name else ''}{part}"
+    return name
 
 
 def read_pack(folder: Path) -> CountyPack:
@@ -131,6 +151,7 @@ def check_pack(folder: Path) -> CountyPack | list[Problem]:
         teams=tuple(tables["teams.csv"]),
     )
     cross_check(pack, reading)
+    check_sign_in(pack, reading)
     return reading.problems or pack
 
 
@@ -139,21 +160,23 @@ def _manifest(reading: _Reading) -> Manifest | None:
     if not path.is_file():
         reading.problems.append(Problem(MANIFEST, None, "", "missing: every pack has this file"))
         return None
-    text = path.read_text(encoding="utf-8")
+    reading.manifest_text = text = path.read_text(encoding="utf-8")
     try:
         manifest = Manifest.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as error:
         reading.problems.append(Problem(MANIFEST, None, "", f"not valid TOML: {error}"))
         return None
     except ValidationError as error:
-        for problem in _problems(MANIFEST, None, error):
-            key = problem.field.split(".")[0]
-            line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith(key)), None)
-            reading.problems.append(Problem(MANIFEST, line, problem.field, problem.message))
+        for detail in error.errors():
+            loc = tuple(detail["loc"])
+            reading.manifest_at(loc, _manifest_message(loc, detail["type"], detail["msg"]))
         return None
-    for relative in (*manifest.reference, *([manifest.services_from] if manifest.services_from else [])):
-        if not (reading.folder / relative).is_file():
-            reading.problems.append(
-                Problem(MANIFEST, None, "", f"names {relative}, which is not in the pack")
-            )
+    if manifest.services_from and not (reading.folder / manifest.services_from).is_file():
+        reading.manifest_at(("services_from",), f"names {manifest.services_from}, which is not in the pack")
+    _, problems = read_reference(reading.folder, manifest.reference)
+    for problem in problems:
+        line = problem.line
+        if problem.file == MANIFEST:
+            line = toml_line(text, tuple(problem.field.split(".")))
+        reading.problems.append(Problem(problem.file, line, problem.field, problem.message))
     return manifest

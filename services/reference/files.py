@@ -33,11 +33,25 @@ ONS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
 MAX_PROBLEMS = 20
 
 
+@dataclass(frozen=True)
+class FileProblem:
+    """One problem in a reference file: its line (None for a JSON directory), where on that line
+    (`column 1`, `column 2 (URN)`, a JSON path), and what is wrong."""
+
+    line: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        place = ", ".join(part for part in (f"line {self.line}" if self.line else "", self.where) if part)
+        return f"{place}: {self.message}"
+
+
 class ReferenceFileError(HubnetError):
     """A reference file that cannot be loaded: each problem names its line and column."""
 
-    def __init__(self, kind: str, problems: list[str]) -> None:
-        shown = problems[:MAX_PROBLEMS]
+    def __init__(self, kind: str, problems: list[FileProblem]) -> None:
+        shown = [str(problem) for problem in problems[:MAX_PROBLEMS]]
         more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
         super().__init__(
             f"the {kind} file was not loaded:\n  " + "\n  ".join(shown) + more
@@ -59,22 +73,22 @@ def _text(data: bytes, kind: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ReferenceFileError(kind, ["line 1: the file is neither UTF-8 nor Windows-1252 text"])
+    raise ReferenceFileError(kind, [FileProblem(1, "", "the file is neither UTF-8 nor Windows-1252 text")])
 
 
 def _ods(kind: str) -> Callable[[bytes], list[Row]]:
     def read(data: bytes) -> list[Row]:
         rows: list[Row] = []
-        problems: list[str] = []
+        problems: list[FileProblem] = []
         for number, record in enumerate(csv.reader(io.StringIO(_text(data, kind))), start=1):
             if not record:
                 continue
             code = record[0].strip()
             name = record[1].strip() if len(record) > 1 else ""
             if not ODS_CODE.match(code):
-                problems.append(f"line {number}, column 1: {code!r} is not an ODS organisation code")
+                problems.append(FileProblem(number, "column 1", f"{code!r} is not an ODS organisation code"))
             elif not name:
-                problems.append(f"line {number}, column 2: the name of {code} is empty")
+                problems.append(FileProblem(number, "column 2", f"the name of {code} is empty"))
             else:
                 rows.append((code, name))
         return _checked(kind, rows, problems)
@@ -90,19 +104,25 @@ def _headed(
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in (code_column, name_column) if c not in header]
         if missing:
-            raise ReferenceFileError(kind, [f"line 1: the header has no {' or '.join(missing)} column"])
+            raise ReferenceFileError(
+                kind, [FileProblem(1, "", f"the header has no {' or '.join(missing)} column")]
+            )
         at, named = header.index(code_column), header.index(name_column)
         rows: list[Row] = []
-        problems: list[str] = []
+        problems: list[FileProblem] = []
         for number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):
                 continue
             code = record[at].strip() if at < len(record) else ""
             name = record[named].strip() if named < len(record) else ""
             if not pattern.match(code):
-                problems.append(f"line {number}, column {at + 1} ({code_column}): {code!r} is not valid")
+                problems.append(
+                    FileProblem(number, f"column {at + 1} ({code_column})", f"{code!r} is not valid")
+                )
             elif not name:
-                problems.append(f"line {number}, column {named + 1} ({name_column}): the name is empty")
+                problems.append(
+                    FileProblem(number, f"column {named + 1} ({name_column})", "the name is empty")
+                )
             else:
                 rows.append((code, name))
         return _checked(kind, rows, problems)
@@ -115,7 +135,9 @@ def _oruk(data: bytes) -> list[Row]:
 
     found = load_directory(data)
     if not found.catalogue.organisations and found.rejections:
-        raise ReferenceFileError("oruk", [f"{r.location or 'file'}: {r.reason}" for r in found.rejections])
+        raise ReferenceFileError(
+            "oruk", [FileProblem(None, r.location or "file", r.reason) for r in found.rejections]
+        )
     return [
         (identifier.value, organisation.name)
         for organisation in found.catalogue.organisations.values()
@@ -123,11 +145,11 @@ def _oruk(data: bytes) -> list[Row]:
     ]
 
 
-def _checked(kind: str, rows: list[Row], problems: list[str]) -> list[Row]:
+def _checked(kind: str, rows: list[Row], problems: list[FileProblem]) -> list[Row]:
     if problems:
         raise ReferenceFileError(kind, problems)
     if not rows:
-        raise ReferenceFileError(kind, ["line 1: the file holds no rows"])
+        raise ReferenceFileError(kind, [FileProblem(1, "", "the file holds no rows")])
     return rows
 
 

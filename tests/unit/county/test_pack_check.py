@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas.county import CountyPack, SiteKind
-from services.county.pack import Problem, check_pack
+from services.county.pack import check_pack
+from services.county.problems import Problem
 from tests.unit.county.packs import copy_pack, each_pack
 
 
