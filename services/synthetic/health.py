@@ -9,7 +9,7 @@ Rates are rough public orders of magnitude, tuned so 10,000 families stay quick 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from services.synthetic.partners import COMMUNITY, MENTAL_HEALTH, PARENTING, Partner
 from services.synthetic.people import Family, Person
@@ -50,6 +50,19 @@ HV_REFERRALS = (COMMUNITY, "fhir", "referrals")
 BIRTH_NOTIFICATIONS = (COMMUNITY, "nems", "birth-notifications")
 Feed = tuple[Partner, str, str]
 """Who records an event, in which format, in which of its feeds."""
+INFANT_FEEDING = (
+    "infant-feeding-referral",
+    "Infant feeding support",
+    "Partly breastfed at the 6-8 week review; mother would like support to keep breastfeeding",
+)
+SPEECH_LANGUAGE = (
+    "speech-and-language-referral",
+    "Talk Together speech and language sessions",
+    "ASQ-3 communication score low at the 2-year review",
+)
+"""(referral code, service asked for, reason) of a health visitor's referral after a review."""
+LOW_COMMUNICATION = 30
+"""ASQ-3 communication score at or under which the 2-year review refers to speech and language help."""
 # (review type, first day, last day) after birth; the antenatal contact is before it
 REVIEWS = (("new-birth", 10, 14), ("6-8-week", 42, 56), ("12-month", 300, 365), ("2-2.5-year", 730, 900))
 
@@ -153,7 +166,8 @@ class Health:
         if mother.present_on(antenatal):
             out.append(self._review(family, mother, antenatal, "antenatal"))
         for review, low, high in REVIEWS:
-            out.append(self._review(family, child, born + days(rng.randint(low, high)), review))
+            visit = self._review(family, child, born + days(rng.randint(low, high)), review)
+            out += [visit, *self._referred_after(family, child, visit)]
         if rng.random() < 0.05 + 0.3 * family.need:
             day = born + days(rng.randint(60, 120))
             reason = "Health visitor: parenting support would help"
@@ -184,6 +198,24 @@ class Health:
         if review == "2-2.5-year" and rng.random() < 0.3:
             detail["role"] = "nursery-nurse"
         return self._event("review", day, person, family, HV_REVIEWS, **detail)
+
+    def _referred_after(self, family: Family, child: Person, visit: LifeEvent) -> list[LifeEvent]:
+        """What a health visitor refers a child to at a review, there and then: infant-feeding
+        support when a baby is partly breastfed at 6-8 weeks, and Talk Together sessions when the
+        2-year review's ASQ-3 communication score is low (at or under 30 of 60). Coded with the
+        hub's referral codes (network.toml [needs]), so the router can place them."""
+        detail = visit.detail
+        if detail["outcome"] != "completed":
+            return []
+        if detail["review_type"] == "6-8-week" and detail.get("breastfeeding") == "partial":
+            code, service, reason = INFANT_FEEDING
+        elif detail["review_type"] == "2-2.5-year" and detail.get("asq", (60,))[0] <= LOW_COMMUNICATION:
+            code, service, reason = SPEECH_LANGUAGE
+        else:
+            return []
+        when = visit.at + timedelta(hours=1)
+        referral = {"to": COMMUNITY.code, "code": code, "service": service, "reason": reason}
+        return [self._event("referral", when, child, family, HV_REFERRALS, **referral)]
 
     def _school_vaccinations(self, family: Family, child: Person) -> list[LifeEvent]:
         out: list[LifeEvent] = []

@@ -28,6 +28,9 @@ PROFILE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-"
 SNOMED = "http://snomed.info/sct"
 ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 VACCINE_SYSTEM = HUB_CODE_SYSTEMS + "synthetic-vaccine"
+REFERRAL_SYSTEM = HUB_CODE_SYSTEMS + "referral-code"
+REFERRAL_CATEGORY = {"system": SNOMED, "code": "3457005", "display": "Patient referral"}
+"""UK Core's ServiceRequest category for a referral: without it a request is a plain order."""
 VERIFIED = {
     "system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland",
     "code": "01",
@@ -50,6 +53,17 @@ def _ref(view: View) -> dict[str, Any]:
 
 def _org(code: str) -> dict[str, Any]:
     return {"identifier": {"system": ODS, "value": code}}
+
+
+def _referral_code(detail: dict[str, Any]) -> dict[str, Any]:
+    """What a referral asks for: the service in words, and the hub's referral code when the
+    referrer codes it (health visitors do; the GP's mental health referrals are text only)."""
+    concept: dict[str, Any] = {"text": detail["service"]}
+    if "code" in detail:
+        concept["coding"] = [
+            {"system": REFERRAL_SYSTEM, "code": detail["code"], "display": detail["service"]}
+        ]
+    return concept
 
 
 class FhirWriter(FormatWriter):
@@ -207,7 +221,8 @@ class FhirWriter(FormatWriter):
             "_profile": "ServiceRequest",
             "status": "active",
             "intent": "order",
-            "code": {"text": event.detail["service"]},
+            "category": [{"coding": [REFERRAL_CATEGORY]}],
+            "code": _referral_code(event.detail),
             "subject": _ref(view),
             "authoredOn": when,
             "requester": _org(event.partner.code),
