@@ -75,6 +75,7 @@ def create_app(
     app.state.templates.env.globals["entry_words"] = entry_words
     app.state.templates.env.filters["london"] = london
     app.state.templates.env.filters["place_name"] = place_name
+    app.state.templates.env.filters["organisation_name"] = place_name
     app.state.organisation_names = names
     app.include_router(api.router)
     app.include_router(routes_auth.router)

@@ -45,8 +45,11 @@ def london(moment: datetime) -> str:
 
 @pass_context
 def place_name(context: Context, code: str) -> str:
-    """The `place_name` template filter: an ONS area (or organisation) code as its loaded name,
-    else the code itself."""
+    """The `place_name` and `organisation_name` template filters: an ONS area or organisation code
+    as its loaded name, else the code itself. A partner code is the organisation id in the partner
+    registry's lower-case spelling (`r9w`), so the reference data's spelling (`R9W`) is tried too."""
     request: Any = context.get("request")
     name_of: NameOf | None = getattr(request.app.state, "organisation_names", None) if request else None
-    return (name_of(code) if name_of and code else None) or code
+    if not name_of or not code:
+        return code
+    return name_of(code) or name_of(code.upper()) or code

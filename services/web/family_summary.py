@@ -28,6 +28,7 @@ from services.timeline.summary import (
     summary_reads,
 )
 from services.timeline.users import Principal
+from services.web.referral_words import need_words, status_words
 
 LONDON = ZoneInfo("Europe/London")
 VISIT_READS = 200
@@ -61,7 +62,9 @@ def open_referrals(request: Request, who: Principal, family_id: str) -> list[Ope
         f"family_id = ? AND status IN ({marks}) ORDER BY created_at, referral_id", (family_id, *OPEN_STATUSES)
     )
     return [
-        OpenReferral(r.referral_id, r.need or "need not stated", r.status.value, _day(r.created_at))
+        OpenReferral(
+            r.referral_id, need_words(service.network, r.need), status_words(r.status.value), _day(r.created_at)
+        )
         for r in found
         if can_see(staff, r, service.receiving(r))
     ]

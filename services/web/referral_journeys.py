@@ -14,19 +14,7 @@ from services.referrals import api
 from services.referrals.access import staff_from_principal
 from services.referrals.service import ReferralService
 from services.timeline.users import Principal
-
-STATUS_WORDS = {
-    "held": "held until the family's consent is recorded",
-    "awaiting-manager": "waiting for a hub manager",
-    "requested": "sent to a service",
-    "opened": "opened by the service",
-    "accepted": "accepted",
-    "in-progress": "work started",
-    "completed": "closed: work completed",
-    "cancelled": "closed: cancelled",
-    "linked": "linked to an open referral for the same need",
-}
-
+from services.web.referral_words import need_words, status_words
 
 @dataclass(frozen=True)
 class Step:
@@ -56,10 +44,9 @@ def journeys(service: ReferralService, who: Principal, family_id: str) -> list[J
 def _journey(service: ReferralService, referral_id: str) -> Journey:
     referral = service.store.get(referral_id)
     assert referral is not None
-    need = service.network.needs.get(referral.need) if referral.need else None
     steps = [
-        Step(at[:16].replace("T", " "), STATUS_WORDS.get(status, status), actor, reason)
+        Step(at[:16].replace("T", " "), status_words(status), actor, reason)
         for at, status, actor, reason in service.store.history(referral_id)
     ]
-    return Journey(referral_id, need.display if need else "need not recognised by the hub",
-                   STATUS_WORDS.get(referral.status.value, referral.status.value), tuple(steps))  # fmt: skip
+    need = need_words(service.network, referral.need)
+    return Journey(referral_id, need, status_words(referral.status.value), tuple(steps))

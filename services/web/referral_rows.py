@@ -18,6 +18,7 @@ from services.timeline.model import Family
 from services.timeline.policy import family_access
 from services.timeline.reads import TimelineReads
 from services.timeline.users import Principal
+from services.web.referral_words import need_words, service_words
 
 NOT_ON_TIMELINE = "not on the timeline yet"
 OUTSIDE_AREAS = "a family outside your hub areas"
@@ -79,19 +80,10 @@ class RowBuilder:
     def row(self, summary: Summary, person_id: str, family_id: str) -> InboxRow:
         due, overdue = due_phrase(_parse(summary.due_at), self.now)
         child, family = self._names(person_id, family_id)
-        return InboxRow(summary=summary, need=self._need(summary.need), service=self._service(summary),
-                        child=child, family=family, due=due, overdue=overdue)  # fmt: skip
-
-    def _need(self, code: str | None) -> str:
-        need = self.network.needs.get(code) if code else None
-        return need.display if need else "not recognised by the hub"
-
-    def _service(self, summary: Summary) -> str:
-        offer = self.network.offer(summary.offer_id) if summary.offer_id else None
-        if offer is None:
-            return f"hub manager, {summary.district}"
-        site = self.network.sites.get(offer.site_id)
-        return f"{offer.name}, {site.name}" if site else offer.name
+        need = need_words(self.network, summary.need)
+        service = service_words(self.network, summary.offer_id, summary.district)
+        return InboxRow(summary=summary, need=need, service=service, child=child, family=family, due=due,
+                        overdue=overdue)  # fmt: skip
 
     def _names(self, person_id: str, family_id: str) -> tuple[str, str]:
         if family_id not in self._families:

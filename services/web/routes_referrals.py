@@ -26,6 +26,7 @@ from services.timeline.users import Principal
 from services.web import pages
 from services.web.referral_journeys import Journey, journeys
 from services.web.referral_rows import InboxRow, RowBuilder
+from services.web.referral_words import need_words, service_words
 
 router = APIRouter(include_in_schema=False)
 ACTION_LABELS = {
@@ -167,9 +168,14 @@ async def show(request: Request, referral_id: str, error: str | None = None) -> 
     receiving = await run_in_threadpool(service.receiving, referral)
     actions = [a for a in allowed_actions(referral.status) if can_act(staff, referral, a, receiving) is None]
     detail = await run_in_threadpool(api.detail, service, referral)
-    offers = sorted(o.offer_id for o in service.network.offers if referral.need in o.needs)
+    network = service.network
+    offers = sorted(
+        (service_words(network, o.offer_id, o.district), o.offer_id) for o in network.offers if referral.need in o.needs
+    )
+    words = {"need": need_words(network, detail.need),
+             "service": service_words(network, detail.offer_id, detail.district)}  # fmt: skip
     return pages.render(request, "referrals/detail.html", referral=detail, actions=actions,
-                        labels=ACTION_LABELS, offers=offers, error=error)  # fmt: skip
+                        labels=ACTION_LABELS, offers=offers, words=words, error=error)  # fmt: skip
 
 
 @router.post("/referrals/{referral_id}", response_model=None)

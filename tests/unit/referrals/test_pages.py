@@ -55,6 +55,13 @@ def test_signed_out_visitors_go_to_sign_in(site: tuple[TestClient, Harness, Audi
     assert response.headers["location"] == "/sign-in?next=/referrals"
 
 
+def _clacton_family_support(hub: Harness) -> str:
+    """How pages name the offer the Tendring referral goes to (`family-support@HUB11`)."""
+    offer = hub.network.offer("family-support@HUB11")
+    assert offer is not None
+    return f"{offer.name}, {hub.network.sites[offer.site_id].name}"
+
+
 def test_a_health_visitor_sees_the_inbox_and_declines_with_a_reason(
     site: tuple[TestClient, Harness, AuditStore],
 ) -> None:
@@ -62,7 +69,8 @@ def test_a_health_visitor_sees_the_inbox_and_declines_with_a_reason(
     sign_in(client, "hv")
     inbox = client.get("/referrals")
     assert inbox.status_code == 200
-    assert "family-support@HUB11" in inbox.text
+    assert _clacton_family_support(hub) in inbox.text  # the service in words, not its offer id
+    assert "family-support@HUB11" not in inbox.text
     assert 'href="/families/fam-1"' in inbox.text
     rid = hub.store.find("source_record_id = 'r1'")[0].referral_id
     page = client.get(f"/referrals/{rid}")
@@ -91,7 +99,7 @@ def test_other_districts_and_roles_are_refused(site: tuple[TestClient, Harness, 
     client, hub, store = site
     rid = hub.store.find("source_record_id = 'r1'")[0].referral_id
     sign_in(client, "harlow")
-    assert "family-support@HUB11" not in client.get("/referrals").text
+    assert _clacton_family_support(hub) not in client.get("/referrals").text
     assert client.get(f"/referrals/{rid}").status_code == 404
     assert [(r["actor"], r["outcome"]) for r in store.audit_rows(target=rid)] == [("harlow", "denied")]
     client.cookies.clear()
