@@ -63,7 +63,10 @@ def open_referrals(request: Request, who: Principal, family_id: str) -> list[Ope
     )
     return [
         OpenReferral(
-            r.referral_id, need_words(service.network, r.need), status_words(r.status.value), _day(r.created_at)
+            r.referral_id,
+            need_words(service.network, r.need),
+            status_words(r.status.value),
+            _day(r.created_at),
         )
         for r in found
         if can_see(staff, r, service.receiving(r))

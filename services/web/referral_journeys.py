@@ -16,6 +16,7 @@ from services.referrals.service import ReferralService
 from services.timeline.users import Principal
 from services.web.referral_words import need_words, status_words
 
+
 @dataclass(frozen=True)
 class Step:
     at: str
