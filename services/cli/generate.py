@@ -39,13 +39,24 @@ def generate(
     end_day: Annotated[
         str, typer.Option("--end", help="Last day of the simulated window (YYYY-MM-DD).")
     ] = DEFAULT_END.isoformat(),
+    pack: Annotated[
+        Path | None,
+        typer.Option(
+            "--pack",
+            exists=True,
+            file_okay=False,
+            help="A county pack folder: the families live at its postcodes, in its hub areas, near its "
+            "sites (default: the synthetic Essex county).",
+        ),
+    ] = None,
 ) -> None:
-    """Generate a synthetic county modelled on Essex: made-up families, the records their partners
-    (NHS, social care, schools, charities) would send in each partner's own format, and the
-    ground truth of who is who. No real person's data is used. See docs/synthetic-county.md.
+    """Generate a synthetic county modelled on Essex (or living inside a county pack's geography):
+    made-up families, the records their partners (NHS, social care, schools, charities) would send
+    in each partner's own format, and the ground truth of who is who. No real person's data is
+    used. See docs/synthetic-county.md.
     """
     start()
-    options = Options(families, seed, _day(start_day, "--start"), _day(end_day, "--end"))
+    options = Options(families, seed, _day(start_day, "--start"), _day(end_day, "--end"), pack=pack)
     check_output(out)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=out_console, transient=False) as progress:

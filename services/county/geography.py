@@ -9,10 +9,10 @@ because a wrong hub area would show a family to staff who should not see it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from schemas.county import CountyPack, GeographyField, HubAreaRule
+from schemas.county import CountyPack, GeographyField, HubAreaRule, PostcodeRow
 from services.referrals.postcodes import normalise
 
 NARROWEST_FIRST = (GeographyField.LSOA21, GeographyField.OSWARD, GeographyField.LAUA)
@@ -41,15 +41,17 @@ class HubAreaLookup:
 
 def hub_area_lookup(pack: CountyPack) -> HubAreaLookup:
     """The lookup of a checked pack; terminated postcodes (`doterm` set) are left out."""
+    return HubAreaLookup({normalise(row.pcds): rule for row, rule in deciding_rules(pack)})
+
+
+def deciding_rules(pack: CountyPack) -> Iterator[tuple[PostcodeRow, HubAreaRule]]:
+    """Each live postcode row the pack places, with the narrowest rule that decides its hub area
+    (the lookup above, and the synthetic county's homes inside a pack, both place by this)."""
     rules = {(rule.field, rule.code): rule for rule in pack.hub_areas}
-    found: dict[str, HubAreaRule] = {}
     for row in pack.postcodes:
         if row.doterm:
             continue
-        rule = next(
-            (rules[key] for key in ((f, getattr(row, f.value)) for f in NARROWEST_FIRST) if key in rules),
-            None,
-        )
+        keys = ((f, getattr(row, f.value)) for f in NARROWEST_FIRST)
+        rule = next((rules[key] for key in keys if key in rules), None)
         if rule:
-            found[normalise(row.pcds)] = rule
-    return HubAreaLookup(found)
+            yield row, rule

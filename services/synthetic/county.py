@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,11 +21,13 @@ from typing import Any, TextIO
 import orjson
 import structlog
 
+from schemas.county import CountyPack
 from schemas.errors import HubnetError
-from services.synthetic import geography
+from services.county.pack import check_pack
+from services.synthetic import geography, pack_geography
 from services.synthetic.care import Care
 from services.synthetic.community import Community
-from services.synthetic.county_pack import write_pack
+from services.synthetic.county_pack import PACK_DIR, write_pack
 from services.synthetic.education import Education
 from services.synthetic.feeds import FORMATS, Feeds
 from services.synthetic.health import Health
@@ -83,6 +86,8 @@ class Options:
     start: date = DEFAULT_START
     end: date = DEFAULT_END
     rates: MessRates = field(default_factory=MessRates)
+    pack: Path | None = None
+    """A county pack to live in (its districts, hub areas, postcodes, sites); None: synthetic Essex."""
 
     def __post_init__(self) -> None:
         if self.families < 1:
@@ -106,8 +111,9 @@ def generate(options: Options, out: Path, step: Step | None = None) -> dict[str,
     check_output(out)
     advance = step or (lambda _stage, _n: None)
     seed = options.seed
-    sites = geography.build_sites(random.Random(f"{seed}:county"))
-    directory = build_directory()
+    county = _county(options)
+    sites = county.sites
+    directory = build_directory(county.districts)
     world = World(directory, sites, options.start, options.end)
     nhs = NhsNumbers(random.Random(f"{seed}:nhs"), expected_people=options.families * 5)
     upns = Upns(LA_CODE)
@@ -118,7 +124,7 @@ def generate(options: Options, out: Path, step: Step | None = None) -> dict[str,
     families: list[Family] = []
     for number in range(1, options.families + 1):
         rng = random.Random(f"{seed}:family:{number}")
-        family = LifeCourse(rng, nhs, options.start, options.end).family(f"F{number:06d}")
+        family = LifeCourse(rng, nhs, options.start, options.end, county.districts).family(f"F{number:06d}")
         health = Health(world, rng).events(family)
         events = (
             health
@@ -135,16 +141,45 @@ def generate(options: Options, out: Path, step: Step | None = None) -> dict[str,
     with (out / "ground_truth.csv").open("w", newline="", encoding="utf-8") as handle:
         truth = _TruthWriter(handle)
         files = feeds.write(out, truth, lambda n: advance("files", n))
-    _write_json(out / "county.json", geography.county_json(sites))
-    homes = [(r.district, r.place, r.postcode) for family in families for r in family.residences]
-    write_pack(out, homes, sites)
+    _write_json(out / "county.json", geography.county_json(sites, county.districts, county.name))
+    if options.pack is None:
+        homes = [(r.district, r.place, r.postcode) for family in families for r in family.residences]
+        write_pack(out, homes, sites)
+    else:  # the families live in the given pack's postcodes: it is the county's pack as it stands
+        shutil.copytree(options.pack, out / PACK_DIR)
     _write_json(out / "partners.json", partners_json(directory))
-    write_reference(out, directory)
+    write_reference(out, directory, county.districts)
     _write_csv(out / "people.csv", PEOPLE_COLUMNS, _people_rows(families))
     manifest = _manifest(options, families, files, truth)
     _write_json(out / "manifest.json", manifest)
     log.info("synthetic.generated", families=options.families, files=len(files), records=truth.rows)
     return manifest
+
+
+@dataclass(frozen=True)
+class _County:
+    """Where the families live: the districts (with their places) and the sites they attend."""
+
+    name: str
+    districts: tuple[geography.District, ...]
+    sites: tuple[geography.Site, ...]
+
+
+def _county(options: Options) -> _County:
+    """Synthetic Essex, or the geography of the county pack the options name (read and checked
+    here, so a broken pack is refused before any family is made)."""
+    if options.pack is None:
+        sites = geography.build_sites(random.Random(f"{options.seed}:county"))
+        return _County("Essex (synthetic)", geography.DISTRICTS, sites)
+    found = check_pack(options.pack)
+    if not isinstance(found, CountyPack):
+        listed = "; ".join(str(problem) for problem in found[:5])
+        raise GenerateError(
+            f"--pack {options.pack}: {len(found)} problem(s) in the county pack ({listed}); "
+            "`hubnet county check` lists them all"
+        )
+    districts = pack_geography.districts_of(found)
+    return _County(found.manifest.name, districts, pack_geography.sites_of(found, districts))
 
 
 class _TruthWriter:

@@ -19,12 +19,15 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat")
 
 @dataclass(frozen=True)
 class Place:
-    """A town or area: its outward codes, whether it is a priority place, how many live there."""
+    """A town or area: its outward codes, whether it is a priority place, how many live there.
+    `postcodes` lists the full postcodes of a place read from a county pack: families there live
+    only at those (a made-up postcode would be in no hub area of the pack)."""
 
     name: str
     outcodes: tuple[str, ...]
     weight: float
     priority: bool = False
+    postcodes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,6 @@ DISTRICTS: tuple[District, ...] = (
         _p("Stansted Mountfitchet", "CM24 CM22", 0.2))),
 )  # fmt: skip
 
-PRIORITY_PLACES: tuple[str, ...] = tuple(
-    f"{place.name} ({district.name})" for district in DISTRICTS for place in district.places if place.priority
-)
-
 
 def district(name: str) -> District:
     """The district of that name; a `KeyError` names an unknown one."""
@@ -100,7 +99,10 @@ def district(name: str) -> District:
 
 
 def postcode(rng: random.Random, place: Place) -> str:
-    """A well-formed made-up postcode in one of the place's postcode districts."""
+    """One of a pack place's own postcodes, or a well-formed made-up postcode in one of the place's
+    postcode districts."""
+    if place.postcodes:
+        return rng.choice(place.postcodes)
     letters = POSTCODE_INWARD_LETTERS
     return f"{rng.choice(place.outcodes)} {rng.randrange(10)}{rng.choice(letters)}{rng.choice(letters)}"
 
@@ -151,11 +153,11 @@ def _site_hours(rng: random.Random) -> tuple[tuple[str, str, str], ...]:
     )
 
 
-def build_sites(rng: random.Random) -> tuple[Site, ...]:
+def build_sites(rng: random.Random, districts: tuple[District, ...] = DISTRICTS) -> tuple[Site, ...]:
     """One Family Hub per district (50 hours a week) and two or three delivery sites."""
     sites: list[Site] = []
     hub_hours = tuple((day, "08:00", "18:00") for day in WEEKDAYS[:5])
-    for number, where in enumerate(DISTRICTS, start=1):
+    for number, where in enumerate(districts, start=1):
         main = where.places[0]
         sites.append(
             Site(f"HUB{number:02d}", f"{where.name} Family Hub", "family-hub", where.name, main.name,
@@ -171,10 +173,12 @@ def build_sites(rng: random.Random) -> tuple[Site, ...]:
     return tuple(sites)
 
 
-def county_json(sites: tuple[Site, ...]) -> dict[str, Any]:
+def county_json(
+    sites: tuple[Site, ...], districts: tuple[District, ...] = DISTRICTS, name: str = "Essex (synthetic)"
+) -> dict[str, Any]:
     """Content of `county.json`: districts with their postcode patterns, sites, priority places."""
     return {
-        "county": "Essex (synthetic)",
+        "county": name,
         "la_code": "881",
         "districts": [
             {
@@ -187,9 +191,9 @@ def county_json(sites: tuple[Site, ...]) -> dict[str, Any]:
                     {"name": p.name, "outcodes": list(p.outcodes), "priority": p.priority} for p in d.places
                 ],
             }
-            for d in DISTRICTS
+            for d in districts
         ],
         "family_hubs": [s.to_json() for s in sites if s.kind == "family-hub"],
         "delivery_sites": [s.to_json() for s in sites if s.kind != "family-hub"],
-        "priority_places": list(PRIORITY_PLACES),
+        "priority_places": [f"{p.name} ({d.name})" for d in districts for p in d.places if p.priority],
     }

@@ -8,10 +8,10 @@ the family lives at the time (its district's GP practices, schools and hospital 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from services.synthetic.geography import DISTRICTS
+from services.synthetic.geography import DISTRICTS, District
 
 LA_CODE = "881"
 
@@ -41,20 +41,13 @@ class Partner:
         return data
 
 
-def _districts(region: str) -> tuple[str, ...]:
-    return tuple(d.name for d in DISTRICTS if d.region == region)
-
-
 ALL = tuple(d.name for d in DISTRICTS)
 TRUSTS = {
-    "south": Partner(
-        "R9S", "South Essex Hospitals NHS Foundation Trust", "acute-trust", ("hl7v2",), _districts("south")
-    ),
-    "north": Partner(
-        "R9N", "North Essex Hospitals NHS Foundation Trust", "acute-trust", ("hl7v2",), _districts("north")
-    ),
-    "west": Partner("R9W", "West Essex Hospital NHS Trust", "acute-trust", ("hl7v2",), _districts("west")),
+    "south": Partner("R9S", "South Essex Hospitals NHS Foundation Trust", "acute-trust", ("hl7v2",)),
+    "north": Partner("R9N", "North Essex Hospitals NHS Foundation Trust", "acute-trust", ("hl7v2",)),
+    "west": Partner("R9W", "West Essex Hospital NHS Trust", "acute-trust", ("hl7v2",)),
 }
+"""The acute trusts by region; `build_directory` gives each the districts of its region."""
 COMMUNITY = Partner(
     "R9C",
     "Essex Child and Family Health Service",
@@ -75,20 +68,28 @@ RELATIONSHIPS = Partner("1900505", "Together Relationship Support", "charity", (
 
 @dataclass(frozen=True)
 class Directory:
-    """Every partner, and per district the GP practices, primary and secondary schools."""
+    """Every partner, and per district the GP practices, primary and secondary schools.
+    `districts` names the county's districts: the county-wide partners serve all of them."""
 
+    districts: tuple[str, ...]
+    trusts: tuple[Partner, ...]
     gps: dict[str, tuple[Partner, ...]] = field(default_factory=dict)
     primaries: dict[str, tuple[Partner, ...]] = field(default_factory=dict)
     secondaries: dict[str, tuple[Partner, ...]] = field(default_factory=dict)
 
     def trust(self, district_name: str) -> Partner:
-        return next(t for t in TRUSTS.values() if district_name in t.districts)
+        return next(t for t in self.trusts if district_name in t.districts)
 
     def all(self) -> list[Partner]:
-        fixed = [*TRUSTS.values(), COMMUNITY, MENTAL_HEALTH, SOCIAL_CARE]
+        county_wide = [COMMUNITY, MENTAL_HEALTH, SOCIAL_CARE]
         charities = [FOOD_BANK, ADVICE, HUB_SESSIONS, PARENTING, RELATIONSHIPS]
-        local = [p for name in ALL for p in (*self.gps[name], *self.primaries[name], *self.secondaries[name])]
-        return fixed + local + charities
+        local = [
+            p
+            for name in self.districts
+            for p in (*self.gps[name], *self.primaries[name], *self.secondaries[name])
+        ]
+        everywhere = [replace(p, districts=self.districts) for p in county_wide]
+        return [*self.trusts, *everywhere, *local, *(replace(p, districts=self.districts) for p in charities)]
 
     def by_code(self) -> dict[str, Partner]:
         return {p.code: p for p in self.all()}
@@ -98,12 +99,19 @@ GPS_PER_DISTRICT = 2
 PRIMARIES_PER_DISTRICT = 4
 
 
-def build_directory() -> Directory:
-    """The fixed partner list: the same for every seed, so partner codes are stable across runs."""
+def build_directory(districts: tuple[District, ...] = DISTRICTS) -> Directory:
+    """The fixed partner list of the county's districts: the same for every seed, so partner codes
+    are stable across runs. An acute trust serves the districts of its region; a region with no
+    district has no trust."""
+    trusts = tuple(
+        replace(trust, districts=served)
+        for region, trust in TRUSTS.items()
+        if (served := tuple(d.name for d in districts if d.region == region))
+    )
     gps: dict[str, tuple[Partner, ...]] = {}
     primaries: dict[str, tuple[Partner, ...]] = {}
     secondaries: dict[str, tuple[Partner, ...]] = {}
-    for number, where in enumerate(DISTRICTS):
+    for number, where in enumerate(districts):
         gps[where.name] = tuple(
             Partner(
                 f"F89{number * GPS_PER_DISTRICT + k + 1:03d}",
@@ -137,7 +145,7 @@ def build_directory() -> Directory:
                 phase="secondary",
             ),
         )
-    return Directory(gps, primaries, secondaries)
+    return Directory(tuple(d.name for d in districts), trusts, gps, primaries, secondaries)
 
 
 def partners_json(directory: Directory) -> list[dict[str, Any]]:

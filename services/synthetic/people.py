@@ -17,7 +17,6 @@ from services.synthetic.geography import DISTRICTS, District, Place, postcode
 from services.synthetic.numbers import NhsNumbers
 
 DAY = timedelta(days=1)
-_DISTRICT_WEIGHTS = [d.population for d in DISTRICTS]
 
 
 @dataclass(slots=True)
@@ -110,24 +109,35 @@ def _random_day(rng: random.Random, first: date, last: date) -> date:
     return first + DAY * rng.randrange(max(1, (last - first).days + 1))
 
 
-def _residence(rng: random.Random, start: date, where: District | None = None) -> Residence:
-    home = where or rng.choices(DISTRICTS, weights=_DISTRICT_WEIGHTS)[0]
+def _residence(
+    rng: random.Random, start: date, districts: tuple[District, ...], where: District | None = None
+) -> Residence:
+    home = where or rng.choices(districts, weights=[d.population for d in districts])[0]
     place = rng.choices(home.places, weights=[p.weight for p in home.places])[0]
     return Residence(start, home, place, postcode(rng, place))
 
 
 class LifeCourse:
-    """Simulates one family over [start, end] with the family's own seeded random source."""
+    """Simulates one family over [start, end] with the family's own seeded random source, living
+    (and moving) among `districts`: the Essex districts, or those read from a county pack."""
 
-    def __init__(self, rng: random.Random, nhs: NhsNumbers, start: date, end: date) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        nhs: NhsNumbers,
+        start: date,
+        end: date,
+        districts: tuple[District, ...] = DISTRICTS,
+    ) -> None:
         self.rng = rng
         self.nhs = nhs
         self.start = start
         self.end = end
+        self.districts = districts
 
     def family(self, family_id: str) -> Family:
         rng = self.rng
-        first = _residence(rng, self.start)
+        first = _residence(rng, self.start, self.districts)
         base = rng.betavariate(1.6, 4.0)
         need = min(1.0, base * (1.6 if first.place.priority else 1.0))
         fam = Family(family_id, round(need, 3), [first])
@@ -188,7 +198,9 @@ class LifeCourse:
             if rng.random() < 0.06 + 0.06 * fam.need:
                 day = _random_day(rng, year, min(self.end, year + DAY * 364))
                 current = fam.residence_on(day).district
-                fam.residences.append(_residence(rng, day, None if rng.random() < 0.35 else current))
+                fam.residences.append(
+                    _residence(rng, day, self.districts, None if rng.random() < 0.35 else current)
+                )
             year += DAY * 365
 
     def _relationships(self, fam: Family) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from services.reference.files import COUNTY_FILES as FILES
-from services.synthetic.geography import DISTRICTS
+from services.synthetic.geography import DISTRICTS, District
 from services.synthetic.partners import LA_CODE, Directory, Partner
 
 ODS_COLUMNS = 27
@@ -31,7 +31,7 @@ GIAS_HEADER = (
 )  # fmt: skip
 
 
-def write_reference(out: Path, directory: Directory) -> None:
+def write_reference(out: Path, directory: Directory, districts: tuple[District, ...] = DISTRICTS) -> None:
     folder = out / "reference"
     folder.mkdir(parents=True, exist_ok=True)
     partners = directory.all()
@@ -58,7 +58,7 @@ def write_reference(out: Path, directory: Directory) -> None:
     with (folder / FILES["districts"]).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(("code", "name"))
-        writer.writerows((d.code, d.name) for d in DISTRICTS)
+        writer.writerows((d.code, d.name) for d in districts)
 
 
 def _ods(path: Path, partners: list[Partner]) -> None:
