@@ -1,7 +1,10 @@
 """`hubnet consent record|withdraw|list`: a family's consent decisions recorded by hub staff.
 
 Decisions reach the timeline and the referral gate through `fh.events` like any other (see
-services/consent/staff.py); `list` shows the standing decisions the timeline store holds.
+services/consent/staff.py); `list` shows the standing decisions the timeline store holds. `record`
+and `withdraw` act as a named hub staff account (`--by`, services/cli/acting.py) under the rule the
+staff UI applies (services/consent/recorders.py): a role that records consent, for a person it may
+open on the timeline. A refusal is audited and says why; nothing is sent.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.cli.acting import acting_as
 from services.cli.runtime import friendly_errors, start
+from services.consent.recorders import person_refusal
 from services.consent.staff import record_by_staff, staff_decision
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
@@ -22,13 +27,23 @@ app = typer.Typer(help="Record a family's consent decisions as hub staff (audite
 out = Console()
 NhsNumber = Annotated[str, typer.Option("--nhs-number", help="The child's or parent's NHS number.")]
 About = Annotated[str, typer.Option("--about", help="The partner code whose sharing the decision is about.")]
-By = Annotated[str, typer.Option("--by", help="Your staff user name (recorded and audited).")]
+By = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="Your hub staff account (`hubnet users add`): a role that records consent, for a "
+        "person in your hub area(s); audited.",
+    ),
+]
 Note = Annotated[str | None, typer.Option("--note", help="How the family gave the decision.")]
 
 
 def _record(nhs_number: str, about: str, by: str, note: str | None, *, permit: bool) -> None:
     settings = start()
     staff_decision(user=by, nhs_number=nhs_number, about=about, permit=permit)  # says what to fix first
+    action = "consent.record" if permit else "consent.withdraw"
+    with acting_as(settings, by, action, None) as acting:
+        acting.check(action, None, person_refusal(acting.access, acting.who, nhs_number))
     publisher = DurablePublisher(settings, require_bootstrap(settings)).start()
     try:
         event = record_by_staff(

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from services.identity import decisions
+from services.identity.reviewers import review_persons
 from services.identity.service import IdentityService
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
@@ -63,16 +64,12 @@ def _reviewer(request: Request, action: str, target: str | None = None, persons:
     return reviewer(request, action, target, persons)
 
 
-def _persons(review: dict[str, Any]) -> tuple[str, str]:
-    return str(review["person_id"]), str(review["candidate_id"])
-
-
 async def _decider(request: Request, service: IdentityService, action: str, review_id: str) -> str:
     """The reviewer, once they may open both records of this review (unknown ids: 409 from the
     decision itself, after the role check, so the answer tells nothing to other roles)."""
     found = await run_in_threadpool(service.store.reviews, None)
     review = next((r for r in found if r["review_id"] == review_id), None)
-    return _reviewer(request, action, review_id, _persons(review) if review else ())
+    return _reviewer(request, action, review_id, review_persons(review) if review else ())
 
 
 @router.get("/reviews")
@@ -84,7 +81,7 @@ async def list_reviews(
     _reviewer(request, "identity.reviews.list")
     scope: ReviewScope = request.app.state.identity_scope
     found = await run_in_threadpool(service.store.reviews, status or None)
-    return [r for r in found if scope(request, _persons(r))]
+    return [r for r in found if scope(request, review_persons(r))]
 
 
 @router.post("/reviews/{review_id}/confirm")

@@ -13,17 +13,7 @@ from datetime import UTC, date, datetime, time
 
 from schemas.identifiers import NHS_NUMBER
 from services.timeline.model import Family, Person
-from services.timeline.policy import Role
 
-RECORDERS = frozenset(
-    {Role.HUB_PRACTITIONER, Role.HEALTH_VISITOR, Role.SCHOOL_NURSE, Role.SOCIAL_WORKER, Role.HUB_MANAGER}
-)
-"""Roles that record a family's consent: staff who work with the family directly. School staff and
-voluntary-sector workers do not (the voluntary sector is who the consent lets receive referrals)."""
-NOT_A_RECORDER = (
-    "your role does not record families' consent: ask the family's health visitor, hub practitioner, "
-    "school nurse, social worker or hub manager"
-)
 METHODS = {"in-person": "in person", "phone": "by phone", "written": "in writing"}
 
 

@@ -4,8 +4,9 @@ each queued with its `fh.audit` record on the app's durable outbox.
 
 From there the decision travels as every consent does: identity links it to the family, the
 timeline applies it, and the referral worker releases the family's held referrals through the
-router (services/referrals/service.py). Who may record: `consent_form.RECORDERS`, for a family
-they may open on the timeline (the same rule, audited, as the family page).
+router (services/referrals/service.py). Who may record: services/consent/recorders.py (the rule
+`hubnet consent` applies too), for a family they may open on the timeline (the same check, audited,
+as the family page).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from schemas.errors import AuthorisationError
+from services.consent.recorders import role_refusal
 from services.consent.staff import ConsentInputError, record_by_staff
 from services.core.publisher import Publisher
 from services.core.settings import Settings
@@ -26,7 +28,7 @@ from services.gateway.partners import PartnerStore
 from services.timeline.model import Family
 from services.timeline.users import Principal
 from services.web import pages
-from services.web.consent_form import NOT_A_RECORDER, RECORDERS, ConsentChoice, check, givers
+from services.web.consent_form import ConsentChoice, check, givers
 
 router = APIRouter(include_in_schema=False)
 PartnerList = Callable[[], Sequence[tuple[str, str]]]
@@ -56,10 +58,10 @@ def _partners(request: Request) -> list[tuple[str, str]]:
 
 
 async def _family(request: Request, who: Principal, family_id: str) -> Family | Response:
-    if who.role not in RECORDERS:
-        pages.access(request).audit.record(who, "consent.form", family_id, "denied", NOT_A_RECORDER)
+    if refused := role_refusal(who):
+        pages.access(request).audit.record(who, "consent.form", family_id, "denied", refused)
         return pages.render(request, "error.html", status=403, title="You cannot record consent",
-                            message=NOT_A_RECORDER)  # fmt: skip
+                            message=refused)  # fmt: skip
     try:
         found: Family = await run_in_threadpool(pages.access(request).family, who, family_id)
     except AuthorisationError as error:

@@ -1,10 +1,9 @@
 """The identity review queue (services/identity/api.py) on the staff app: same sign-in, same audit.
 
-Who may decide that two records are one person (or not) is a data-quality responsibility: hub
-managers and hub practitioners, and only for reviews whose two records they may open on the
-timeline (services/timeline/access.py: role and hub area). A review names the identifier it turns
-on (a UPN, an NHS number) and both people, so a review outside the user's areas is neither listed
-nor decided. Every attempt, allowed or not, is on the audit trail, refusals with their reason.
+Who may decide is services/identity/reviewers.py, the rule `hubnet identity` applies too: a review
+names the identifier it turns on (a UPN, an NHS number) and both people, so a review outside the
+user's areas is neither listed nor decided. Every attempt, allowed or not, is on the audit trail,
+refusals with their reason.
 """
 
 from __future__ import annotations
@@ -15,14 +14,11 @@ from fastapi import FastAPI, HTTPException, Request
 
 from services.core.settings import Settings
 from services.identity import api
+from services.identity.reviewers import review_refusal
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
-from services.timeline.policy import Role
 from services.timeline.users import Principal
 from services.web import pages
-
-REVIEWER_ROLES = frozenset({Role.HUB_MANAGER, Role.HUB_PRACTITIONER})
-NOT_A_REVIEWER = "identity reviews are decided by hub managers and hub practitioners"
 
 
 def _signed_in(request: Request) -> Principal:
@@ -36,9 +32,7 @@ def reviewer(request: Request, action: str, target: str | None, persons: Sequenc
     """The reviewer's user name; refuses (403, audited with the reason) other roles, and reviewers
     who may not open every one of `persons`."""
     who = _signed_in(request)
-    refused = NOT_A_REVIEWER if who.role not in REVIEWER_ROLES else None
-    if refused is None and persons:
-        refused = pages.access(request).persons_denial(who, persons)
+    refused = review_refusal(pages.access(request), who, persons)
     audit = pages.access(request).audit
     audit.record(who, action, target, "denied" if refused else "allowed", refused)
     if refused:
@@ -48,8 +42,7 @@ def reviewer(request: Request, action: str, target: str | None, persons: Sequenc
 
 def review_scope(request: Request, persons: Sequence[str]) -> bool:
     """Whether the signed-in reviewer may open every one of `persons` (the list shows only those)."""
-    who = _signed_in(request)
-    return pages.access(request).persons_denial(who, persons) is None
+    return review_refusal(pages.access(request), _signed_in(request), persons) is None
 
 
 def install_default(app: FastAPI, settings: Settings) -> None:

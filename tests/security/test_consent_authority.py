@@ -9,7 +9,9 @@ the timeline's access policy (which partners' entries a family withdrew) and the
 - staff may reverse a withdrawal, and so may the recorder of that withdrawal;
 - at the gateway, a Consent from a partner whose registration does not allow it (or not for the
   partner it names), or dated in the future, is refused per item and audited, not dead-lettered;
-- the staff path (`hubnet consent`) queues the decision with its audit record.
+- the staff path (`hubnet consent`) queues the decision with its audit record;
+- the staff UI form's POST is refused to roles and areas that may not record consent (the command
+  line's refusals: test_staff_cli_doors.py; the whole hop to the router: tests/e2e/test_consent_e2e.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ from services.gateway.service import Gateway
 from services.referrals.lifecycle import Status
 from services.timeline.store import TimelineStore
 from tests.databases import Backend
+from tests.security.referral_ui import CARER, CHARITY, World
+from tests.security.referral_ui import FAMILY as UI_FAMILY
+from tests.security.staff_doors import http
+from tests.security.test_referral_ui_http import _csrf, audit, sign_in
 from tests.unit.gateway.support import ListPublisher, add_partner, open_gateway
 from tests.unit.referrals.support import NOW, Harness, nhs, referral
 from tests.unit.timeline.events import feed
@@ -247,3 +253,28 @@ def test_a_2099_consent_over_real_http_is_refused_and_audited_while_the_patient_
     assert [HubEvent.from_bytes(m.value).event_type for m in publisher.on(EVENTS)] == [
         EventType.PERSON_REGISTERED
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "refused_as"),
+    [("school", "consent.form"), ("food", "consent.form"), ("harlow", "family.read")],
+    ids=["school-staff", "voluntary-sector", "another-area"],
+)
+def test_the_consent_form_post_over_real_http_is_refused_to_roles_and_areas_that_may_not_record(
+    tmp_path: Path, user: str, refused_as: str
+) -> None:
+    """The form's POST itself (signed in, valid CSRF token, a complete form), not only its page:
+    403, audited, and nothing queued for the router."""
+    world = World(tmp_path)
+    with http(world.app) as client:
+        sign_in(client, user)
+        form = {
+            "csrf": _csrf(client.get("/").text), "decision": "permit", "given_by": CARER,
+            "method": "phone", "about": [CHARITY[0]], "given_on": datetime.now(UTC).date().isoformat(),
+        }  # fmt: skip
+        posted = client.post(f"/families/{UI_FAMILY}/consent", data=form)
+    assert posted.status_code == 403
+    assert (user, "denied") in audit(world, refused_as)
+    assert world.outbox.on(EVENTS) == []
+    published = [AuditRecord.model_validate_json(m.value) for m in world.outbox.on(AUDIT)]
+    assert {(r.actor, r.outcome) for r in published} == {(user, "denied")}, "no decision was audited"

@@ -18,11 +18,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.identity import api as identity_api
+from services.identity.reviewers import REVIEWER_ROLES
 from services.identity.service import IdentityService
 from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.store import TimelineStore
-from services.web.routes_identity import REVIEWER_ROLES, review_scope, reviewer
+from services.web.routes_identity import review_scope, reviewer
 from services.web.routes_referrals import install as install_referrals
 from tests.security.staff_doors import REVIEW_PERSONS, UPN_OF, review_queue
 from tests.security.world import (

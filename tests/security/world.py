@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from schemas.envelope import Sensitivity, resource_id
 from schemas.event_types import Domain, EventType
@@ -144,8 +145,9 @@ def free_text_event(family: Family) -> LinkedEvent:
     )  # fmt: skip
 
 
-def build_store() -> tuple[TimelineStore, list[GridEntry]]:
-    store = TimelineStore.open(":memory:")
+def build_store(path: Path | str = ":memory:") -> tuple[TimelineStore, list[GridEntry]]:
+    """The matrix county's timeline, in memory or in the SQLite file at `path` (a CLI's data dir)."""
+    store = TimelineStore.open(path)
     grid: list[GridEntry] = []
     for family in FAMILIES.values():
         events = [_control_event(family), free_text_event(family)]

@@ -1,4 +1,5 @@
-"""`hubnet identity review list|confirm|reject`, `show` and `split` over a store in a temporary data dir."""
+"""`hubnet identity review list|confirm|reject`, `show` and `split` over a store in a temporary data dir,
+acting as county-wide reviewer accounts (the area rule itself: tests/security/test_staff_rules.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from services.cli.main import app
 from services.core.settings import Settings
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
+from services.timeline.policy import COUNTY_WIDE, Role
+from services.timeline.users import UserStore
 from tests.unit.identity.events import event, nhs, person
 
 
@@ -24,12 +27,16 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     service.link(event(person("Amy", "Smith", "2019-05-02", "female", "CM1 2AB", local=("vcs", "2")), "r2"))
     service.link(event(person("Ben", "Jones", "2015-01-01", nhs_number=nhs(7), local=("csc", "P1")), "r3"))
     store.close()
+    users = UserStore.from_settings(Settings(data_dir=tmp_path))
+    users.add("alice", "alice-password", Role.HUB_MANAGER, [COUNTY_WIDE])
+    users.add("bob", "bob-password-1", Role.HUB_PRACTITIONER, [COUNTY_WIDE])
+    users.close()
     return tmp_path
 
 
 def test_review_list_confirm_and_show(data_dir: Path) -> None:
     runner = CliRunner()
-    listed = runner.invoke(app, ["identity", "review", "list"])
+    listed = runner.invoke(app, ["identity", "review", "list", "--by", "alice"])
     assert listed.exit_code == 0, listed.output
     assert "1 review(s)" in listed.output
     store = IdentityStore.from_settings(Settings(data_dir=data_dir))
