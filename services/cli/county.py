@@ -1,20 +1,27 @@
 """`hubnet county check DIR` validates a county pack and prints every problem; `hubnet county load
-DIR` stores a valid one as the next version, which the workers pick up (docs/county.md)."""
+DIR` stores a valid one (its tables as the next version, which the workers pick up, and its
+reference files), audited on `fh.audit` (docs/county.md)."""
 
 from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from schemas.county import CountyPack, SiteKind
+from services.cli.publishing import publishing
 from services.cli.runtime import EXIT_FAILED, friendly_errors, start
+from services.core.audit import audit_message
+from services.core.settings import Settings
 from services.county.geography import hub_area_lookup
+from services.county.loading import LoadReport, load_pack, loaded_record, pack_digest, refused_record
 from services.county.pack import check_pack
+from services.county.problems import PackError, Problem
 from services.county.store import CountyStore
+from services.reference.store import ReferenceStore
 
 app = typer.Typer(
     help="The county pack: geography, hub network and staff teams as data.", no_args_is_help=True
@@ -30,7 +37,10 @@ def check(
     ],
 ) -> None:
     """Validate the pack: every problem with its file, line and field; exit 2 when there is any."""
-    _summarise(_checked(folder))
+    found = check_pack(folder)
+    if isinstance(found, list):
+        _refuse(folder, found)
+    _summarise(folder, found)
 
 
 @app.command("load")
@@ -41,36 +51,49 @@ def load(
     ],
     by: Annotated[str | None, typer.Option("--by", help="Who loads it (default: your login name).")] = None,
 ) -> None:
-    """Check the pack, then store it as the next version; workers switch to it without a restart."""
+    """Check the pack, then store it and its reference files; workers switch to it without a
+    restart. Audited on fh.audit, so it needs the broker (refused or loaded)."""
     settings = start()
-    pack = _checked(folder)
-    store = CountyStore.in_data_dir(settings)
+    who = by or getpass.getuser()
+    with publishing(settings, out) as publisher:  # the load is audited: no broker, no load
+        found = check_pack(folder)
+        try:
+            if isinstance(found, list):
+                raise PackError(found)
+            report = _store(settings, folder, found, who)
+        except PackError as error:  # found by the check, or a file changed since: nothing stored
+            publisher.publish([audit_message(refused_record(folder, len(error.problems), who))])
+            _refuse(folder, list(error.problems))
+        publisher.publish([audit_message(loaded_record(found, report, who))])
+    _summarise(folder, found)
+    out.print(f"loaded as county pack version {report.version}: {report.changes()}", highlight=False)
+
+
+def _store(settings: Settings, folder: Path, pack: CountyPack, who: str) -> LoadReport:
+    county, names = CountyStore.in_data_dir(settings), ReferenceStore.from_settings(settings)
     try:
-        version = store.add(pack, loaded_by=by or getpass.getuser())
+        return load_pack(folder, pack, who, county, names)
     finally:
-        store.close()
-    _summarise(pack)
-    out.print(f"loaded as county pack version {version}", highlight=False)
+        county.close()
+        names.close()
 
 
-def _checked(folder: Path) -> CountyPack:
-    """The pack, or every problem printed and exit status 2."""
-    found = check_pack(folder)
-    if isinstance(found, list):
-        for problem in found:
-            out.print(f"[red]problem[/] {problem}", highlight=False)
-        out.print(f"{folder}: {len(found)} problem(s); nothing was loaded", highlight=False)
-        raise typer.Exit(EXIT_FAILED)
-    return found
+def _refuse(folder: Path, problems: list[Problem]) -> NoReturn:
+    """Every problem printed, and exit status 2."""
+    for problem in problems:
+        out.print(f"[red]problem[/] {problem}", highlight=False)
+    out.print(f"{folder}: {len(problems)} problem(s); nothing was loaded", highlight=False)
+    raise typer.Exit(EXIT_FAILED)
 
 
-def _summarise(found: CountyPack) -> None:
+def _summarise(folder: Path, found: CountyPack) -> None:
     placed = len(hub_area_lookup(found).by_postcode)
     kinds = ", ".join(f"{sum(s.kind is k for s in found.sites)} {k.value}" for k in SiteKind)
     out.print(
         f"{found.manifest.name} ({found.manifest.id}, version {found.manifest.version}): ok; "
         f"{len(found.districts)} district(s), {len({r.hub_area for r in found.hub_areas})} hub area(s), "
         f"{placed} postcode(s) placed, sites {kinds}, {len(found.services)} service(s), "
-        f"{len(found.teams)} team(s)",
+        f"{len(found.teams)} team(s), {len(found.manifest.sign_in.rule)} sign-in rule(s), "
+        f"reference {', '.join(found.manifest.reference) or 'none'}; sha256 {pack_digest(folder, found)}",
         highlight=False,
     )

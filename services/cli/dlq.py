@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -12,10 +10,10 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from services.cli.publishing import publishing
 from services.cli.runtime import fail, friendly_errors, start
 from services.cli.tables import table_console
 from services.core.broker import require_bootstrap
-from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.gateway.replays import ReplayDoor
 from services.gateway.service import Gateway
@@ -37,18 +35,6 @@ ByOpt = Annotated[str, typer.Option(help="Who is acting (kept with the status an
 
 def _entries(settings: Settings, flt: Filter) -> list[Entry]:
     return [e for e in dead_letters.load(settings, require_bootstrap(settings)) if flt(e)]
-
-
-@contextmanager
-def _publisher(settings: Settings) -> Iterator[DurablePublisher]:
-    publisher = DurablePublisher(settings, require_bootstrap(settings)).start()
-    try:
-        yield publisher
-    finally:
-        delivered = publisher.flush(30)
-        publisher.close()
-        if not delivered:
-            out.print("[yellow]the broker did not take everything yet; the rest waits in the outbox[/]")
 
 
 @app.command("list")
@@ -123,7 +109,7 @@ def replay(
     checks (audited); those that now map, and are allowed, leave the dead-letter view."""
     settings = start()
     entries = _entries(settings, Filter(partner, connector, reason, since, until))
-    with _publisher(settings) as publisher, Progress(console=out, transient=True) as progress:
+    with publishing(settings, out) as publisher, Progress(console=out, transient=True) as progress:
         gateway = Gateway.open(settings, publisher)
         door = ReplayDoor(gateway, by, "dead letters replayed with `hubnet dlq replay`")
         task = progress.add_task("replaying", total=len(entries))
@@ -150,6 +136,6 @@ def discard(
         fail("a discard needs --reason, which is kept in the audit trail")
     settings = start()
     entry = dead_letters.find(dead_letters.load(settings, require_bootstrap(settings)), dead_letter_id)
-    with _publisher(settings) as publisher:
+    with publishing(settings, out) as publisher:
         dead_letters.discard(entry, reason, by, publisher)
     out.print(f"discarded {entry.letter.dead_letter_id[:12]}")

@@ -33,8 +33,6 @@ from services.gateway.replays import ReplayDoor
 from services.gateway.service import Gateway
 from services.ingest.pacing import parse_rate
 from services.ops.status import collect
-from services.reference.county import load_county_reference
-from services.reference.store import ReferenceStore
 from services.stack.demo_traffic import DEMO_OPERATOR, CountyReplay, ensure_county, feed_samples
 from services.stack.processes import ServiceSpec, hubnet, port_or_free, stack_services
 from services.synthetic.county_pack import PACK_DIR
@@ -107,10 +105,6 @@ def up(
             feed_samples(door, gateway, publisher, samples, lambda line: out.print(f"  {line}"))
         per_second = parse_rate(rate) if rate != "0" else 0.0
         if per_second != 0.0 and not once:
-            names = ReferenceStore.from_settings(settings)
-            stack.callback(names.close)
-            loaded = load_county_reference(names, county)
-            out.print(f"reference data loaded: {', '.join(f'{n} {k}' for k, n in loaded.items()) or 'none'}")
             replay = CountyReplay(door, gateway, county, per_second or 1e9)
             replay.start()
             stack.callback(replay.stop)

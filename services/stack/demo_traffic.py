@@ -26,9 +26,7 @@ from services.ingest.directory import directory_messages
 from services.ingest.pacing import Pacer
 from services.synthetic.county import Options
 from services.synthetic.county import generate as generate_county
-from services.synthetic.county_pack import PACK_DIR
-from services.synthetic.partners import build_directory
-from services.synthetic.reference_files import write_reference
+from services.synthetic.county_pack import PACK_DIR, REFERENCE_DIR
 from services.synthetic.registrations import county_partners, sample_partners
 from services.synthetic.replay import deliveries
 
@@ -70,14 +68,12 @@ def feed_samples(
 
 def ensure_county(folder: Path) -> Path:
     """A small demo county, generated once and kept in the data dir for later runs (generated again
-    when it predates the county pack, which `make run` loads)."""
-    if (folder / "manifest.json").is_file() and not (folder / PACK_DIR / "county.toml").is_file():
+    when it predates the county pack with its reference files, which `make run` loads)."""
+    if (folder / "manifest.json").is_file() and not (folder / PACK_DIR / REFERENCE_DIR).is_dir():
         shutil.rmtree(folder)
     if not (folder / "manifest.json").is_file():
         options = Options(families=DEMO_FAMILIES, seed=DEMO_SEED, start=DEMO_START, end=DEMO_END)
         generate_county(options, folder, lambda _stage, _done: None)
-    if not (folder / "reference").is_dir():  # a county generated before hubnet wrote reference files
-        write_reference(folder, build_directory())
     return folder
 
 

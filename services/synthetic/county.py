@@ -144,11 +144,12 @@ def generate(options: Options, out: Path, step: Step | None = None) -> dict[str,
     _write_json(out / "county.json", geography.county_json(sites, county.districts, county.name))
     if options.pack is None:
         homes = [(r.district, r.place, r.postcode) for family in families for r in family.residences]
-        write_pack(out, homes, sites)
+        names_into = write_pack(out, homes, sites)  # its manifest names them: `county load` loads them
     else:  # the families live in the given pack's postcodes: it is the county's pack as it stands
         shutil.copytree(options.pack, out / PACK_DIR)
+        names_into = out  # beside it, for `hubnet reference load`: the county's pack names its own
     _write_json(out / "partners.json", partners_json(directory))
-    write_reference(out, directory, county.districts)
+    write_reference(names_into, directory, county.districts)
     _write_csv(out / "people.csv", PEOPLE_COLUMNS, _people_rows(families))
     manifest = _manifest(options, families, files, truth)
     _write_json(out / "manifest.json", manifest)

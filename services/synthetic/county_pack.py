@@ -13,9 +13,12 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from services.reference.files import COUNTY_FILES
 from services.synthetic.geography import DISTRICTS, District, Place, Site, district
 
 PACK_DIR = "county-pack"
+REFERENCE_DIR = "reference"
+"""The pack's folder of reference files (services/synthetic/reference_files.py writes them)."""
 ONSPD_COLUMNS = ("pcd", "pcds", "doterm", "oscty", "oslaua", "osward", "lsoa21")
 ESSEX_COUNTY_CODE = "E10000012"
 MANIFEST = """# Written by `hubnet generate`: the synthetic county as a county pack (docs/county.md).
@@ -23,7 +26,9 @@ id = "essex-demo"
 name = "Essex (synthetic demo county)"
 version = "generated"
 
-[sign_in]
+[reference]  # the partners' names in their publishers' layouts (services/synthetic/reference_files.py)
+{reference}
+[sign_in]  # demo staff sign in with local accounts (`hubnet users demo`)
 """
 
 
@@ -36,7 +41,8 @@ def write_pack(out: Path, homes: Iterable[tuple[District, Place, str]], sites: t
     """Write the pack to `out/county-pack` and return its folder."""
     folder = out / PACK_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "county.toml").write_text(MANIFEST, encoding="utf-8")
+    reference = "".join(f'{kind} = "{REFERENCE_DIR}/{name}"\n' for kind, name in COUNTY_FILES.items())
+    (folder / "county.toml").write_text(MANIFEST.format(reference=reference), encoding="utf-8")
     _csv(folder / "districts.csv", ("code", "name", "neighbours"), _districts())
     _csv(folder / "hub-areas.csv", ("field", "code", "hub_area", "hub_area_name", "priority_place"), _areas())
     places = {(d.code, p.name): (d, p) for d in DISTRICTS for p in d.places}

@@ -1,5 +1,6 @@
-"""The demo county's reference data, written in the publishers' own layouts, so `hubnet up` (and a
-county pack) loads it with the same `hubnet reference load` a real county uses:
+"""The demo county's reference data, written into its county pack in the publishers' own layouts
+and named in the pack's manifest, so `hubnet county load` (which `hubnet up` runs) loads it as it
+loads a real county's:
 
 - `reference/epraccur.csv` and `reference/etr.csv`: NHS ODS layout, no header row, 27 columns
   (code, name, national grouping, health geography, five address lines, postcode, open date,
@@ -21,6 +22,7 @@ from pathlib import Path
 import orjson
 
 from services.reference.files import COUNTY_FILES as FILES
+from services.synthetic.county_pack import REFERENCE_DIR
 from services.synthetic.geography import DISTRICTS, District
 from services.synthetic.partners import LA_CODE, Directory, Partner
 
@@ -32,7 +34,7 @@ GIAS_HEADER = (
 
 
 def write_reference(out: Path, directory: Directory, districts: tuple[District, ...] = DISTRICTS) -> None:
-    folder = out / "reference"
+    folder = out / REFERENCE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     partners = directory.all()
     _ods(folder / FILES["epraccur"], [p for p in partners if p.kind == "gp-practice"])

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from services.reference.county import load_county_reference
-from services.reference.files import ReferenceFileError, read
+from services.county.pack import read_pack
+from services.county.reference import load_reference, read_reference
+from services.reference.files import COUNTY_FILES, ReferenceFileError, read
 from services.reference.store import ReferenceStore
 from services.stack.demo_traffic import ensure_county
+from services.synthetic.county_pack import PACK_DIR
 from services.synthetic.partners import build_directory
 from services.synthetic.reference_files import write_reference
 
@@ -44,8 +46,12 @@ def test_oruk_directory_gives_charity_numbers() -> None:
 
 def test_demo_county_reference_files_load(tmp_path: Path) -> None:
     write_reference(tmp_path, build_directory())
+    rows, problems = read_reference(
+        tmp_path, {kind: f"reference/{name}" for kind, name in COUNTY_FILES.items()}
+    )
+    assert problems == []
     store = ReferenceStore.open(tmp_path / "reference.sqlite")
-    loaded = load_county_reference(store, tmp_path)
+    loaded = {change.kind: change.after for change in load_reference(store, rows)}
     assert set(loaded) == {"epraccur", "etr", "gias", "districts", "oruk"}
     assert store.name_of("1900101") == "Essex Community Food Banks"
     assert store.name_of("R9W") == "WEST ESSEX HOSPITAL NHS TRUST"
@@ -54,9 +60,11 @@ def test_demo_county_reference_files_load(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_demo_county_generated_before_reference_files_gets_them(tmp_path: Path) -> None:
+def test_a_demo_county_generated_before_reference_files_gets_them_in_its_pack(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{}", encoding="utf-8")  # an older county: no reference/
-    county = ensure_county(tmp_path)
+    pack = read_pack(ensure_county(tmp_path) / PACK_DIR)
+    rows, problems = read_reference(tmp_path / PACK_DIR, pack.manifest.reference)
+    assert problems == []
     store = ReferenceStore.open(tmp_path / "reference.sqlite")
-    assert load_county_reference(store, county)["gias"] > 0
+    assert {change.kind: change.after for change in load_reference(store, rows)}["gias"] > 0
     store.close()
