@@ -43,10 +43,14 @@ CREATE TABLE IF NOT EXISTS signin_failure (
 """Staff sign-in state (services/web/signin_store.py): server-side session records, so sign-out
 and expiry hold on every replica, and failed sign-in counters for lockout. Keys are SHA-256
 digests: neither a session id nor a typed user name is stored as such."""
+SCHEMA_4 = "ALTER TABLE staff_session ADD COLUMN openid TEXT"
+"""An OpenID sign-in's mapped grants and ID token (JSON), kept with its session record rather
+than in the cookie: the browser never holds the token, and the grants end with the record."""
 MIGRATIONS = (
     Migration(1, "local hub staff accounts", SCHEMA_1),
     Migration(2, "per-service assignment of hub staff", SCHEMA_2),
     Migration(3, "staff sessions and sign-in failures", SCHEMA_3),
+    Migration(4, "OpenID sessions keep their grants and ID token server-side", SCHEMA_4),
 )
 _COLUMNS = "username, display_name, role, areas, services"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}

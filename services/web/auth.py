@@ -18,6 +18,7 @@ import base64
 import binascii
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +29,12 @@ from services.timeline.policy import Role
 from services.timeline.users import Principal, UserStore, principal_from_claims
 from services.web.proxy import ProxyTrust
 from services.web.sessions import COOKIE, Signer
-from services.web.signin import Refusal, SignInGuard
-from services.web.signin_store import SignInStore
+from services.web.signin import Door, Refusal, SignInGuard
+from services.web.signin_store import LiveSession, SignInStore
 
 _UNSET = object()
+NO_RECORD = LiveSession()
+"""The record of a request that is not signed in (or not yet: a sign-in starts one)."""
 
 
 @dataclass
@@ -73,12 +76,16 @@ class Authenticator:
         header = request.headers.get("authorization", "")
         if header.lower().startswith("basic "):
             return self._basic(request, header[6:]) if self.local_accounts else None
-        session = self.session(request)
-        username = session.get("user")
+        return self._from_session(request)
+
+    def _from_session(self, request: Request) -> Principal | None:
+        """The user this request's live session names."""
+        username = self.session(request).get("user")
         if not username:
             return None
-        if isinstance(session.get("oidc"), dict):
-            return _from_oidc(str(username), session["oidc"])
+        openid = self._record(request).openid
+        if openid is not None:
+            return _from_oidc(str(username), openid)
         return self.users.get(str(username)) if self.local_accounts else None
 
     def _from_proxy(self, request: Request) -> bool:
@@ -105,49 +112,72 @@ class Authenticator:
         if cached is None:
             cached = self.signer.load(request.cookies.get(COOKIE))
             user = cached.get("user")
-            if user and not self.sessions.live(
-                str(cached["sid"]), str(user), time.time(), self.guard.rules.idle_s
-            ):
-                cached = self.signer.fresh()
-                request.state.save_session = True  # replace the dead cookie
+            record = None
+            if user:
+                now, idle_s = time.time(), self.guard.rules.idle_s
+                record = self.sessions.live(str(cached["sid"]), str(user), now, idle_s)
+                if record is None:
+                    cached = self.signer.fresh()
+                    request.state.save_session = True  # replace the dead cookie
             request.state.session = cached
+            request.state.session_record = record or NO_RECORD
         return cached
 
-    def start_session(self, request: Request, who: Principal, id_token: str | None = None) -> None:
-        """Sign-in: a new session id (never the anonymous one, against fixation) with its record.
-        An OpenID sign-in (`id_token` given) keeps the mapped grants in the signed session, since
-        the user has no local account, and the token as the provider's logout hint."""
+    def _record(self, request: Request) -> LiveSession:
+        """This request's live session record (NO_RECORD when anonymous)."""
+        self.session(request)
+        record: LiveSession = request.state.session_record
+        return record
+
+    def start_session(
+        self, request: Request, who: Principal, door: Door, id_token: str | None = None
+    ) -> None:
+        """Sign-in (audited): a new session id (never the anonymous one, against fixation) with
+        its record. An OpenID sign-in (`id_token` given) keeps the mapped grants in the record,
+        since the user has no local account, with the token as the provider's logout hint; the
+        cookie names only the session and the user."""
         state = self.session(request)
         state.clear()
         state.update(self.signer.fresh())
         state["user"] = who.username
+        openid = None
         if id_token is not None:
-            state["oidc"] = {
+            openid = {
                 "name": who.display_name, "role": who.role.value, "areas": list(who.areas),
                 "services": list(who.services), "id_token": id_token,
             }  # fmt: skip
         state["exp"] = math.ceil(
-            self.sessions.start(str(state["sid"]), who.username, time.time(), self.guard.rules.absolute_s)
+            self.sessions.start(
+                str(state["sid"]), who.username, time.time(), self.guard.rules.absolute_s, openid
+            )
         )
         request.state.save_session = True
+        request.state.session_record = LiveSession(openid)
         self.forget(request)
+        self.guard.signed_in(who, door, self.proxy.client_address(request))
 
     def end_session(self, request: Request) -> str | None:
-        """Sign-out: the record ends (the old cookie opens nothing, on any replica). Returns the
-        OpenID sign-in's ID token, the hint for ending the provider's session too."""
+        """Sign-out (audited): the record ends (the old cookie opens nothing, on any replica).
+        Returns the OpenID sign-in's ID token, the hint for ending the provider's session too."""
         state = self.session(request)
-        oidc = state.get("oidc")
-        if state.get("user"):
+        who = self._from_session(request)
+        openid = self._record(request).openid
+        username = state.get("user")
+        if username:
             self.sessions.end(str(state["sid"]), time.time())
+            address = self.proxy.client_address(request)
+            self.guard.signed_out(str(username), who.role if who else None, address)
         state.clear()
         state.update(self.signer.fresh())
         request.state.save_session = True
+        request.state.session_record = NO_RECORD
         self.forget(request)
-        return str(oidc["id_token"]) if isinstance(oidc, dict) and oidc.get("id_token") else None
+        token = openid.get("id_token") if openid is not None else None
+        return str(token) if token else None
 
 
-def _from_oidc(username: str, grants: dict[str, Any]) -> Principal | None:
-    """The principal an OpenID sign-in mapped, as the signed session holds it."""
+def _from_oidc(username: str, grants: Mapping[str, Any]) -> Principal | None:
+    """The principal an OpenID sign-in mapped, as its session record holds it."""
     try:
         role = Role(str(grants.get("role")))
     except ValueError:

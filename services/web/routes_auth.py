@@ -52,7 +52,7 @@ def sign_in(
         if outcome.retry_after_s:
             response.headers["Retry-After"] = str(outcome.retry_after_s)
         return response
-    auth.start_session(request, outcome)
+    auth.start_session(request, outcome, "sign-in page")
     return RedirectResponse(pages.safe_next(next), status_code=303)
 
 

@@ -75,5 +75,5 @@ def callback(
         who = oidc.claim_map.principal(claims)
     except UnmappedError as unmapped:
         return _refuse(request, str(unmapped), str(claims.get("sub")), 403)
-    pages.auth(request).start_session(request, who, id_token)
+    pages.auth(request).start_session(request, who, "OpenID provider", id_token)
     return RedirectResponse(pages.safe_next(str(pending.get("next") or "/")), status_code=303)

@@ -7,6 +7,9 @@ since a hub office shares one address. An attempt on a locked subject is refused
 at the password, and the answer is the same whether the account exists or not. Audit records
 (`staff.sign-in`, to the timeline store and fh.audit like every refusal) name a known account,
 never a typed name that matches none (people type passwords there), with the door and address.
+A session that starts (password or OpenID) or is signed out is audited the same way, as allowed
+`staff.sign-in` and `staff.sign-out`: the user name and role every later read is audited under,
+the door and the address, nothing from the provider's token.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from typing import Literal
 from schemas.audit import AuditRecord
 from services.core.settings import Settings
 from services.timeline.audit import AuditTrail
+from services.timeline.policy import Role
 from services.timeline.users import Principal, UserStore
 from services.web.proxy import Network
 from services.web.signin_store import Limit, SignInStore
 
-Door = Literal["sign-in page", "HTTP Basic"]
+Door = Literal["sign-in page", "HTTP Basic", "OpenID provider"]
 WRONG = "Enter a correct user name and password"
 UNKNOWN_ACTOR = "unknown-user"
 
@@ -100,6 +104,23 @@ class SignInGuard:
             return Refusal(401, WRONG)
         self.store.clear(account)
         return who
+
+    def signed_in(self, who: Principal, door: Door, address: str) -> None:
+        """A session started: audited as an allowed sign-in (HTTP Basic, a check on every
+        request, starts none and is audited by what it reads)."""
+        self._allowed(who.username, who.role, "staff.sign-in", f"signed in ({door}, client {address})")
+
+    def signed_out(self, username: str, role: Role | None, address: str) -> None:
+        """A session ended at the user's request (`role` None when the account is gone since)."""
+        self._allowed(username, role, "staff.sign-out", f"signed out (client {address})")
+
+    def _allowed(self, username: str, role: Role | None, action: str, reason: str) -> None:
+        self.audit.write(
+            AuditRecord(
+                actor=username, actor_role=role.value if role else None, action=action,
+                target=username, outcome="allowed", reason=reason,
+            )
+        )  # fmt: skip
 
     def _audit(self, username: str, reason: str) -> None:
         known = self.users.get(username.strip())

@@ -5,7 +5,9 @@ Why server-side records when the cookie is signed: a signed cookie alone cannot 
 With a record per signed-in session, sign-out ends it (the old cookie no longer opens anything),
 the absolute expiry holds whatever the cookie says, and an idle session ends on every replica.
 Session ids and throttle subjects are stored as SHA-256 digests, so a reader of the database
-learns neither a live session id nor a mistyped user name (people type passwords there).
+learns neither a live session id nor a mistyped user name (people type passwords there). An
+OpenID sign-in's record also holds what its claims were mapped to and its ID token (the hint for
+ending the provider's session): the cookie carries neither.
 
 Each method is one short transaction on this store's own connection, behind a lock: the API
 calls it from FastAPI's thread pool.
@@ -15,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from services.streams.sqlstore import SqlStore
 from services.timeline.users import UserStore
@@ -41,6 +45,14 @@ class Limit:
     window_s: float
 
 
+@dataclass(frozen=True)
+class LiveSession:
+    """A live session's record, as a request reads it: `openid` holds an OpenID sign-in's mapped
+    grants and ID token (None for a local account's session)."""
+
+    openid: Mapping[str, Any] | None = None
+
+
 class SignInStore(SqlStore):
     """Session records and sign-in failure counters (tables of the `users` store, migration 3)."""
 
@@ -53,35 +65,42 @@ class SignInStore(SqlStore):
 
     # sessions
 
-    def start(self, session_id: str, username: str, now: float, absolute_s: float) -> float:
-        """Record a new signed-in session; returns its absolute expiry (epoch seconds)."""
+    def start(
+        self, session_id: str, username: str, now: float, absolute_s: float,
+        openid: Mapping[str, Any] | None = None,
+    ) -> float:  # fmt: skip
+        """Record a new signed-in session (with an OpenID sign-in's grants and ID token);
+        returns its absolute expiry (epoch seconds)."""
         expires = now + absolute_s
+        kept = orjson.dumps(dict(openid)).decode() if openid is not None else None
         with self._lock, self.transaction():
             self._run("DELETE FROM staff_session WHERE expires_at < ?", (now - KEEP_ENDED_S,))
             self._run(
                 "INSERT INTO staff_session (session_key, username, started_at, last_seen, expires_at, "
-                "ended_at) VALUES (?, ?, ?, ?, ?, NULL)",
-                (digest(session_id), username, now, now, expires),
+                "ended_at, openid) VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                (digest(session_id), username, now, now, expires, kept),
             )
         return expires
 
-    def live(self, session_id: str, username: str, now: float, idle_s: float) -> bool:
-        """True when the session was started for `username`, is not ended, not past its absolute
-        expiry and not idle for `idle_s`; a live session's last-seen time moves to `now`."""
+    def live(self, session_id: str, username: str, now: float, idle_s: float) -> LiveSession | None:
+        """The record when the session was started for `username`, is not ended, not past its
+        absolute expiry and not idle for `idle_s`, else None; a live session's last-seen time
+        moves to `now`."""
         key = digest(session_id)
         with self._lock, self.transaction():
             row = self._one(
-                "SELECT username, last_seen, expires_at, ended_at FROM staff_session WHERE session_key = ?",
+                "SELECT username, last_seen, expires_at, ended_at, openid FROM staff_session "
+                "WHERE session_key = ?",
                 (key,),
             )
             if row is None or row[0] != username or row[3] is not None:
-                return False
+                return None
             if now >= float(row[2]) or now - float(row[1]) >= idle_s:
                 self._run("UPDATE staff_session SET ended_at = ? WHERE session_key = ?", (now, key))
-                return False
+                return None
             if now - float(row[1]) >= min(TOUCH_EVERY_S, idle_s / 10):
                 self._run("UPDATE staff_session SET last_seen = ? WHERE session_key = ?", (now, key))
-        return True
+        return LiveSession(orjson.loads(row[4]) if row[4] else None)
 
     def end(self, session_id: str, now: float) -> None:
         """Sign-out: the session's cookie opens nothing from now on, on any replica."""

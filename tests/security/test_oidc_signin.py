@@ -30,6 +30,7 @@ from services.core.broker import free_port
 from services.timeline.policy import Role
 from services.web.claim_map import ClaimMap
 from services.web.oidc import OidcClient, OidcConfig, SignInError
+from services.web.signin_store import SignInStore
 from tests.security.oidc_provider import Provider, openid_provider
 from tests.security.staff_servers import County, csrf_of, make_county, replica, sign_in, sign_out
 from tests.unit.timeline.events import CHELMSFORD, TENDRING
@@ -143,22 +144,23 @@ def test_sign_in_at_the_provider_maps_a_group_to_role_areas_and_services(world: 
         assert str(landed.url) == f"{world.base}/families/f1"
         assert client.get("/v1/families/f1").status_code == 200  # f1 is in Tendring, the group's area
         assert client.get("/v1/families/f3").status_code == 403  # f3 is in Chelmsford: not hers
-        who = world_user(client)
+        who = world_user(world, client)
         assert who == {"user": "nina@county.example", "role": "hub-practitioner", "areas": [TENDRING],
                        "services": ["family-support"]}  # fmt: skip
 
 
-def world_user(client: httpx.Client) -> dict[str, Any]:
-    """What the signed session holds of the mapped user (the cookie's payload, signed by hubnet)."""
+def world_user(world: World, client: httpx.Client) -> dict[str, Any]:
+    """What the server-side session record holds of the user the browser's cookie names."""
+    grants = server_record(world, client)
+    return {"user": cookie_payload(client)["user"], "role": grants["role"], "areas": grants["areas"],
+            "services": grants["services"]}  # fmt: skip
+
+
+def cookie_payload(client: httpx.Client) -> dict[str, Any]:
+    """The session cookie's payload as the browser holds it (signed by hubnet, not encrypted)."""
     body = client.cookies[COOKIE].rpartition(".")[0]
-    payload = orjson.loads(base64.urlsafe_b64decode(body))
-    grants = payload["oidc"]
-    return {
-        "user": payload["user"],
-        "role": grants["role"],
-        "areas": grants["areas"],
-        "services": grants["services"],
-    }
+    payload: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(body))
+    return payload
 
 
 def test_a_cis2_role_code_and_ods_code_combine_into_one_role_with_the_organisations_area(
@@ -166,7 +168,7 @@ def test_a_cis2_role_code_and_ods_code_combine_into_one_role_with_the_organisati
 ) -> None:
     with browser(world.base) as client:
         sign_in_at_provider(client, "hari")
-        assert world_user(client) == {"user": "hari@nhs.example", "role": Role.HEALTH_VISITOR.value,
+        assert world_user(world, client) == {"user": "hari@nhs.example", "role": Role.HEALTH_VISITOR.value,
                                       "areas": [CHELMSFORD], "services": ["health-visiting"]}  # fmt: skip
         assert client.get("/v1/families/f3").status_code == 200
         assert client.get("/v1/families/f1").status_code == 403
@@ -201,17 +203,65 @@ def test_a_provider_error_is_a_page_naming_only_its_error_code(world: World) -> 
         assert "<script>x" not in odd.text
 
 
+def test_the_browsers_cookie_holds_no_token_and_no_claims_only_the_session_and_user(world: World) -> None:
+    with browser(world.base) as client:
+        sign_in_at_provider(client, "nina")
+        payload = cookie_payload(client)
+        assert set(payload) == {"sid", "exp", "user"}
+        assert payload["user"] == "nina@county.example"
+        held = orjson.dumps(payload).decode()
+        for claim in ("Nina Hale", "sg-hub-tendring", "hub-practitioner", TENDRING, "eyJ"):
+            assert claim not in held  # no claim, no grant, no JWT (they all start eyJ)
+        assert client.get("/v1/families/f1").status_code == 200  # the grants live server-side
+        token = server_record(world, client)["id_token"]
+        assert jwt.decode(token, options={"verify_signature": False})["sub"] == "nina"
+
+
+def server_record(world: World, client: httpx.Client) -> dict[str, Any]:
+    """The OpenID grants and token the server-side session record keeps for the browser's cookie."""
+    payload = cookie_payload(client)
+    signins = SignInStore.open(world.county.users)
+    try:
+        record = signins.live(payload["sid"], payload["user"], time.time(), idle_s=600)
+    finally:
+        signins.close()
+    assert record is not None, "no live session record"
+    assert record.openid is not None, "not an OpenID session"
+    return dict(record.openid)
+
+
 def test_logout_ends_hubnet_session_and_the_provider_session(world: World) -> None:
     with browser(world.base) as client:
         sign_in_at_provider(client, "nina")
         old = client.cookies[COOKIE]
+        token = server_record(world, client)["id_token"]
         confirm = sign_out(client)  # hubnet ends its session, then sends the browser to the provider
         assert str(confirm.url).startswith(f"{world.provider.issuer}/session/end")
+        [to_provider] = [r for r in confirm.history if r.url.path == "/sign-out"]
+        assert httpx.URL(to_provider.headers["location"]).params["id_token_hint"] == token
         back = submit(client, confirm, logout="yes")
         assert str(back.url).startswith(f"{world.base}/sign-in")
         assert httpx.get(f"{world.base}/v1/families/f1", cookies={COOKIE: old}).status_code == 401
         again = client.get("/sign-in/oidc")  # no single sign-on left at the provider: its login form again
         assert 'name="login"' in again.text
+
+
+def test_an_openid_sign_in_and_its_sign_out_are_audited_with_nothing_from_the_token(world: World) -> None:
+    with browser(world.base) as client:
+        sign_in_at_provider(client, "nina")
+        token = server_record(world, client)["id_token"]
+        sign_out(client)
+    records = [AuditRecord.from_bytes(m.value) for m in world.county.published.on(AUDIT)]
+    ours = [r for r in records if r.action in ("staff.sign-in", "staff.sign-out")]
+    assert [(r.action, r.outcome, r.actor, r.actor_role, r.target) for r in ours] == [
+        ("staff.sign-in", "allowed", "nina@county.example", "hub-practitioner", "nina@county.example"),
+        ("staff.sign-out", "allowed", "nina@county.example", "hub-practitioner", "nina@county.example"),
+    ]
+    assert ours[0].reason == "signed in (OpenID provider, client 127.0.0.1)"
+    for record in ours:
+        kept = record.model_dump_json()
+        for claim in ("Nina Hale", "sg-hub-tendring", token):
+            assert claim not in kept
 
 
 def test_password_sign_in_and_http_basic_are_off_when_openid_is_configured(world: World) -> None:

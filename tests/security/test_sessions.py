@@ -27,8 +27,9 @@ from schemas.topics import AUDIT
 from services.timeline.access import NOT_OPEN
 from services.timeline.audit_store import AuditStore
 from services.web.signin import SessionRules
-from tests.security.staff_servers import County, make_county, replica, sign_in, sign_out, with_cookie
+from tests.security.staff_servers import County, csrf_of, make_county, replica, sign_in, sign_out, with_cookie
 from tests.unit.timeline.events import TENDRING
+from tests.unit.timeline.world import PASSWORD
 
 pytestmark = pytest.mark.security
 COOKIE = "hubnet_session"
@@ -140,11 +141,29 @@ def test_an_account_is_locked_after_repeated_failures_and_every_failure_is_audit
         assert sign_in(client(base), "sw").status_code == 303  # another account is not locked
         basic = client(base).get("/v1/families/f1", auth=("hv", "correct horse"))
         assert basic.status_code == 429  # the API's door is the same door
-    refusals = audited(county, "staff.sign-in")
-    assert [r.outcome for r in refusals] == ["denied"] * 5
-    assert {r.actor for r in refusals} == {"hv"}
+    records = audited(county, "staff.sign-in")
+    expected = [("hv", "denied")] * 4 + [("sw", "allowed"), ("hv", "denied")]
+    assert [(r.actor, r.outcome) for r in records] == expected
+    refusals = [r for r in records if r.outcome == "denied"]
     assert sum("locked out" in (r.reason or "") for r in refusals) == 2
     assert all("127.0.0.1" in (r.reason or "") for r in refusals)
+
+
+def test_a_session_that_starts_or_is_signed_out_is_audited_with_door_and_address(county: County) -> None:
+    with replica(county) as base:
+        browser = signed_in(base, "hv")
+        assert browser.get("/v1/families/f1").status_code == 200
+        assert client(base).get("/v1/families/f1", auth=("sw", PASSWORD)).status_code == 200
+        assert sign_out(browser).status_code == 303
+        again = {"csrf": csrf_of(browser.get("/sign-in").text)}
+        assert browser.post("/sign-out", data=again).status_code == 303  # signed out: nothing to audit
+    [started] = audited(county, "staff.sign-in")  # HTTP Basic starts no session: its reads are audited
+    [ended] = audited(county, "staff.sign-out")
+    for record in (started, ended):
+        assert (record.actor, record.actor_role, record.target, record.outcome) == (
+            "hv", "health-visitor", "hv", "allowed")  # fmt: skip
+    assert started.reason == "signed in (sign-in page, client 127.0.0.1)"
+    assert ended.reason == "signed out (client 127.0.0.1)"
 
 
 def test_http_basic_failures_count_towards_the_lockout(county: County) -> None:

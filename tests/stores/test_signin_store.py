@@ -61,3 +61,18 @@ def test_ending_every_session_of_a_user_leaves_other_users_signed_in(backend: Ba
     assert store.end_all("hv", 1002.0) == 1
     assert not store.live("b", "hv", 1003.0, idle_s=HOUR)
     assert store.live("c", "sw", 1003.0, idle_s=HOUR)
+
+
+def test_an_openid_sessions_grants_and_token_are_read_back_by_every_replica(backend: Backend) -> None:
+    store, other_replica = backend.open(SignInStore), backend.open(SignInStore)
+    grants = {"name": "Nina", "role": "hub-practitioner", "areas": ["E07000076"], "id_token": "a.b.c"}
+    store.start("sid-oidc", "nina@county.example", 1000.0, HOUR, grants)
+    store.start("sid-local", "hv", 1000.0, HOUR)
+    record = other_replica.live("sid-oidc", "nina@county.example", 1001.0, idle_s=HOUR)
+    assert record is not None
+    assert record.openid == grants
+    local = other_replica.live("sid-local", "hv", 1001.0, idle_s=HOUR)
+    assert local is not None
+    assert local.openid is None
+    store.end("sid-oidc", 1002.0)
+    assert other_replica.live("sid-oidc", "nina@county.example", 1003.0, idle_s=HOUR) is None
