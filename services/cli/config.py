@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from pydantic import SecretStr
 
-from services.core.settings import Settings
+from services.cli.runtime import friendly_errors
+from services.core.settings import Settings, load_settings
 from services.stores.connect import redacted_url
 
 app = typer.Typer(help="Show configuration and its documentation.", no_args_is_help=True)
@@ -33,9 +34,11 @@ def docs() -> None:
 
 
 @app.command("show")
+@friendly_errors
 def show() -> None:
-    """Print the effective settings from the environment; secrets are masked."""
-    settings = Settings()
+    """Print the effective settings from the environment; secrets are masked (a bad value: one
+    clear line naming the variable, as every command gives)."""
+    settings = load_settings()
     for name in Settings.model_fields:
         value = getattr(settings, name)
         shown = "********" if isinstance(value, SecretStr) else value

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -267,6 +268,12 @@ class Settings(BaseSettings):
             ]  # fmt: skip
             if missing:
                 raise ValueError(f"HUBNET_OIDC_ISSUER is set: set {', '.join(missing)} too (docs/county.md)")
+            _check_issuer(self.oidc_issuer)
+            if "openid" not in self.oidc_scopes.split():
+                raise ValueError(
+                    f"HUBNET_OIDC_SCOPES {self.oidc_scopes!r} lacks openid, without which the provider "
+                    'issues no ID token: e.g. "openid profile" (docs/county.md)'
+                )
         return self
 
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
@@ -378,3 +385,19 @@ def load_settings() -> Settings:
         return Settings()
     except ValueError as error:
         raise ConfigurationError(f"invalid hubnet configuration: {error}") from None
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _check_issuer(issuer: str) -> None:
+    """An OpenID issuer is an https URL with a host and no query or fragment (OpenID Connect
+    Discovery 1.0, section 2); plain http only on loopback, for a provider under test."""
+    url = urlsplit(issuer)
+    secure = url.scheme == "https" or (url.scheme == "http" and url.hostname in _LOOPBACK)
+    if not (secure and url.hostname) or url.query or url.fragment:
+        raise ValueError(
+            f"HUBNET_OIDC_ISSUER {issuer!r} is not an issuer URL: write it as the provider publishes it, "
+            "https://<host>/<path> with no query or fragment, e.g. "
+            "https://login.microsoftonline.com/<tenant id>/v2.0 (docs/county.md)"
+        )

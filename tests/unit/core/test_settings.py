@@ -88,3 +88,46 @@ def test_stream_workers_use_the_short_fetch_transport_only_on_the_embedded_broke
     kafka = create_app("t", Settings(KAFKA_BOOTSTRAP_SERVERS="h:1", data_dir=tmp_path), "h:1")
     assert type(embedded.transport).__module__ == "services.streams.transport"
     assert type(kafka.transport).__module__ == "faust.transport.drivers.aiokafka"
+
+
+OIDC = {
+    "HUBNET_OIDC_CLIENT_ID": "hubnet",
+    "HUBNET_OIDC_REDIRECT_URL": "https://hub.county.example/sign-in/oidc/callback",
+    "HUBNET_OIDC_CLAIM_MAP": "county.toml",
+}
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "login.microsoftonline.com/tenant/v2.0",  # no scheme
+        "http://login.example/v2.0",  # plain http off loopback: tokens and codes in the clear
+        "https://login.example/v2.0?tenant=x",
+        "https://login.example/v2.0#x",
+        "https:///v2.0",
+    ],
+)
+def test_a_malformed_oidc_issuer_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, issuer: str
+) -> None:
+    for name, value in {**OIDC, "HUBNET_OIDC_ISSUER": issuer}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=r"HUBNET_OIDC_ISSUER '.*' is not an issuer URL"):
+        load_settings()
+
+
+@pytest.mark.parametrize("issuer", ["https://login.example/tenant/v2.0", "http://127.0.0.1:9000"])
+def test_an_https_issuer_or_a_loopback_provider_is_accepted(
+    monkeypatch: pytest.MonkeyPatch, issuer: str
+) -> None:
+    for name, value in {**OIDC, "HUBNET_OIDC_ISSUER": issuer}.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().oidc_issuer == issuer
+
+
+def test_oidc_scopes_without_openid_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**OIDC, "HUBNET_OIDC_ISSUER": "https://login.example/v2.0"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HUBNET_OIDC_SCOPES", "profile openidx")
+    with pytest.raises(ConfigurationError, match="HUBNET_OIDC_SCOPES 'profile openidx' lacks openid"):
+        load_settings()
