@@ -36,17 +36,34 @@ def _decode(data: bytes, where: str | None = None, encodings: tuple[str, ...] = 
     return _decode_as(data, where, encodings)[0]
 
 
-def _decode_as(data: bytes, where: str | None, encodings: tuple[str, ...]) -> tuple[str, str]:
-    """The text in the first of `encodings` that reads every byte (a format's specification may
-    allow a legacy code page after UTF-8, e.g. Windows-1252), and that encoding."""
+def decode_first(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
+    """The text (a UTF-8 BOM dropped) in the first of `encodings` that reads every byte, and that
+    encoding: a publisher's specification may allow a legacy code page after UTF-8, e.g.
+    Windows-1252. Raises the last encoding's `UnicodeDecodeError` when none reads it; each caller
+    words the refusal for its own users (a partner's dead letter, a county's reference file)."""
     body = data.removeprefix(BOM)
     for encoding in encodings[:-1]:
         try:
             return body.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
+    return body.decode(encodings[-1]), encodings[-1]
+
+
+def numbered_rows(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """Each row holding a non-blank cell, with the physical line it starts on (a quoted cell may
+    span lines, so this is not the row count): the line a spreadsheet shows."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            yield start, row
+        start = reader.line_num + 1
+
+
+def _decode_as(data: bytes, where: str | None, encodings: tuple[str, ...]) -> tuple[str, str]:
     try:
-        return body.decode(encodings[-1]), encodings[-1]
+        return decode_first(data, encodings)
     except UnicodeDecodeError as error:
         names = " or ".join(e.upper() for e in encodings)
         raise MappingError(
@@ -215,9 +232,7 @@ def read_row(
     text = _decode(record.raw, record.ref, encodings)
     header = _header(text, delimiter)
     check_columns(header, required)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    rows = [row for _, row in numbered_rows(text, delimiter)][1:]  # after the header
     if len(rows) != 1:
         raise MappingError(
             f"expected one data row after the header, found {len(rows)}",

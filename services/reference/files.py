@@ -18,12 +18,11 @@ never hides a name.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from connectors.common.csv_records import decode_first, numbered_rows
 from schemas.errors import HubnetError
 
 Row = tuple[str, str]
@@ -67,65 +66,69 @@ class Kind:
     read: Callable[[bytes], list[Row]]
 
 
-def _text(data: bytes, kind: str) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):  # GIAS publishes in Windows-1252
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ReferenceFileError(kind, [FileProblem(1, "", "the file is neither UTF-8 nor Windows-1252 text")])
+def _rows(data: bytes, kind: str) -> list[tuple[int, list[str]]]:
+    """The file's non-blank rows with their line numbers (the partners' CSV reader's own rules)."""
+    try:
+        text, _ = decode_first(data, ("utf-8", "cp1252"))  # GIAS publishes in Windows-1252
+    except UnicodeDecodeError:
+        raise ReferenceFileError(
+            kind, [FileProblem(1, "", "the file is neither UTF-8 nor Windows-1252 text")]
+        ) from None
+    return list(numbered_rows(text))
+
+
+Check = Callable[[int, str, str], FileProblem | None]
+"""A layout's check of one row's (line, code, name): the problem, or None when the row is good."""
+
+
+def _named(kind: str, rows: Iterable[tuple[int, list[str]]], at: int, named: int, check: Check) -> list[Row]:
+    """(code, name) of every row, refused whole with every problem when any row has one."""
+    found: list[Row] = []
+    problems: list[FileProblem] = []
+    for number, record in rows:
+        code = record[at].strip() if at < len(record) else ""
+        name = record[named].strip() if named < len(record) else ""
+        problem = check(number, code, name)
+        if problem is None:
+            found.append((code, name))
+        else:
+            problems.append(problem)
+    return _checked(kind, found, problems)
+
+
+def _ods_check(number: int, code: str, name: str) -> FileProblem | None:
+    if not ODS_CODE.match(code):
+        return FileProblem(number, "column 1", f"{code!r} is not an ODS organisation code")
+    return None if name else FileProblem(number, "column 2", f"the name of {code} is empty")
 
 
 def _ods(kind: str) -> Callable[[bytes], list[Row]]:
-    def read(data: bytes) -> list[Row]:
-        rows: list[Row] = []
-        problems: list[FileProblem] = []
-        for number, record in enumerate(csv.reader(io.StringIO(_text(data, kind))), start=1):
-            if not record:
-                continue
-            code = record[0].strip()
-            name = record[1].strip() if len(record) > 1 else ""
-            if not ODS_CODE.match(code):
-                problems.append(FileProblem(number, "column 1", f"{code!r} is not an ODS organisation code"))
-            elif not name:
-                problems.append(FileProblem(number, "column 2", f"the name of {code} is empty"))
-            else:
-                rows.append((code, name))
-        return _checked(kind, rows, problems)
-
-    return read
+    return lambda data: _named(kind, _rows(data, kind), 0, 1, _ods_check)
 
 
 def _headed(
     kind: str, code_column: str, name_column: str, pattern: re.Pattern[str]
 ) -> Callable[[bytes], list[Row]]:
     def read(data: bytes) -> list[Row]:
-        reader = csv.reader(io.StringIO(_text(data, kind)))
-        header = [h.strip() for h in next(reader, [])]
+        rows = _rows(data, kind)
+        header = [h.strip() for h in rows[0][1]] if rows and rows[0][0] == 1 else []
         missing = [c for c in (code_column, name_column) if c not in header]
         if missing:
             raise ReferenceFileError(
                 kind, [FileProblem(1, "", f"the header has no {' or '.join(missing)} column")]
             )
         at, named = header.index(code_column), header.index(name_column)
-        rows: list[Row] = []
-        problems: list[FileProblem] = []
-        for number, record in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in record):
-                continue
-            code = record[at].strip() if at < len(record) else ""
-            name = record[named].strip() if named < len(record) else ""
+
+        def check(number: int, code: str, name: str) -> FileProblem | None:
             if not pattern.match(code):
-                problems.append(
-                    FileProblem(number, f"column {at + 1} ({code_column})", f"{code!r} is not valid")
-                )
-            elif not name:
-                problems.append(
-                    FileProblem(number, f"column {named + 1} ({name_column})", "the name is empty")
-                )
-            else:
-                rows.append((code, name))
-        return _checked(kind, rows, problems)
+                return FileProblem(number, f"column {at + 1} ({code_column})", f"{code!r} is not valid")
+            return (
+                None
+                if name
+                else FileProblem(number, f"column {named + 1} ({name_column})", "the name is empty")
+            )
+
+        return _named(kind, rows[1:], at, named, check)
 
     return read
 

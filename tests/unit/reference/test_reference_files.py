@@ -68,3 +68,10 @@ def test_a_demo_county_generated_before_reference_files_gets_them_in_its_pack(tm
     store = ReferenceStore.open(tmp_path / "reference.sqlite")
     assert {change.kind: change.after for change in load_reference(store, rows)}["gias"] > 0
     store.close()
+
+
+def test_a_problem_after_a_cell_spanning_lines_names_the_line_a_spreadsheet_shows() -> None:
+    data = 'URN,EstablishmentName\n100001,"Clacton\nPrimary"\n\n12,Bad\n'.encode("cp1252")
+    with pytest.raises(ReferenceFileError) as refused:
+        read("gias", data)
+    assert [str(p) for p in refused.value.problems] == ["line 5, column 1 (URN): '12' is not valid"]
