@@ -27,6 +27,9 @@ from schemas.county import (
     Manifest,
     PostcodeRow,
     Service,
+    SignIn,
+    SignInIdentity,
+    SignInRule,
     Site,
     Team,
 )
@@ -103,17 +106,27 @@ PROVIDER_SETTINGS = {
 """Provider keys a county may try to put in `[sign_in]`: they are settings (a secret never travels
 in a pack), so the problem names the setting to use instead."""
 
+MANIFEST_TABLES: dict[tuple[str | int, ...], type[BaseModel]] = {
+    (): Manifest,
+    ("sign_in",): SignIn,
+    ("sign_in", "rule"): SignInRule,
+    ("sign_in", "identity"): SignInIdentity,
+}
+"""The model of each table of county.toml, to name the keys it reads when one is unknown."""
+
 
 def _manifest_message(loc: Loc, kind: str, message: str) -> str:
     """pydantic's message, except for an unknown key: say which keys are read there."""
     if kind != "extra_forbidden":
         return message
     key = str(loc[-1])
-    if loc[0] == "sign_in" and key in PROVIDER_SETTINGS:
+    if loc[:-1] in ((), ("sign_in",)) and key in PROVIDER_SETTINGS:
         return (
             f"the provider is not part of the pack: set {PROVIDER_SETTINGS[key]} (docs/county.md, Settings)"
         )
-    return f"{key} is not read here; check its spelling against docs/county.md"
+    parent = tuple(part for part in loc[:-1] if not isinstance(part, int))
+    known = ", ".join(MANIFEST_TABLES.get(parent, Manifest).model_fields)
+    return f"{key} is not read here; the keys are {known} (docs/county.md)"
 
 
 def _field_name(loc: Loc) -> str:

@@ -83,6 +83,15 @@ def test_provider_settings_in_the_pack_are_refused_naming_the_setting(tmp_path: 
     assert {(p.line, p.field) for p in problems} == {(6, "sign_in.issuer"), (7, "sign_in.client_secret")}
     assert any("HUBNET_OIDC_CLIENT_SECRET" in p.message for p in problems)
     assert all("s3cret" not in str(p) for p in problems)
+    pack = _with_sign_in(
+        tmp_path / "in-a-rule", '\n[[sign_in.rule]]\nclaim = "groups"\nvalue = "g"\nissuer = "x"\n'
+    )
+    [problem] = _problems(pack)
+    assert (problem.line, problem.field) == (8, "sign_in.rule[1].issuer")
+    assert (
+        problem.message
+        == "issuer is not read here; the keys are claim, value, role, areas, services (docs/county.md)"
+    )
 
 
 def test_a_repeated_claim_value_with_another_role_is_a_contradiction(tmp_path: Path) -> None:
