@@ -18,9 +18,12 @@ from rich.table import Table
 from services.cli.acting import acting_as
 from services.cli.runtime import friendly_errors, start
 from services.consent.recorders import person_refusal
-from services.consent.staff import record_by_staff, staff_decision
+from services.consent.staff import ConsentInputError, record_by_staff, staff_decision
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
+from services.core.settings import Settings
+from services.gateway.database import Database
+from services.gateway.partners import PartnerStore
 from services.timeline.store import TimelineStore
 
 app = typer.Typer(help="Record a family's consent decisions as hub staff (audited), and list them.")
@@ -41,6 +44,7 @@ Note = Annotated[str | None, typer.Option("--note", help="How the family gave th
 def _record(nhs_number: str, about: str, by: str, note: str | None, *, permit: bool) -> None:
     settings = start()
     staff_decision(user=by, nhs_number=nhs_number, about=about, permit=permit)  # says what to fix first
+    _check_partner(settings, about)
     action = "consent.record" if permit else "consent.withdraw"
     with acting_as(settings, by, action, None) as acting:
         acting.check(action, None, person_refusal(acting.access, acting.who, nhs_number))
@@ -54,6 +58,20 @@ def _record(nhs_number: str, about: str, by: str, note: str | None, *, permit: b
         publisher.close()
     verb = "consent recorded" if permit else "withdrawal recorded"
     out.print(f"{verb} about {about} (event {event.event_id}); audited as {by}", highlight=False)
+
+
+def _check_partner(settings: Settings, about: str) -> None:
+    """The decision is about an active registered partner, as the staff UI's form offers them: a
+    mistyped code would record a decision about nobody."""
+    database = Database.at(settings)
+    try:
+        partner = PartnerStore(database).find(about)
+    finally:
+        database.close()
+    if partner is None or not partner.active:
+        raise ConsentInputError(
+            f"'{about}' is not an active registered partner: `hubnet partners list` shows their codes"
+        )
 
 
 @app.command("record")

@@ -1,9 +1,10 @@
 """`hubnet identity`: the possible-match review queue, unmerge, a person's history, and scoring.
 
-Reviews and splits act as a named hub staff account (`--by`, services/cli/acting.py) under the
-rule the web UI applies (services/identity/reviewers.py): hub managers and hub practitioners, for
-records they may open on the timeline. The list shows only reviews whose two records the account
-may open; a decision outside them is refused with the reason. Every attempt is audited.
+Reviews, splits and a person's identity history act as a named hub staff account (`--by`,
+services/cli/acting.py) under the rule the web UI applies (services/identity/reviewers.py): hub
+managers and hub practitioners, for records they may open on the timeline. The list shows only
+reviews whose two records the account may open; a decision outside them is refused with the
+reason. Every attempt is audited.
 """
 
 from __future__ import annotations
@@ -123,10 +124,14 @@ def split(
 
 @app.command("show")
 @friendly_errors
-def show(person_id: str) -> None:
-    """A hub person's identifiers, families and audit trail (who or what decided, and why)."""
-    store = _service(start()).store
+def show(person_id: str, by: ByOpt) -> None:
+    """A hub person's identifiers, families and audit trail (who or what decided, and why): for
+    reviewers who may open the person, as a review of it would be."""
+    settings = start()
+    store = _service(settings).store
     person_id = store.canonical(person_id)
+    with acting_as(settings, by, "identity.show", person_id) as acting:
+        acting.check("identity.show", person_id, review_refusal(acting.access, acting.who, (person_id,)))
     out.print(f"[bold]person[/] {person_id}")
     for token, verified in store.tokens_of(person_id):
         out.print(f"  identifier {token}{' (verified)' if verified else ''}", highlight=False)

@@ -41,12 +41,13 @@ from services.synthetic.partners import build_directory
 from services.synthetic.reference_files import write_reference
 from services.timeline.policy import Role
 from services.timeline.users import UserStore
+from tests.security.referral_ui import PASSWORD
+from tests.security.test_referral_ui_http import _csrf, sign_in
 from tests.unit.referrals.support import CLACTON, nhs
 from tests.unit.timeline.events import TENDRING
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery"
 CHARITY, CHARITY_NUMBER = "tendring-foodbank", "1234567"
 CHILD_NHS = nhs(4242)
 CHILD = "Amy Testchild"
@@ -160,19 +161,6 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "services.cli", *args]
-
-
-def sign_in(client: httpx.Client, user: str) -> None:
-    client.cookies.clear()
-    token = _csrf(client.get("/sign-in").text)
-    done = client.post("/sign-in", data={"username": user, "password": PASSWORD, "csrf": token, "next": "/"})
-    assert done.status_code == 303, done.text
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
 
 
 def eventually(what: str, stack: Stack, check: Callable[[], str | None]) -> str:

@@ -1,8 +1,8 @@
 """The command-line doors of staff decisions follow the web UI's rules (#20, trust rule), through
 the real `hubnet` entry point (Typer) against real stores in a data dir:
 
-- `hubnet identity review list|confirm|reject` and `hubnet identity split` act as a named staff
-  account and reach only records it may open (services/identity/reviewers.py, the rule
+- `hubnet identity review list|confirm|reject`, `hubnet identity split` and `show` act as a named
+  staff account and reach only records it may open (services/identity/reviewers.py, the rule
   test_staff_rules.py holds the web UI to): another area's review is neither listed nor decided;
 - `hubnet consent record|withdraw` records only for a role that records consent, for a person in
   the account's areas (services/consent/recorders.py, the staff UI form's rule);
@@ -21,6 +21,8 @@ from typer.testing import CliRunner, Result
 
 from services.cli.main import app
 from services.core.settings import Settings
+from services.gateway.database import Database
+from services.gateway.partners import Partner, PartnerStore
 from services.identity.store import IdentityStore
 from services.timeline.audit_store import AuditStore
 from services.timeline.policy import COUNTY_WIDE, Role
@@ -44,7 +46,8 @@ TENDRING_CHILD = FAMILIES["fam-t"].nhs
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The matrix county's timeline, the review queue and the accounts above, where `hubnet` looks."""
+    """The matrix county's timeline, the review queue, the accounts above and the partner the
+    consent decisions are about, where `hubnet` looks."""
     monkeypatch.setenv("HUBNET_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HUBNET_LOG_FORMAT", "json")
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
@@ -55,6 +58,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name, (role, area) in ACCOUNTS.items():
         users.add(name, "a long enough password", role, [area])
     users.close()
+    database = Database.at(tmp_path)
+    PartnerStore(database).add(Partner(code="food-bank", name="Tendring Food Bank", org_ids=("1234567",)))
+    database.close()
     return tmp_path
 
 
@@ -158,12 +164,24 @@ def test_identity_doors_refuse_other_roles_and_names_that_are_no_account(
     assert statuses(data_dir) == {IN_AREA_REVIEW: "open", ACROSS_REVIEW: "open"}
 
 
-def test_identity_split_of_a_person_outside_the_accounts_areas_is_refused(data_dir: Path) -> None:
-    refused = hubnet("identity", "split", "child-t", UPN_OF["child-t"], "--by", "chelmsford-practitioner")
+@pytest.mark.parametrize(
+    ("args", "action"),
+    [(("identity", "split", "child-t", UPN_OF["child-t"]), "identity.split"),
+     (("identity", "show", "child-t"), "identity.show")],
+    ids=["split", "show"],
+)  # fmt: skip
+def test_identity_split_or_history_of_a_person_outside_the_accounts_areas_is_refused(
+    data_dir: Path, args: tuple[str, ...], action: str
+) -> None:
+    refused = hubnet(*args, "--by", "chelmsford-practitioner")
     assert refused.exit_code == 2, refused.output
     assert "outside your hub area" in refused.output
+    assert UPN_OF["child-t"].split("|")[1] not in refused.output
     audit = last_audit(data_dir, "chelmsford-practitioner")
-    assert (audit["action"], audit["target"], audit["outcome"]) == ("identity.split", "child-t", "denied")
+    assert (audit["action"], audit["target"], audit["outcome"]) == (action, "child-t", "denied")
+    shown = hubnet("identity", "show", "child-t", "--by", "tendring-manager")
+    assert shown.exit_code == 0, shown.output
+    assert UPN_OF["child-t"] in shown.output
 
 
 @pytest.mark.parametrize(

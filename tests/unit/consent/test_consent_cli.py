@@ -1,5 +1,6 @@
-"""`hubnet consent`: a bad NHS number is one plain sentence (nothing queued), and `list` shows the
-standing decisions of a family with who recorded them, read from the timeline store."""
+"""`hubnet consent`: a bad NHS number or an unregistered partner is one plain sentence (nothing
+queued), and `list` shows the standing decisions of a family with who recorded them, read from the
+timeline store."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def test_withdraw_with_a_bad_nhs_number_says_what_to_fix(data_dir: Path) -> None
     )
     assert result.exit_code == 2
     assert "not a valid NHS number" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_record_about_a_partner_that_is_not_registered_says_what_to_fix(data_dir: Path) -> None:
+    """Checked before anything else of the decision: a mistyped code would be a decision about nobody."""
+    result = CliRunner().invoke(
+        app, ["consent", "record", "--nhs-number", "9990000018", "--about", "food-bnak", "--by", "hv-jones"]
+    )
+    assert result.exit_code == 2
+    assert "'food-bnak' is not an active registered partner" in result.output
     assert "Traceback" not in result.output
 
 

@@ -47,7 +47,7 @@ def test_review_list_confirm_and_show(data_dir: Path) -> None:
     again = runner.invoke(app, ["identity", "review", "reject", review["review_id"], "--by", "alice"])
     assert again.exit_code == 2
     assert "already confirmed" in again.output
-    shown = runner.invoke(app, ["identity", "show", review["person_id"]])
+    shown = runner.invoke(app, ["identity", "show", review["person_id"], "--by", "alice"])
     assert "merge by user:alice" in shown.output
     store.close()
 
