@@ -1,8 +1,11 @@
-"""The `make run` demo county, loaded offline into a timeline store for page tests: the same
-generated county (services/stack/demo_traffic.py's families, seed and dates) converted by its
+"""A generated county, loaded offline into a timeline store for page tests, for each county the
+end-to-end tests run over (`COUNTIES`): the `make run` demo county (services/stack/demo_traffic.py's
+families, seed and dates, synthetic Essex) and a small county generated inside each other test
+pack (tests/data/county/<name>, `hubnet generate --pack`). Its deliveries are converted by their
 connectors, linked by the `IdentityService` the identity worker runs and projected as the timeline
-worker does, with no broker. The demo accounts are those of `hubnet users demo` (every role,
-county-wide, the demo services)."""
+worker does with the county's own pack deciding hub areas, with no broker. The accounts are those of
+`hubnet users demo` (every role, county-wide, the demo services) and a hub practitioner scoped to
+each hub area of the pack (`practitioner-<hub area>`)."""
 
 from __future__ import annotations
 
@@ -14,10 +17,13 @@ from connectors import registry
 from connectors.base import SourceContext
 from schemas.envelope import HubEvent
 from services.cli.users import DEMO_PASSWORD, DEMO_SERVICES
+from services.county.geography import hub_area_lookup
+from services.county.pack import read_pack
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
-from services.referrals.postcodes import synthetic_county
-from services.stack.demo_traffic import ensure_county
+from services.stack.demo_traffic import DEMO_END, DEMO_SEED, DEMO_START, ensure_county
+from services.synthetic.county import Options, generate
+from services.synthetic.county_pack import PACK_DIR
 from services.synthetic.replay import deliveries
 from services.timeline.audit import AuditTrail
 from services.timeline.audit_store import AuditStore
@@ -25,8 +31,25 @@ from services.timeline.policy import COUNTY_WIDE, GRANTS, Role
 from services.timeline.projector import project
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
+from tests.unit.county.packs import PACKS, PACKS_DIR
 
 PASSWORD = DEMO_PASSWORD
+PACK_FAMILIES = 8
+"""Families of a county generated inside a test pack: enough for every page kind and several hub
+areas, few enough to keep the suite's time (the demo county has 40)."""
+
+
+@dataclass(frozen=True)
+class County:
+    """A county the end-to-end tests run over: `pack` None is the `make run` demo county."""
+
+    name: str
+    pack: Path | None
+
+
+COUNTIES = tuple(County(name, None if name == "essex" else PACKS_DIR / name) for name in PACKS)
+"""The test packs (tests/unit/county/packs.py); the Essex pack is three districts of the demo county,
+which runs whole instead. A pack added to `PACKS` runs through these tests too."""
 
 
 @dataclass
@@ -36,15 +59,26 @@ class DemoCounty:
     audit: AuditTrail
     families: list[str]
     persons: list[str]
+    areas: dict[str, str | None]
+    """Family id -> the hub area the timeline gave it."""
+    postcodes: dict[str, str]
+    """Family id -> its postcode as last stated ('' when no record named one)."""
+    practitioners: dict[str, str]
+    """Username -> the one hub area that hub practitioner account is scoped to."""
 
 
-def load(folder: Path) -> DemoCounty:
-    """Generate (once) and load the demo county under `folder`."""
-    county = ensure_county(folder / "county")
-    store_path = folder / "timeline.sqlite"
-    store = TimelineStore.open(store_path)
-    identity = IdentityService(IdentityStore.open(folder / "identity.sqlite"))
-    area_of = synthetic_county().district  # the demo county's own districts, as with no county pack
+def generated(which: County, folder: Path) -> Path:
+    """The county's generated folder (the demo county once, kept as `make run` keeps it)."""
+    if which.pack is None:
+        return ensure_county(folder)
+    options = Options(PACK_FAMILIES, DEMO_SEED, DEMO_START, DEMO_END, pack=which.pack)
+    generate(options, folder)
+    return folder
+
+
+def hub_events(county: Path) -> list[HubEvent]:
+    """The events the county's partners' deliveries convert to, in delivery order (the rejected
+    records are left out: they would be dead-lettered)."""
     known = set(registry.formats())
     events: list[HubEvent] = []
     for delivery in deliveries(county):
@@ -52,7 +86,18 @@ def load(folder: Path) -> DemoCounty:
             context = SourceContext(partner=delivery.partner)
             outcomes = registry.get(delivery.fmt).convert(delivery.data, context)
             events += [o for o in outcomes if isinstance(o, HubEvent)]
-    for linked in identity.link_batch(events):
+    return events
+
+
+def load(folder: Path, which: County) -> DemoCounty:
+    """Generate and load the county under `folder`."""
+    county = generated(which, folder / "county")
+    pack = read_pack(county / PACK_DIR)
+    store_path = folder / "timeline.sqlite"
+    store = TimelineStore.open(store_path)
+    identity = IdentityService(IdentityStore.open(folder / "identity.sqlite"))
+    area_of = hub_area_lookup(pack).hub_area  # the county's own pack, as `hubnet county load` gives workers
+    for linked in identity.link_batch(hub_events(county)):
         if not isinstance(linked, Exception):
             store.apply(linked.event.event_id, project(linked, area_of), commit=False)
     store.flush()
@@ -61,9 +106,17 @@ def load(folder: Path) -> DemoCounty:
     for role in Role:
         label = f"Demo {GRANTS[role].label.lower()}"
         users.add(role.value, PASSWORD, role, [COUNTY_WIDE], label, services=DEMO_SERVICES.get(role, ()))
+    practitioners = {
+        f"practitioner-{area}": area for area in sorted({rule.hub_area for rule in pack.hub_areas})
+    }
+    for username, area in practitioners.items():
+        users.add(username, PASSWORD, Role.HUB_PRACTITIONER, [area], f"Hub practitioner, {area}")
     with sqlite3.connect(store_path) as db:
-        families = [row[0] for row in db.execute("SELECT family_id FROM family ORDER BY family_id")]
+        homes = list(db.execute("SELECT family_id, area, postcode FROM family ORDER BY family_id"))
         persons = [
             row[0] for row in db.execute("SELECT person_id FROM person WHERE merged_into IS NULL ORDER BY 1")
         ]
-    return DemoCounty(store, users, AuditTrail(AuditStore.open(":memory:")), families, persons)
+    audit = AuditTrail(AuditStore.open(":memory:"))
+    areas = {family: area for family, area, _ in homes}
+    postcodes = {family: postcode for family, _, postcode in homes}
+    return DemoCounty(store, users, audit, list(areas), persons, areas, postcodes, practitioners)

@@ -1,13 +1,15 @@
-"""Every family and person page of the `make run` demo county, for every demo role, with no error
-page (issue #20: families with more than 50 entries gave a bare 500, and the browser tests never
-opened one). The demo county is loaded once (tests/e2e/demo_county.py) and served by a real
-uvicorn server.
+"""Every family and person page of a generated county, for every demo role, with no error page
+(issue #20: families with more than 50 entries gave a bare 500, and the browser tests never opened
+one), over each county the end-to-end tests run (issue #22: the `make run` demo county, and a small
+county generated inside the London pack). Each county is loaded once (tests/e2e/demo_county.py)
+and served by a real uvicorn server.
 
 Exhaustive and cheap: each role signs in through a real HTTP client and opens every family and
 person page, following "Older entries" to the last page; the hub manager, who sees the most,
 every family through each domain filter and a date range too. Each kind of page (search results,
 family first and later pages, filtered family, person, entry) is then opened in headless Chromium
-once per role and scanned with axe-core: no serious or critical WCAG 2.x A/AA violation.
+once per role and scanned with axe-core: no serious or critical WCAG 2.x A/AA violation. Staff
+scoped to one hub area of the county's pack open exactly the families the pack places there.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from services.timeline.policy import Role
 from services.web.app import create_app
 from services.web.routes_pages import DOMAIN_LABELS
 from tests.e2e import test_timeline_browser
-from tests.e2e.demo_county import PASSWORD, DemoCounty, load
+from tests.e2e.demo_county import COUNTIES, PASSWORD, County, DemoCounty, load
 from tests.e2e.serving import served
 from tests.e2e.test_timeline_browser import AXE
 
@@ -37,9 +39,10 @@ NEXT = re.compile(r'href="([^"]+)" rel="next"')
 ENTRY = re.compile(r'href="(/entries/[^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCounty]:
-    loaded = load(tmp_path_factory.mktemp("demo"))
+@pytest.fixture(scope="module", params=COUNTIES, ids=lambda c: c.name)
+def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCounty]:
+    which: County = request.param
+    loaded = load(tmp_path_factory.mktemp(which.name), which)
     yield loaded
     loaded.store.close()
 
@@ -51,18 +54,19 @@ def server(county: DemoCounty) -> Iterator[str]:
 
 
 @contextmanager
-def _signed_in(server: str, role: Role) -> Iterator[httpx.Client]:
-    """A real HTTP client signed in as the role's demo account."""
+def _signed_in(server: str, role: Role | str) -> Iterator[httpx.Client]:
+    """A real HTTP client signed in as the role's demo account (or the account named)."""
     with httpx.Client(base_url=server, timeout=30) as client:
         yield _sign_in(client, role)
 
 
-def _sign_in(client: httpx.Client, role: Role) -> httpx.Client:
+def _sign_in(client: httpx.Client, role: Role | str) -> httpx.Client:
+    username = role.value if isinstance(role, Role) else role
     form = client.get("/sign-in").text
     token = re.search(r'name="csrf" value="([^"]+)"', form)
     assert token, "sign-in form without a CSRF token"
-    answer = client.post("/sign-in", data={"username": role.value, "password": PASSWORD, "csrf": token[1]})
-    assert answer.status_code in (200, 303), f"{role.value} could not sign in"
+    answer = client.post("/sign-in", data={"username": username, "password": PASSWORD, "csrf": token[1]})
+    assert answer.status_code in (200, 303), f"{username} could not sign in"
     return client
 
 
@@ -160,3 +164,29 @@ def test_each_kind_of_page_has_no_serious_accessibility_problem(
         _axe_serious(page, f"{role.value} {kind}")
     assert "family" in kinds, f"{role.value} opened no family"
     context.close()
+
+
+def test_every_family_with_a_postcode_is_in_a_hub_area_of_the_countys_pack(county: DemoCounty) -> None:
+    """The generated families live where the pack places them: no family whose records state a
+    postcode is left to county-wide staff only for want of a hub area (one whose records state
+    none rightly has no hub area), and the county spans more than one hub area."""
+    stated = {f for f, postcode in county.postcodes.items() if postcode}
+    assert stated
+    assert {f: county.postcodes[f] for f in stated if county.areas[f] is None} == {}
+    assert {f for f, area in county.areas.items() if area is None} == set(county.families) - stated
+    placed = {county.areas[f] for f in stated}
+    assert placed <= set(county.practitioners.values())
+    assert len(placed) > 1
+
+
+def test_staff_of_one_hub_area_open_exactly_its_families(county: DemoCounty, server: str) -> None:
+    """A hub practitioner scoped to one hub area opens every family placed there and is refused
+    every other one (README "Staff rules", rule 1), over real HTTP."""
+    for username, area in county.practitioners.items():
+        with _signed_in(server, username) as client:
+            statuses = {f: client.get(f"/families/{f}").status_code for f in county.families}
+        theirs = {f for f, a in county.areas.items() if a == area}
+        assert {f for f, status in statuses.items() if status == 200} == theirs, username
+        assert {f for f, status in statuses.items() if status == 403} == set(county.families) - theirs, (
+            username
+        )
