@@ -199,6 +199,14 @@ class SignIn(BaseModel):
 
     rule: tuple[SignInRule, ...] = ()
     identity: SignInIdentity = SignInIdentity()
+    userinfo: bool = Field(
+        default=False, description="Read the provider's UserInfo claims too (NHS CIS2 gives its roles there)."
+    )
+    national_rbac: bool = Field(
+        default=False,
+        description="NHS CIS2: rules read the role selected at sign-in (`selected_role.role_code`, "
+        "`selected_role.org_code`, ...); a sign-in without a selected role is refused.",
+    )
 
 
 class Manifest(BaseModel):

@@ -14,6 +14,11 @@ pack's manifest (county.toml), whose `[sign_in]` section holds them (`[[sign_in.
     areas = ["E07000066"]       # hub areas (district codes), added up over every matching rule
     services = ["family-support"]
 
+Two switches at the top of the map serve NHS CIS2: `userinfo = true` adds the claims of the
+provider's UserInfo endpoint to the ID token's (CIS2 gives RBAC roles only there), and
+`national_rbac = true` has the rules read the role the person selected at sign-in
+(`selected_role.role_code`, `selected_role.org_code`, ...; services/web/national_rbac.py).
+
 A user whose claims give no role or no area is refused: when unsure, withhold and explain.
 """
 
@@ -28,6 +33,7 @@ from typing import Any
 from schemas.errors import ConfigurationError
 from services.timeline.policy import Role
 from services.timeline.users import Principal
+from services.web.national_rbac import NoSelectedRoleError, selected_role_claims
 
 
 class UnmappedError(Exception):
@@ -53,6 +59,10 @@ class ClaimMap:
     rules: tuple[Rule, ...]
     username_claim: str = "preferred_username"
     name_claim: str = "name"
+    userinfo: bool = False
+    """Read the provider's UserInfo claims too (OidcClient.finish fetches them)."""
+    national_rbac: bool = False
+    """CIS2: rules read the selected national RBAC role, and a sign-in without one is refused."""
 
     @classmethod
     def load(cls, path: Path) -> ClaimMap:
@@ -77,22 +87,44 @@ class ClaimMap:
             tuple(_rule(item, f"{where}: rule {n}") for n, item in enumerate(rules, start=1)),
             str(identity.get("username_claim", "preferred_username")),
             str(identity.get("name_claim", "name")),
+            _switch(data, "userinfo", where),
+            _switch(data, "national_rbac", where),
         )
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
         """The hubnet user these verified claims make, or `UnmappedError` saying what is missing."""
+        if self.national_rbac:
+            try:
+                claims = selected_role_claims(claims)
+            except NoSelectedRoleError as none:
+                raise UnmappedError(str(none)) from None
         username = str(claims.get(self.username_claim) or claims.get("sub") or "")
         matched = [rule for rule in self.rules if rule.matches(claims)]
         role = next((rule.role for rule in matched if rule.role is not None), None)
         areas = _union(rule.areas for rule in matched)
         if role is None or not areas:
-            missing = "a role" if role is None else "a hub area"
-            raise UnmappedError(
-                f"Your account is recognised by your organisation, but hubnet's county settings give it "
-                f"{missing}. Ask your Family Hub administrator to add your group or team to the claim map."
-            )
+            raise UnmappedError(self._unmapped("a role" if role is None else "a hub area"))
         services = _union(rule.services for rule in matched)
         return Principal(username, str(claims.get(self.name_claim) or username), role, areas, services)
+
+    def _unmapped(self, missing: str) -> str:
+        if self.national_rbac:
+            return (
+                f"The role you selected is recognised by your organisation, but hubnet's county settings "
+                f"give it {missing}. Sign in again and choose the role you hold at a Family Hub partner, "
+                "or ask your Family Hub administrator to add this role to the claim map."
+            )
+        return (
+            f"Your account is recognised by your organisation, but hubnet's county settings give it "
+            f"{missing}. Ask your Family Hub administrator to add your group or team to the claim map."
+        )
+
+
+def _switch(data: Mapping[str, Any], field: str, where: str) -> bool:
+    value = data.get(field, False)
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{where}, {field}: true or false, e.g. {field} = true")
+    return value
 
 
 def _union(groups: Any) -> tuple[str, ...]:

@@ -5,7 +5,10 @@ Why each piece: `state` ties the callback to the browser that started the sign-i
 PKCE ties the code to it (a stolen code is worthless), `nonce` ties the ID token to this sign-in
 (a replayed token is refused). The ID token is believed only after its signature verifies against
 the provider's published keys (JWKS) and its issuer, audience, expiry and nonce are this sign-in's;
-what the user may do then comes from the county's claim map (services/web/claim_map.py).
+what the user may do then comes from the county's claim map (services/web/claim_map.py). When the
+map says `userinfo = true` (NHS CIS2, whose RBAC roles are given only there), the provider's
+UserInfo endpoint is asked too, with the access token; its answer counts only for the ID token's
+own subject (OpenID Connect Core 5.3.4), and the ID token's claims win where both name one.
 Endpoints come from the provider's discovery document, fetched once.
 """
 
@@ -106,7 +109,8 @@ class OidcClient:
 
     def finish(self, pending: Mapping[str, Any], code: str, state: str) -> tuple[dict[str, Any], str]:
         """The callback: the code exchanged (with the PKCE verifier) for a verified ID token's claims
-        and the raw token (kept for the logout hint)."""
+        (with the UserInfo claims when the claim map reads them) and the raw token (kept for the
+        logout hint)."""
         if not pending.get("state") or not secrets.compare_digest(str(pending["state"]), state):
             raise SignInError("This sign-in link has expired or was not started here. Sign in again.")
         auth = (self.config.client_id, self.config.client_secret) if self.config.client_secret else None
@@ -118,14 +122,46 @@ class OidcClient:
             form["client_id"] = self.config.client_id
         try:
             response = httpx.post(self.discovery()["token_endpoint"], data=form, auth=auth, timeout=10)
-            token = response.json().get("id_token") if response.status_code == 200 else None
+            tokens = response.json() if response.status_code == 200 else {}
         except (httpx.HTTPError, ValueError):
-            token = None
+            tokens = {}
+        token = tokens.get("id_token") if isinstance(tokens, dict) else None
         if not isinstance(token, str):
             raise SignInError(
                 "Your organisation's sign-in service did not confirm this sign-in. Sign in again."
             )
-        return self.verify(token, str(pending["nonce"])), token
+        claims = self.verify(token, str(pending["nonce"]))
+        if self.claim_map.userinfo:
+            claims = {**self.userinfo(tokens.get("access_token"), str(claims["sub"])), **claims}
+        return claims, token
+
+    def userinfo(self, access_token: Any, subject: str) -> dict[str, Any]:
+        """The UserInfo endpoint's claims about `subject`, asked with the sign-in's access token."""
+        endpoint = self.discovery().get("userinfo_endpoint")
+        if not endpoint:
+            raise SignInError(
+                "Your organisation's sign-in service offers no user details (UserInfo), which hubnet's "
+                "county settings read. Tell your Family Hub administrator."
+            )
+        found: Any = None
+        if isinstance(access_token, str) and access_token:
+            try:
+                response = httpx.get(
+                    endpoint, headers={"Authorization": f"Bearer {access_token}"}, timeout=10
+                )
+                found = response.json() if response.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                found = None
+        if not isinstance(found, dict):
+            raise SignInError(
+                "Your organisation's sign-in service did not give your role details. Sign in again; if "
+                "this keeps happening, tell your Family Hub administrator."
+            )
+        if found.get("sub") != subject:
+            raise SignInError(
+                "Your organisation's sign-in service gave details of another account. Sign in again."
+            )
+        return found
 
     def verify(self, token: str, nonce: str) -> dict[str, Any]:
         """The ID token's claims once signature, iss, aud, exp, iat and nonce all hold."""

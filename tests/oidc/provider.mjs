@@ -1,7 +1,9 @@
 // A real OpenID provider for the sign-in tests: the certified `oidc-provider` on loopback.
 // Configured by environment (set by tests/oidc_fixture.py): OIDC_PORT, OIDC_CLIENT_ID,
-// OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI, OIDC_LOGOUT_URI and OIDC_ACCOUNTS (JSON: login -> claims).
-// Its development login and consent pages take any password: the accounts say who exists.
+// OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI, OIDC_LOGOUT_URI and OIDC_ACCOUNTS (JSON: login -> claims;
+// an account's `userinfo_only` claims are given by the UserInfo endpoint and never put in the ID
+// token, as NHS CIS2 gives its national RBAC roles). Its development login and consent pages take
+// any password: the accounts say who exists.
 import Provider from 'oidc-provider';
 
 const env = process.env;
@@ -23,14 +25,25 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     openid: ['sub'],
     profile: ['name', 'preferred_username'],
     hubnet: ['groups', 'roles', 'org_code'],
+    // NHS CIS2's scopes and claim names
+    nhsperson: ['nhsid_useruid'],
+    nationalrbacaccess: ['nhsid_nrbac_roles'],
+    associatedorgs: ['nhsid_user_orgs'],
+    selectedrole: ['selected_roleid'],
   },
-  scopes: ['openid', 'profile', 'hubnet'],
+  scopes: ['openid', 'profile', 'hubnet', 'nhsperson', 'nationalrbacaccess', 'associatedorgs', 'selectedrole'],
   conformIdTokenClaims: false, // the ID token carries the scopes' claims, as Entra ID does
   features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
   cookies: { keys: ['hubnet-test-only-cookie-key'] },
   async findAccount(ctx, id) {
     if (!accounts[id]) return undefined;
-    return { accountId: id, async claims() { return { sub: id, ...accounts[id] }; } };
+    const { userinfo_only: userinfoOnly, ...always } = accounts[id];
+    return {
+      accountId: id,
+      async claims(use) {
+        return { sub: id, ...always, ...(use === 'userinfo' ? userinfoOnly : {}) };
+      },
+    };
   },
 });
 provider.listen(port, '127.0.0.1', () => console.log(`listening ${port}`));

@@ -9,14 +9,11 @@ hubnet's session and the provider's; password sign-in is off unless turned back 
 from __future__ import annotations
 
 import base64
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from html import unescape
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 import jwt
@@ -28,16 +25,25 @@ from schemas.audit import AuditRecord
 from schemas.topics import AUDIT
 from services.core.broker import free_port
 from services.timeline.policy import Role
-from services.web.claim_map import ClaimMap
-from services.web.oidc import OidcClient, OidcConfig, SignInError
-from services.web.signin_store import SignInStore
+from services.web.oidc import SignInError
 from tests.security.oidc_provider import Provider, openid_provider
-from tests.security.staff_servers import County, csrf_of, make_county, replica, sign_in, sign_out
+from tests.security.oidc_signins import (
+    COOKIE,
+    World,
+    browser,
+    cookie_payload,
+    oidc_world,
+    server_record,
+    sign_in_at_provider,
+    sign_in_audit,
+    submit,
+    world_user,
+)
+from tests.security.staff_servers import csrf_of, sign_in, sign_out
 from tests.unit.timeline.events import CHELMSFORD, TENDRING
 from tests.unit.timeline.world import PASSWORD
 
 pytestmark = pytest.mark.security
-COOKIE = "hubnet_session"
 ACCOUNTS = {
     # an Entra ID style member of a hub security group
     "nina": {"name": "Nina Hale", "preferred_username": "nina@county.example", "groups": ["sg-hub-tendring"]},
@@ -68,14 +74,6 @@ services = ["health-visiting"]
 """
 
 
-@dataclass
-class World:
-    county: County
-    base: str
-    provider: Provider
-    oidc: OidcClient
-
-
 @pytest.fixture(scope="module")
 def provider() -> Iterator[tuple[str, Provider]]:
     """One provider for the module (Node starts slowly), registered for one staff app address that
@@ -91,50 +89,7 @@ def world(tmp_path: Path, provider: tuple[str, Provider]) -> Iterator[World]:
 
 
 def _world(tmp_path: Path, provider: tuple[str, Provider], **options: Any) -> Iterator[World]:
-    base, running = provider
-    config = OidcConfig(
-        running.issuer, running.client_id, running.client_secret, "openid profile hubnet",
-        f"{base}/sign-in/oidc/callback",
-    )  # fmt: skip
-    oidc = OidcClient(config, ClaimMap.parse(_toml(CLAIM_MAP), "test map"))
-    county = make_county(tmp_path)
-    with replica(county, port=int(base.rpartition(":")[2]), oidc=oidc, **options):
-        yield World(county, base, running, oidc)
-
-
-def _toml(text: str) -> dict[str, Any]:
-    import tomllib
-
-    return tomllib.loads(text)
-
-
-def browser(base: str) -> httpx.Client:
-    return httpx.Client(base_url=base, timeout=15, follow_redirects=True)
-
-
-def submit(client: httpx.Client, page: httpx.Response, **fields: str) -> httpx.Response:
-    """Post the page's first form with its hidden fields and `fields`, as a browser does."""
-    form = re.search(r"<form[^>]*>", page.text)
-    assert form, f"no form on {page.url}: {page.text[:300]}"
-    action = re.search(r'action="([^"]*)"', form.group(0))
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    target = urljoin(str(page.url), unescape(action.group(1)) if action else str(page.url))
-    return client.post(target, data={**hidden, **fields})
-
-
-def sign_in_at_provider(client: httpx.Client, login: str, next_: str = "/") -> httpx.Response:
-    """Start at hubnet, sign in and consent at the provider, and land back where hubnet sends us."""
-    page = client.get("/sign-in/oidc", params={"next": next_})
-    assert 'name="login"' in page.text, f"expected the provider's login form, got {page.url}"
-    page = submit(client, page, login=login, password="any")
-    if 'name="prompt" value="consent"' in page.text:
-        page = submit(client, page)
-    return page
-
-
-def audited(county: County) -> list[AuditRecord]:
-    records = [AuditRecord.from_bytes(m.value) for m in county.published.on(AUDIT)]
-    return [r for r in records if r.action == "staff.sign-in"]
+    yield from oidc_world(tmp_path, provider, CLAIM_MAP, "openid profile hubnet", **options)
 
 
 def test_sign_in_at_the_provider_maps_a_group_to_role_areas_and_services(world: World) -> None:
@@ -149,27 +104,15 @@ def test_sign_in_at_the_provider_maps_a_group_to_role_areas_and_services(world: 
                        "services": ["family-support"]}  # fmt: skip
 
 
-def world_user(world: World, client: httpx.Client) -> dict[str, Any]:
-    """What the server-side session record holds of the user the browser's cookie names."""
-    grants = server_record(world, client)
-    return {"user": cookie_payload(client)["user"], "role": grants["role"], "areas": grants["areas"],
-            "services": grants["services"]}  # fmt: skip
-
-
-def cookie_payload(client: httpx.Client) -> dict[str, Any]:
-    """The session cookie's payload as the browser holds it (signed by hubnet, not encrypted)."""
-    body = client.cookies[COOKIE].rpartition(".")[0]
-    payload: dict[str, Any] = orjson.loads(base64.urlsafe_b64decode(body))
-    return payload
-
-
 def test_a_cis2_role_code_and_ods_code_combine_into_one_role_with_the_organisations_area(
     world: World,
 ) -> None:
     with browser(world.base) as client:
         sign_in_at_provider(client, "hari")
-        assert world_user(world, client) == {"user": "hari@nhs.example", "role": Role.HEALTH_VISITOR.value,
-                                      "areas": [CHELMSFORD], "services": ["health-visiting"]}  # fmt: skip
+        assert world_user(world, client) == {
+            "user": "hari@nhs.example", "role": Role.HEALTH_VISITOR.value, "areas": [CHELMSFORD],
+            "services": ["health-visiting"],
+        }  # fmt: skip
         assert client.get("/v1/families/f3").status_code == 200
         assert client.get("/v1/families/f1").status_code == 403
 
@@ -181,7 +124,7 @@ def test_a_user_the_claim_map_does_not_map_is_refused_with_a_page_saying_why(wor
         assert "You cannot sign in to hubnet" in refused.text
         assert "Ask your Family Hub administrator" in refused.text
         assert client.get("/v1/families/f1").status_code == 401
-    records = audited(world.county)
+    records = sign_in_audit(world.county)
     assert [(r.outcome, r.actor) for r in records] == [("denied", "oidc:omar")]
     assert "sg-finance" not in (records[0].reason or "")  # the token's claims stay out of the audit
 
@@ -215,19 +158,6 @@ def test_the_browsers_cookie_holds_no_token_and_no_claims_only_the_session_and_u
         assert client.get("/v1/families/f1").status_code == 200  # the grants live server-side
         token = server_record(world, client)["id_token"]
         assert jwt.decode(token, options={"verify_signature": False})["sub"] == "nina"
-
-
-def server_record(world: World, client: httpx.Client) -> dict[str, Any]:
-    """The OpenID grants and token the server-side session record keeps for the browser's cookie."""
-    payload = cookie_payload(client)
-    signins = SignInStore.open(world.county.users)
-    try:
-        record = signins.live(payload["sid"], payload["user"], time.time(), idle_s=600)
-    finally:
-        signins.close()
-    assert record is not None, "no live session record"
-    assert record.openid is not None, "not an OpenID session"
-    return dict(record.openid)
 
 
 def test_logout_ends_hubnet_session_and_the_provider_session(world: World) -> None:

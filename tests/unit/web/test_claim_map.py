@@ -98,3 +98,47 @@ def test_an_issuer_without_client_redirect_or_claim_map_is_refused_naming_what_t
         ValueError, match="HUBNET_OIDC_CLIENT_ID, HUBNET_OIDC_REDIRECT_URL, HUBNET_OIDC_CLAIM_MAP"
     ):
         Settings(oidc_issuer="https://login.example/tenant/v2.0")
+
+
+CIS2_MAP = """
+national_rbac = true
+
+[[rule]]
+claim = "selected_role.role_code"
+value = "R8001"
+role = "health-visitor"
+
+[[rule]]
+claim = "selected_role.activity_codes"
+value = "B0360"
+areas = ["E07000066"]
+"""
+
+
+def cis2_role(roleid: str, code: str, activities: list[str]) -> dict[str, object]:
+    return {"person_roleid": roleid, "org_code": "RDE", "role_code": code, "activity_codes": activities}
+
+
+def test_national_rbac_reads_only_the_selected_role_and_a_job_role_code_within_its_path(
+    tmp_path: Path,
+) -> None:
+    cis2 = load(tmp_path, CIS2_MAP)
+    roles = [cis2_role("1", "S8000:G8000:R8001", ["B0360"]), cis2_role("2", "R8008", [])]
+    who = cis2.principal({"sub": "s", "selected_roleid": "1", "nhsid_nrbac_roles": roles})
+    assert (who.role, who.areas) == (Role.HEALTH_VISITOR, ("E07000066",))
+    with pytest.raises(UnmappedError, match=r"The role you selected .* give it a role"):
+        cis2.principal({"sub": "s", "selected_roleid": "2", "nhsid_nrbac_roles": roles})
+    smuggled = {"selected_role.role_code": "R8001", "selected_role.activity_codes": ["B0360"]}
+    with pytest.raises(UnmappedError, match="give it a role"):  # only the provider's role list counts
+        cis2.principal({"sub": "s", "selected_roleid": "2", "nhsid_nrbac_roles": roles, **smuggled})
+    with pytest.raises(UnmappedError, match="not among the roles"):
+        cis2.principal({"sub": "s", "selected_roleid": "3", "nhsid_nrbac_roles": roles})
+    with pytest.raises(UnmappedError, match="did not say which of your roles"):
+        cis2.principal({"sub": "s", "nhsid_nrbac_roles": roles})
+
+
+def test_the_userinfo_and_national_rbac_switches_are_true_or_false(tmp_path: Path) -> None:
+    assert load(tmp_path, "userinfo = true\n" + CIS2_MAP).userinfo
+    assert not load(tmp_path, MAP).userinfo
+    with pytest.raises(ConfigurationError, match=r"claims\.toml, userinfo: true or false"):
+        load(tmp_path, 'userinfo = "yes"\n' + CIS2_MAP)
