@@ -168,7 +168,11 @@ class SignInRule(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    claim: str = Field(min_length=1, description="A claim of the ID token (`groups`, `roles`, `org_code`).")
+    claim: str = Field(
+        min_length=1,
+        description="A claim of the ID token or UserInfo (`groups`, `roles`; `selected_role.role_code` "
+        "with national_rbac).",
+    )
     value: str = Field(min_length=1, description="The value to match: a group id, role or ODS code.")
     role: str | None = Field(
         default=None, description="A hubnet staff role; the first matching rule with a role decides it."

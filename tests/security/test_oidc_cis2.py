@@ -5,7 +5,8 @@
 county's `[sign_in]`, hubnet asks UserInfo with the access token and maps the selected role's
 role code and ODS code; a role the person holds but did not select counts for nothing; a selected
 role the map does not grant, a selection the person does not hold, or no selection, is refused with
-a page saying so; a UserInfo endpoint that does not answer gives a sign-in page, never a traceback."""
+a page saying so; a UserInfo endpoint that does not answer, or answers for another account, gives
+a sign-in page, never a traceback."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from typing import Any
 
 import jwt
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 
 from services.core.broker import free_port
+from tests.e2e.serving import served
 from tests.security.oidc_provider import Provider, openid_provider
 from tests.security.oidc_signins import (
     World,
@@ -137,14 +141,40 @@ def test_a_selected_role_the_map_does_not_grant_or_the_person_does_not_hold_is_r
         assert claim not in (record.reason or "")  # the provider's claims stay out of the audit
 
 
-def test_a_userinfo_endpoint_that_does_not_answer_gives_a_sign_in_page(world: World) -> None:
-    found = world.oidc.discovery()
-    world.oidc._discovery = {**found, "userinfo_endpoint": f"http://127.0.0.1:{free_port()}/me"}
-    with browser(world.base) as client:
-        refused = sign_in_at_provider(client, "cara")
-        assert refused.status_code == 401
-        assert "did not give your role details" in refused.text
-        assert "Traceback" not in refused.text
-        assert client.get("/v1/families/f3").status_code == 401
+def impostor_userinfo() -> FastAPI:
+    """A UserInfo endpoint that answers for another account, or with something that is not JSON."""
+    app = FastAPI()
+
+    @app.get("/other")
+    def other() -> dict[str, Any]:
+        return {"sub": "someone-else", "nhsid_nrbac_roles": [role("101-hv", NURSE, TRUST)]}
+
+    @app.get("/garbled")
+    def garbled() -> PlainTextResponse:
+        return PlainTextResponse("<html>maintenance</html>")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        (None, "did not give your role details"),
+        ("/garbled", "did not give your role details"),
+        ("/other", "gave details of another account"),
+    ],
+)
+def test_a_userinfo_endpoint_that_fails_or_answers_for_someone_else_gives_a_sign_in_page(
+    world: World, path: str | None, says: str
+) -> None:
+    with served(impostor_userinfo(), lifespan="off") as elsewhere:
+        endpoint = f"{elsewhere}{path}" if path else f"http://127.0.0.1:{free_port()}/me"  # nobody there
+        world.oidc._discovery = {**world.oidc.discovery(), "userinfo_endpoint": endpoint}
+        with browser(world.base) as client:
+            refused = sign_in_at_provider(client, "cara")
+            assert refused.status_code == 401
+            assert says in refused.text
+            assert "Traceback" not in refused.text
+            assert client.get("/v1/families/f3").status_code == 401
     [record] = sign_in_audit(world.county)
-    assert record.outcome == "denied"
+    assert (record.outcome, record.actor) == ("denied", "unknown-user")
