@@ -8,7 +8,7 @@ import base64
 import re
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
@@ -20,10 +20,11 @@ import orjson
 
 from schemas.audit import AuditRecord
 from schemas.topics import AUDIT
+from services.core.broker import free_port
 from services.web.claim_map import ClaimMap
 from services.web.oidc import OidcClient, OidcConfig
 from services.web.signin_store import SignInStore
-from tests.security.oidc_provider import Provider
+from tests.security.oidc_provider import Provider, openid_provider
 from tests.security.staff_servers import County, make_county, replica
 
 COOKIE = "hubnet_session"
@@ -35,6 +36,14 @@ class World:
     base: str
     provider: Provider
     oidc: OidcClient
+
+
+def staff_app_provider(accounts: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, Provider]]:
+    """One provider for a test module (Node starts slowly) knowing `accounts`, registered for one
+    staff app address that each test's own server takes in turn; yields that address and it."""
+    base = f"http://127.0.0.1:{free_port()}"
+    with openid_provider(f"{base}/sign-in/oidc/callback", f"{base}/sign-in", accounts) as running:
+        yield base, running
 
 
 def oidc_world(

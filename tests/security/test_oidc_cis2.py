@@ -21,7 +21,7 @@ from fastapi.responses import PlainTextResponse
 
 from services.core.broker import free_port
 from tests.e2e.serving import served
-from tests.security.oidc_provider import Provider, openid_provider
+from tests.security.oidc_provider import Provider
 from tests.security.oidc_signins import (
     World,
     browser,
@@ -29,6 +29,7 @@ from tests.security.oidc_signins import (
     server_record,
     sign_in_at_provider,
     sign_in_audit,
+    staff_app_provider,
     world_user,
 )
 from tests.unit.timeline.events import CHELMSFORD
@@ -90,9 +91,7 @@ services = ["health-visiting"]
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[tuple[str, Provider]]:
-    base = f"http://127.0.0.1:{free_port()}"
-    with openid_provider(f"{base}/sign-in/oidc/callback", f"{base}/sign-in", ACCOUNTS) as running:
-        yield base, running
+    yield from staff_app_provider(ACCOUNTS)
 
 
 @pytest.fixture

@@ -23,10 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from schemas.audit import AuditRecord
 from schemas.topics import AUDIT
-from services.core.broker import free_port
 from services.timeline.policy import Role
 from services.web.oidc import SignInError
-from tests.security.oidc_provider import Provider, openid_provider
+from tests.security.oidc_provider import Provider
 from tests.security.oidc_signins import (
     COOKIE,
     World,
@@ -36,6 +35,7 @@ from tests.security.oidc_signins import (
     server_record,
     sign_in_at_provider,
     sign_in_audit,
+    staff_app_provider,
     submit,
     world_user,
 )
@@ -76,11 +76,7 @@ services = ["health-visiting"]
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[tuple[str, Provider]]:
-    """One provider for the module (Node starts slowly), registered for one staff app address that
-    each test's own server takes in turn."""
-    base = f"http://127.0.0.1:{free_port()}"
-    with openid_provider(f"{base}/sign-in/oidc/callback", f"{base}/sign-in", ACCOUNTS) as running:
-        yield base, running
+    yield from staff_app_provider(ACCOUNTS)
 
 
 @pytest.fixture
