@@ -11,13 +11,15 @@ from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from services.cli.main import app
 from services.county.geography import hub_area_lookup
 from services.county.pack import read_pack
 from services.synthetic.county import GenerateError, Options, generate
 from services.synthetic.county_pack import PACK_DIR
 from services.synthetic.pack_geography import PackGeographyError
-from tests.unit.county.packs import copy_pack, each_pack
+from tests.unit.county.packs import PACKS_DIR, copy_pack, each_pack
 
 FAMILIES = 6
 END = date(2025, 3, 31)
@@ -114,3 +116,21 @@ def _digest(root: Path) -> dict[str, str]:
         for p in root.rglob("*")
         if p.is_file()
     }
+
+
+def test_cli_generates_inside_a_pack_and_refuses_a_missing_one(tmp_path: Path) -> None:
+    runner = CliRunner()
+    london = str(PACKS_DIR / "london")
+    result = runner.invoke(
+        app, ["generate", "-n", "2", "-s", "1", "--pack", london, "-o", str(tmp_path / "c")]
+    )
+    assert result.exit_code == 0, result.output
+    assert orjson.loads((tmp_path / "c" / "county.json").read_bytes())["county"] == "Ealing (test)"
+    missing = runner.invoke(
+        app, ["generate", "-n", "2", "-s", "1", "--pack", str(tmp_path / "no"), "-o", str(tmp_path / "d")]
+    )
+    assert missing.exit_code == 2
+    said = " ".join(missing.output.replace("│", " ").split())
+    assert "'--pack'" in said
+    assert "does not exist" in said
+    assert not (tmp_path / "d").exists()
