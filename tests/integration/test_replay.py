@@ -1,5 +1,6 @@
 """`hubnet generate` then `hubnet replay` through the real broker: every record ends in one place,
-sent through the gateway as its (registered, audited) county partner."""
+sent through the gateway as its (registered, audited) county partner; for synthetic Essex and for
+a county generated inside each other test pack (tests/e2e/demo_county.py `COUNTIES`)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,20 @@ from services.cli.main import app
 from services.core.dead_letters import dead_letter_for
 from services.core.settings import Settings
 from services.synthetic.replay import deliveries
+from tests.e2e.demo_county import COUNTIES, County
 from tests.integration.kafka_helpers import read_all
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("which", COUNTIES, ids=lambda c: c.name)
 def test_replay_sends_every_record_to_events_or_dead_letters(
-    tmp_path: Path, settings: Settings, bootstrap: str, monkeypatch: pytest.MonkeyPatch, unique: str
+    which: County,
+    tmp_path: Path,
+    settings: Settings,
+    bootstrap: str,
+    monkeypatch: pytest.MonkeyPatch,
+    unique: str,
 ) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
     monkeypatch.setenv("HUBNET_DATA_DIR", str(settings.data_dir))
@@ -44,6 +52,7 @@ def test_replay_sends_every_record_to_events_or_dead_letters(
             "2022-04-01",
             "--end",
             "2025-03-31",
+            *(["--pack", str(which.pack)] if which.pack else []),
         ],
     )
     assert generated.exit_code == 0, generated.output
