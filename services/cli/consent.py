@@ -1,10 +1,10 @@
 """`hubnet consent record|withdraw|list`: a family's consent decisions recorded by hub staff.
 
 Decisions reach the timeline and the referral gate through `fh.events` like any other (see
-services/consent/staff.py); `list` shows the standing decisions the timeline store holds. `record`
-and `withdraw` act as a named hub staff account (`--by`, services/cli/acting.py) under the rule the
-staff UI applies (services/consent/recorders.py): a role that records consent, for a person it may
-open on the timeline. A refusal is audited and says why; nothing is sent.
+services/consent/staff.py); `list` shows the standing decisions the timeline store holds. Each
+command acts as a named hub staff account (`--by`, services/cli/acting.py) under the rule the
+staff UI applies (services/consent/recorders.py): a role that records consent, for a person (or
+family) it may open on the timeline. A refusal is audited and says why; nothing is sent.
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from rich.table import Table
 
 from services.cli.acting import acting_as
 from services.cli.runtime import friendly_errors, start
-from services.consent.recorders import person_refusal
+from services.consent.recorders import person_refusal, role_refusal
 from services.consent.staff import ConsentInputError, record_by_staff, staff_decision
 from services.core.broker import require_bootstrap
 from services.core.publisher import DurablePublisher
 from services.core.settings import Settings
 from services.gateway.database import Database
 from services.gateway.partners import PartnerStore
-from services.timeline.store import TimelineStore
 
 app = typer.Typer(help="Record a family's consent decisions as hub staff (audited), and list them.")
 out = Console()
@@ -91,17 +90,20 @@ def withdraw(nhs_number: NhsNumber, about: About, by: By, note: Note = None) -> 
 
 @app.command("list")
 @friendly_errors
-def list_decisions(family: Annotated[str, typer.Option("--family", help="Hub family id.")]) -> None:
-    """The family's standing decisions, per partner, with who recorded them and when received."""
-    store = TimelineStore.from_settings(start())
-    try:
-        table = Table("about", "decision", "recorded by", "authority", "received", "stated")
-        for decision in store.standing_consents([family]):
-            table.add_row(
-                decision.about, "permit" if decision.permit else "withdrawn", decision.recorder or "unknown",
-                decision.authority.value, decision.received_at.isoformat(),
-                decision.stated_at.isoformat() if decision.stated_at else "",
-            )  # fmt: skip
-        out.print(table)
-    finally:
-        store.close()
+def list_decisions(family: Annotated[str, typer.Option("--family", help="Hub family id.")], by: By) -> None:
+    """The family's standing decisions, per partner, with who recorded them and when received: for
+    staff who record consent and may open the family (the consent form shows them the same)."""
+    settings = start()
+    with acting_as(settings, by, "consent.list", family) as acting:
+        if refused := role_refusal(acting.who):
+            acting.check("consent.list", family, refused)
+        acting.access.family(acting.who, family)  # audited; one answer whether missing or not theirs
+        standing = acting.access.store.standing_consents([family])
+    table = Table("about", "decision", "recorded by", "authority", "received", "stated")
+    for decision in standing:
+        table.add_row(
+            decision.about, "permit" if decision.permit else "withdrawn", decision.recorder or "unknown",
+            decision.authority.value, decision.received_at.isoformat(),
+            decision.stated_at.isoformat() if decision.stated_at else "",
+        )  # fmt: skip
+    out.print(table)

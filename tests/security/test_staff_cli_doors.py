@@ -4,8 +4,9 @@ the real `hubnet` entry point (Typer) against real stores in a data dir:
 - `hubnet identity review list|confirm|reject`, `hubnet identity split` and `show` act as a named
   staff account and reach only records it may open (services/identity/reviewers.py, the rule
   test_staff_rules.py holds the web UI to): another area's review is neither listed nor decided;
-- `hubnet consent record|withdraw` records only for a role that records consent, for a person in
-  the account's areas (services/consent/recorders.py, the staff UI form's rule);
+- `hubnet consent record|withdraw|list` records (and lists decisions) only for a role that records
+  consent, for a person or family in the account's areas (services/consent/recorders.py, the
+  staff UI form's rule);
 - a name that is no active account acts for nobody; every attempt is on the audit trail.
 
 The county is tests/security/world.py's (Tendring and Chelmsford families on the timeline).
@@ -28,7 +29,7 @@ from services.timeline.audit_store import AuditStore
 from services.timeline.policy import COUNTY_WIDE, Role
 from services.timeline.users import UserStore
 from tests.security.staff_doors import ACROSS_REVIEW, IN_AREA_REVIEW, UPN_OF, review_queue
-from tests.security.world import FAMILIES, build_store
+from tests.security.world import FAMILIES, GRID_PARTNER, build_store
 from tests.unit.timeline.events import CHELMSFORD, TENDRING
 
 pytestmark = pytest.mark.security
@@ -218,3 +219,26 @@ def test_consent_command_for_a_person_not_on_the_timeline_is_for_county_wide_sta
     )
     assert refused.exit_code == 2, refused.output
     assert "only county-wide staff" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("by", "why"),
+    [
+        ("tendring-school", "your role does not record families' consent"),
+        ("chelmsford-hv", "This record is not open to you"),
+        ("somebody-typed", "not an active hub staff account"),
+    ],
+    ids=["school-staff", "another-area", "no-such-account"],
+)
+def test_consent_list_shows_a_familys_decisions_only_to_recorders_who_may_open_it(
+    data_dir: Path, by: str, why: str
+) -> None:
+    refused = hubnet("consent", "list", "--family", "fam-w", "--by", by)
+    assert refused.exit_code == 2, refused.output
+    assert why in refused.output
+    assert GRID_PARTNER not in refused.output
+    assert last_audit(data_dir, by)["outcome"] == "denied"
+    shown = hubnet("consent", "list", "--family", "fam-w", "--by", "tendring-hv")
+    assert shown.exit_code == 0, shown.output
+    assert GRID_PARTNER in shown.output
+    assert "withdrawn" in shown.output

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from services.cli.main import app
 from services.core.settings import Settings
+from services.timeline.policy import COUNTY_WIDE, Role
 from services.timeline.store import TimelineStore
+from services.timeline.users import UserStore
 from tests.security.test_consent_authority import FAMILY, PERMIT_2099_BY_B, WITHDRAWAL_BY_A
 from tests.unit.timeline.events import feed
 
@@ -46,7 +48,10 @@ def test_list_shows_the_standing_decision_and_its_recorder(data_dir: Path) -> No
     store = TimelineStore.from_settings(Settings(data_dir=data_dir))
     feed(store, WITHDRAWAL_BY_A, PERMIT_2099_BY_B)
     store.close()
-    result = CliRunner().invoke(app, ["consent", "list", "--family", FAMILY])
+    users = UserStore.from_settings(Settings(data_dir=data_dir))
+    users.add("manager", "a long enough password", Role.HUB_MANAGER, [COUNTY_WIDE])
+    users.close()
+    result = CliRunner().invoke(app, ["consent", "list", "--family", FAMILY, "--by", "manager"])
     assert result.exit_code == 0, result.output
     assert "withdrawn" in result.output
     assert "partner-a" in result.output
