@@ -32,6 +32,7 @@ def test_replay_sends_every_record_to_events_or_dead_letters(
     settings: Settings,
     bootstrap: str,
     monkeypatch: pytest.MonkeyPatch,
+    *,
     unique: str,
 ) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
