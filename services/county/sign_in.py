@@ -5,7 +5,9 @@ well-formed and still wrong, before a load rather than at someone's sign-in: a r
 have, a hub area or service the pack does not define (the user would get nothing there, or the
 county would believe they had), the same claim value mapped twice (services/web/claim_map.py takes
 the role of the first matching rule, so a second role for it never applies), a rule that grants
-nothing, and a map under which nobody could sign in at all (no rule gives a role, or none an area).
+nothing, a rule reading the CIS2 selected role (`selected_role.*`) in a map without
+`national_rbac = true` (it would never match), and a map under which nobody could sign in at all
+(no rule gives a role, or none an area).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Protocol
 
 from schemas.county import CountyPack, SignInRule
 from services.timeline.policy import COUNTY_WIDE, Role
+from services.web.national_rbac import PREFIX as SELECTED_ROLE
 
 Loc = tuple[str | int, ...]
 
@@ -47,6 +50,12 @@ def check_sign_in(pack: CountyPack, report: ManifestReporter) -> None:
                 )
         if not (rule.role or rule.areas or rule.services):
             report.manifest_at(at, "grants nothing: give it a role, areas or services")
+        if rule.claim.startswith(SELECTED_ROLE) and not pack.manifest.sign_in.national_rbac:
+            report.manifest_at(
+                (*at, "claim"),
+                f"{rule.claim} is the CIS2 selected role's, read only with national_rbac = true in "
+                "[sign_in] (and userinfo = true for CIS2): add them, or the rule never matches",
+            )
         earlier = first.setdefault((rule.claim, rule.value), index)
         if earlier != index:
             report.manifest_at(at, _repeat(rules[earlier], earlier, rule))

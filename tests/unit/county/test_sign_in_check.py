@@ -121,3 +121,21 @@ def test_a_rule_granting_nothing_and_a_map_nobody_can_sign_in_with(tmp_path: Pat
 def test_an_empty_sign_in_means_local_accounts_and_is_accepted(tmp_path: Path) -> None:
     pack = _with_sign_in(tmp_path, "\n[sign_in]\n")
     assert isinstance(check_pack(pack), CountyPack)
+
+
+def test_a_rule_on_the_cis2_selected_role_needs_national_rbac(tmp_path: Path) -> None:
+    rule = (
+        "\n[[sign_in.rule]]\n"  # line 5
+        'claim = "selected_role.role_code"\n'  # line 6
+        'value = "R8001"\n'
+        'role = "health-visitor"\n'
+        'areas = ["tendring"]\n'
+    )
+    found = [(p.line, p.field, p.message) for p in _problems(_with_sign_in(tmp_path, rule))]
+    says = (
+        "selected_role.role_code is the CIS2 selected role's, read only with national_rbac = true in "
+        "[sign_in] (and userinfo = true for CIS2): add them, or the rule never matches"
+    )
+    assert found == [(6, "sign_in.rule[1].claim", says)]
+    cis2 = "\n[sign_in]\nuserinfo = true\nnational_rbac = true\n" + rule
+    assert isinstance(check_pack(_with_sign_in(tmp_path / "cis2", cis2)), CountyPack)
