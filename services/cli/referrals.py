@@ -150,19 +150,17 @@ def act(
     only staff of the receiving service act at a service, hub managers re-route; every attempt is
     audited (`hubnet audit`). The worker publishes the change."""
     from schemas.errors import AuthorisationError
+    from services.cli.acting import acting_as
     from services.referrals.acting import act_as
-    from services.timeline.audit import AuditTrail
-    from services.timeline.audit_store import AuditStore
-    from services.timeline.users import UserStore
 
     settings = start()
     service = _service(settings, config)
-    audit = AuditTrail(AuditStore.from_settings(settings))
-    try:
-        done = act_as(
-            service, UserStore.from_settings(settings), audit.write, username=by, referral_id=referral_id,
-            action=action, reason=reason, offer_id=offer,
-        )  # fmt: skip
-    except (AuthorisationError, LifecycleError, ReferralNotFoundError) as error:
-        fail(str(error))
+    with acting_as(settings, by, f"referrals.{action.value}", referral_id) as acting:
+        try:
+            done = act_as(
+                service, acting.who, acting.access.audit.write, referral_id=referral_id, action=action,
+                reason=reason, offer_id=offer,
+            )  # fmt: skip
+        except (AuthorisationError, LifecycleError, ReferralNotFoundError) as error:
+            fail(str(error))
     out.print(f"{done.referral_id}: {done.status.value} ({done.reason})", highlight=False)

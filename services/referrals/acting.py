@@ -2,8 +2,8 @@
 (`hubnet referrals act --by USER`): the same access rule as the inbox API and pages
 (services/referrals/access.py), the same audit records, allowed or refused.
 
-The user must be an active local account (`hubnet users add`): a name typed on the command line
-that is nobody's account acts for nobody.
+The door finds the account first (services/cli/acting.py: a name typed on the command line that is
+nobody's account acts for nobody).
 """
 
 from __future__ import annotations
@@ -16,29 +16,28 @@ from services.referrals.access import can_act, staff_from_principal
 from services.referrals.lifecycle import Action
 from services.referrals.service import ReferralNotFoundError, ReferralService
 from services.referrals.store import Referral
-from services.timeline.users import UserStore
+from services.timeline.users import Principal
 
 Audit = Callable[[AuditRecord], object]
 
 
 def act_as(
-    service: ReferralService, users: UserStore, audit: Audit, *, username: str, referral_id: str,
-    action: Action, reason: str | None = None, offer_id: str | None = None,
+    service: ReferralService, who: Principal, audit: Audit, *, referral_id: str, action: Action,
+    reason: str | None = None, offer_id: str | None = None,
 ) -> Referral:  # fmt: skip
-    """Apply the action as `username`; raises `AuthorisationError` (audited) when the account does
-    not exist or may not act on this referral, `ReferralNotFoundError` (audited) for an unknown id,
-    `LifecycleError` when the action does not apply to the referral's status."""
+    """Apply the action as `who`; raises `AuthorisationError` (audited) when the account does not
+    work with referrals or may not act on this referral, `ReferralNotFoundError` (audited) for an
+    unknown id, `LifecycleError` when the action does not apply to the referral's status."""
     verb = f"referrals.{action.value}"
 
     def record(outcome: Outcome, role: str, why: str | None) -> None:
-        audit(AuditRecord(actor=username, actor_role=role, action=verb, target=referral_id,
+        audit(AuditRecord(actor=who.username, actor_role=role, action=verb, target=referral_id,
                           outcome=outcome, reason=why))  # fmt: skip
 
-    who = users.get(username)
-    staff = staff_from_principal(who, service.network) if who else None
-    if who is None or staff is None:
-        why = f"'{username}' is not an active hub staff account that works with referrals"
-        record("denied", who.role.value if who else "unknown", why)
+    staff = staff_from_principal(who, service.network)
+    if staff is None:
+        why = f"'{who.username}' is not a hub staff account that works with referrals"
+        record("denied", who.role.value, why)
         raise AuthorisationError(why)
     referral = service.store.get(referral_id)
     if referral is None:
