@@ -1,7 +1,8 @@
 """The router: a referral request + the hub network + current load -> a decision with its reasons.
 
 Pure and deterministic (the same inputs give the same decision and explanation). Steps, each one
-recorded per candidate in the explanation so staff and families can see why:
+recorded per candidate in the explanation, in words (needs, services and sites by name), so staff
+and families can see why:
 1. need: the request's codes name a need (`network.toml` [needs]); none -> the hub manager's queue;
 2. where: the family's home district first, then its neighbouring districts (others not considered);
 3. services offering that need there, each checked in turn: not already tried for this referral,
@@ -99,7 +100,7 @@ def route(ask: Ask, network: Network, load: Load, now: datetime) -> Decision:
     if home is None or home not in network.districts:
         return Decision(
             Outcome.AWAITING_MANAGER,
-            f"need {need.code}: the family's home district is not known (no usable postcode)",
+            f"need {need.display}: the family's home district is not known (no usable postcode)",
             need=need.code,
         )
     neighbours = network.districts[home].neighbours
@@ -121,7 +122,7 @@ def route(ask: Ask, network: Network, load: Load, now: datetime) -> Decision:
         consent_only |= blocked_by_consent
         where = "home district" if distance[offer.district] == 0 else "neighbouring district"
         reason = why or f"{where}; {left} of {offer.capacity_per_week} places left this week"
-        site = network.sites[offer.site_id].name if offer.site_id in network.sites else offer.site_id
+        site = _site_name(offer, network)
         candidates.append(
             Candidate(
                 offer.offer_id, offer.name, site, network.district_name(offer.district), not why, reason
@@ -130,19 +131,25 @@ def route(ask: Ask, network: Network, load: Load, now: datetime) -> Decision:
         if not why:
             tier_gap = TIER_RANK.get(offer.tier, 0) - TIER_RANK.get(need.tier, 0)
             ranked.append(((distance[offer.district], tier_gap, -left, offer.offer_id), offer))
-    found = f"need {need.code}, home district {network.district_name(home)}"
+    found = f"need {need.display}, home district {network.district_name(home)}"
     if safeguarding:
         found += ", safeguarding concern"
     kept = len(ranked)
     if ranked:
         chosen = min(ranked, key=lambda item: item[0])[1]
-        summary = f"{found}: routed to {chosen.name} ({chosen.offer_id}), best of {kept} eligible"
+        summary = (
+            f"{found}: routed to {chosen.name} at {_site_name(chosen, network)}, best of {kept} eligible"
+        )
         return Decision(Outcome.ROUTED, summary, need.code, home, chosen, tuple(candidates))
     if consent_only:
         summary = f"{found}: held until the family's consent to share is recorded"
         return Decision(Outcome.HELD, summary, need.code, home, None, tuple(candidates))
     summary = f"{found}: no eligible service with places in the home or neighbouring districts"
     return Decision(Outcome.AWAITING_MANAGER, summary, need.code, home, None, tuple(candidates))
+
+
+def _site_name(offer: Offer, network: Network) -> str:
+    return network.sites[offer.site_id].name if offer.site_id in network.sites else offer.site_id
 
 
 def _drop_reason(

@@ -19,8 +19,11 @@ from services.synthetic.replay import partner_code
 
 
 def county_partners(root: Path) -> list[Partner]:
-    """One registration per sending organisation of the county at `root`."""
+    """One registration per sending organisation of the county at `root`, named as its
+    partners.json names it (staff pick partners by name, on the consent form)."""
     manifest = orjson.loads((root / "manifest.json").read_bytes())
+    listed = root / "partners.json"
+    names = {p["code"]: p["name"] for p in orjson.loads(listed.read_bytes())} if listed.is_file() else {}
     formats: dict[str, set[str]] = {}
     senders: dict[str, set[str]] = {}
     for entry in manifest["files"]:
@@ -30,7 +33,7 @@ def county_partners(root: Path) -> list[Partner]:
     return [
         Partner(
             code=partner_code(org),
-            name=f"synthetic county partner {org}",
+            name=names.get(org, f"synthetic county partner {org}"),
             org_ids=(org,),
             sender_ids=tuple(sorted(senders[org] - {org})),
             formats=tuple(sorted(formats[org])),

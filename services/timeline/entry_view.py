@@ -145,15 +145,22 @@ def age_text(birth_date: str, at: date) -> str:
 
 
 def recorded_by(main: Resource, resources: Sequence[Resource], partner: str, name_of: NameOf) -> str:
-    """The organisation (by name where known) and service that recorded the entry."""
+    """The organisation (by name where known) and service that recorded the entry; with no
+    organisation in the entry, the sending partner by its reference name, else its code in words."""
     organisation = ""
     for field in _BY_FIELDS:
         organisation = _organisation(main.get(field), resources, name_of)
         if organisation:
             break
     service = text(main.get("serviceType"))
-    who = organisation or partner_label(partner)
+    who = organisation or known_name(partner, name_of) or partner_label(partner)
     return f"{who} ({service})" if service and service.lower() not in who.lower() else who
+
+
+def known_name(code: str, name_of: NameOf) -> str | None:
+    """The reference data's name for an organisation or area code. A partner is registered by its
+    organisation code in lower case (`r9w`), so the register's own spelling (`R9W`) is tried too."""
+    return (name_of(code) or name_of(code.upper())) if code else None
 
 
 def where_text(main: Resource, resources: Sequence[Resource], name_of: NameOf) -> str:

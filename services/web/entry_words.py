@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from services.timeline.entry_view import EntryText, MemberFacts, NameOf, entry_text, when_text
+from services.timeline.entry_view import EntryText, MemberFacts, NameOf, entry_text, known_name, when_text
 from services.timeline.model import Family, Person, TimelineEntry
 
 
@@ -46,10 +46,7 @@ def london(moment: datetime) -> str:
 @pass_context
 def place_name(context: Context, code: str) -> str:
     """The `place_name` and `organisation_name` template filters: an ONS area or organisation code
-    as its loaded name, else the code itself. A partner code is the organisation id in the partner
-    registry's lower-case spelling (`r9w`), so the reference data's spelling (`R9W`) is tried too."""
+    (a partner's too) as its loaded name, else the code itself."""
     request: Any = context.get("request")
     name_of: NameOf | None = getattr(request.app.state, "organisation_names", None) if request else None
-    if not name_of or not code:
-        return code
-    return name_of(code) or name_of(code.upper()) or code
+    return (known_name(code, name_of) if name_of else None) or code

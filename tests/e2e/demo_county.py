@@ -3,14 +3,18 @@ end-to-end tests run over (`COUNTIES`): the `make run` demo county (services/sta
 families, seed and dates, synthetic Essex) and a small county generated inside each other test
 pack (tests/data/county/<name>, `hubnet generate --pack`). Its deliveries are converted by their
 connectors, linked by the `IdentityService` the identity worker runs and projected as the timeline
-worker does with the county's own pack deciding hub areas, with no broker. The accounts are those of
+worker does with the county's own pack deciding hub areas, and routed by the `ReferralService` the
+referral worker runs (the real network, on a morning the test sets), with no broker. The county's
+reference data is loaded as `hubnet up` loads it, for organisation names. The accounts are those of
 `hubnet users demo` (every role, county-wide, the demo services) and a hub practitioner scoped to
 each hub area of the pack (`practitioner-<hub area>`)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors import registry
@@ -19,8 +23,14 @@ from schemas.envelope import HubEvent
 from services.cli.users import DEMO_PASSWORD, DEMO_SERVICES
 from services.county.geography import hub_area_lookup
 from services.county.pack import read_pack
+from services.county.reference import load_reference, read_reference
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
+from services.reference.store import ReferenceStore
+from services.referrals.network import load_network
+from services.referrals.service import ReferralService
+from services.referrals.sla import ManualClock
+from services.referrals.store import ReferralStore
 from services.stack.demo_traffic import DEMO_END, DEMO_SEED, DEMO_START, ensure_county
 from services.synthetic.county import Options, generate
 from services.synthetic.county_pack import PACK_DIR
@@ -34,6 +44,9 @@ from services.timeline.users import UserStore
 from tests.unit.county.packs import PACKS, PACKS_DIR
 
 PASSWORD = DEMO_PASSWORD
+MORNING = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+"""A Monday morning after the demo county's history ends (DEMO_END): when the page tests route its
+referrals, so a child's age, and with it which service may take them, stays the same."""
 PACK_FAMILIES = 8
 """Families of a county generated inside a test pack: enough for every page kind and several hub
 areas, few enough to keep the suite's time (the demo county has 40)."""
@@ -65,6 +78,25 @@ class DemoCounty:
     """Family id -> its postcode as last stated ('' when no record named one)."""
     practitioners: dict[str, str]
     """Username -> the one hub area that hub practitioner account is scoped to."""
+    folder: Path
+    """The generated county."""
+    area_of: Callable[[str | None], str | None]
+    identity: IdentityService
+    referrals: ReferralService
+    names: ReferenceStore
+
+    def deliver(self, events: Sequence[HubEvent]) -> None:
+        """What the identity, timeline and referral workers do with new events on `make run`."""
+        for linked in self.identity.link_batch(events):
+            if isinstance(linked, Exception):  # the identity worker dead-letters it
+                continue
+            self.store.apply(linked.event.event_id, project(linked, self.area_of), commit=False)
+            self.referrals.handle(linked)
+        self.store.flush()
+
+    def close(self) -> None:
+        for store in (self.store, self.identity.store, self.referrals.store, self.names):
+            store.close()
 
 
 def generated(which: County, folder: Path) -> Path:
@@ -89,19 +121,21 @@ def hub_events(county: Path) -> list[HubEvent]:
     return events
 
 
-def load(folder: Path, which: County) -> DemoCounty:
-    """Generate and load the county under `folder`."""
+def load(folder: Path, which: County, morning: datetime = MORNING) -> DemoCounty:
+    """Generate and load the county under `folder`; its referrals are routed at `morning`."""
     county = generated(which, folder / "county")
     pack = read_pack(county / PACK_DIR)
     store_path = folder / "timeline.sqlite"
     store = TimelineStore.open(store_path)
     identity = IdentityService(IdentityStore.open(folder / "identity.sqlite"))
     area_of = hub_area_lookup(pack).hub_area  # the county's own pack, as `hubnet county load` gives workers
-    for linked in identity.link_batch(hub_events(county)):
-        if not isinstance(linked, Exception):
-            store.apply(linked.event.event_id, project(linked, area_of), commit=False)
-    store.flush()
-    identity.store.close()
+    referrals = ReferralService(
+        ReferralStore.open(folder / "referrals.sqlite"), load_network(), ManualClock(morning)
+    )
+    names = ReferenceStore.open(folder / "reference.sqlite")
+    rows, problems = read_reference(county / PACK_DIR, pack.manifest.reference)  # as `hubnet county load`
+    assert not problems, problems
+    load_reference(names, rows)
     users = UserStore.open(":memory:")
     for role in Role:
         label = f"Demo {GRANTS[role].label.lower()}"
@@ -111,12 +145,17 @@ def load(folder: Path, which: County) -> DemoCounty:
     }
     for username, area in practitioners.items():
         users.add(username, PASSWORD, Role.HUB_PRACTITIONER, [area], f"Hub practitioner, {area}")
+    audit = AuditTrail(AuditStore.open(":memory:"))
+    loaded = DemoCounty(
+        store, users, audit, [], [], {}, {}, practitioners, county, area_of, identity, referrals, names
+    )
+    loaded.deliver(hub_events(county))
     with sqlite3.connect(store_path) as db:
         homes = list(db.execute("SELECT family_id, area, postcode FROM family ORDER BY family_id"))
         persons = [
             row[0] for row in db.execute("SELECT person_id FROM person WHERE merged_into IS NULL ORDER BY 1")
         ]
-    audit = AuditTrail(AuditStore.open(":memory:"))
     areas = {family: area for family, area, _ in homes}
     postcodes = {family: postcode for family, _, postcode in homes}
-    return DemoCounty(store, users, audit, list(areas), persons, areas, postcodes, practitioners)
+    loaded.families, loaded.persons, loaded.areas, loaded.postcodes = list(areas), persons, areas, postcodes
+    return loaded

@@ -44,7 +44,7 @@ def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     which: County = request.param
     loaded = load(tmp_path_factory.mktemp(which.name), which)
     yield loaded
-    loaded.store.close()
+    loaded.close()
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,7 @@ def test_detail_shows_every_routing_reason(setup: tuple[TestClient, Harness, lis
     rid = client.get("/v1/referrals/inbox", headers=as_("tendring-hv")).json()[0]["referral_id"]
     detail = client.get(f"/v1/referrals/{rid}", headers=as_("tendring-hv")).json()
     lines = detail["attempts"][0]["explanation"]
-    assert lines[0].startswith("need family-support, home district Tendring")
+    assert lines[0].startswith("need Family support (early help), home district Tendring")
     assert any(line.startswith("dropped Family mentoring (charity)") for line in lines)
     assert detail["history"][0]["status"] == "requested"
 

@@ -61,7 +61,8 @@ def test_routes_to_the_home_districts_family_hub(network: Network) -> None:
     assert decision.offer.offer_id == "family-support@HUB11"
     assert decision.offer.district == TENDRING
     assert decision.need == "family-support"
-    assert decision.explanation()[0].startswith("need family-support, home district Tendring: routed to")
+    first = decision.explanation()[0]
+    assert first.startswith("need Family support (early help), home district Tendring: routed to")
     assert any(c.district == "Colchester" for c in decision.candidates)  # neighbours considered too
     assert {c.district for c in decision.candidates} <= {"Tendring", "Colchester"}
 

@@ -64,7 +64,7 @@ def test_a_referral_is_routed_and_a_valid_task_message_is_queued(hub: Harness) -
     assert business(task, DFE_STATUS_SYSTEM) == "New"
     assert task["owner"]["identifier"]["value"] == "family-support@HUB11"
     assert task["restriction"]["period"]["end"] == "2025-03-04T17:00:00.000000Z"  # 16 working hours
-    assert task["note"][0]["text"].startswith("need family-support, home district Tendring")
+    assert task["note"][0]["text"].startswith("need Family support (early help), home district Tendring")
     assert request["category"][0]["coding"][0]["code"] == "family-support"
     assert request["basedOn"][0]["identifier"]["value"] == "r1"
     (row,) = hub.store.outbox()
