@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import orjson
 import structlog
 
 from connectors import registry
@@ -24,7 +25,7 @@ from services.gateway.service import Gateway
 from services.gateway.submission import RefusedError
 from services.ingest.directory import directory_messages
 from services.ingest.pacing import Pacer
-from services.synthetic.county import Options
+from services.synthetic.county import GENERATOR_VERSION, Options
 from services.synthetic.county import generate as generate_county
 from services.synthetic.county_pack import PACK_DIR, REFERENCE_DIR
 from services.synthetic.registrations import county_partners, sample_partners
@@ -68,8 +69,13 @@ def feed_samples(
 
 def ensure_county(folder: Path) -> Path:
     """A small demo county, generated once and kept in the data dir for later runs (generated again
-    when it predates the county pack with its reference files, which `make run` loads)."""
-    if (folder / "manifest.json").is_file() and not (folder / PACK_DIR / REFERENCE_DIR).is_dir():
+    when it predates the county pack with its reference files, which `make run` loads, or was
+    written by another generator version)."""
+    manifest = folder / "manifest.json"
+    if manifest.is_file() and (
+        not (folder / PACK_DIR / REFERENCE_DIR).is_dir()
+        or orjson.loads(manifest.read_bytes()).get("generator_version") != GENERATOR_VERSION
+    ):
         shutil.rmtree(folder)
     if not (folder / "manifest.json").is_file():
         options = Options(families=DEMO_FAMILIES, seed=DEMO_SEED, start=DEMO_START, end=DEMO_END)

@@ -40,7 +40,8 @@ from services.synthetic.world import World
 
 log = structlog.get_logger(__name__)
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+"""Changes when the same seed gives different files (2: referrals coded for the router)."""
 GROUND_TRUTH_COLUMNS = (
     "format",
     "partner",

@@ -62,10 +62,13 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCounty]:
     loaded.close()
 
 
-def _shot(page: Any, name: str) -> None:
+def _shot(page: Any, name: str, at: str | None = None) -> None:
+    """The window (1000 x 800), scrolled to `at` (a selector) when given."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1000, "height": 800})
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if at is not None:
+        page.locator(at).first.evaluate("node => node.scrollIntoView()")
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def _sign_in(page: Any, base: str, user: str) -> None:
@@ -149,7 +152,7 @@ def test_a_health_visitors_morning_as_the_readme_walks_it(
     assert f"{need}: sent to a service" in summary
     assert _codes_in(summary, county) == []
     _axe(page, "family page")
-    _shot(page, "family-summary")
+    _shot(page, "family-summary", "section.hub-summary")
     # 3. Record the family's consent: the food bank's referral waits for it
     page.click("a:has-text('Record the family')")
     page.check("#decision-permit")
@@ -183,7 +186,7 @@ def test_a_health_visitors_morning_as_the_readme_walks_it(
     journey = page.inner_text("main")
     assert f"accepted ({HEALTH_VISITOR})" in journey
     assert "closed: work completed" in journey
-    _shot(page, "family-journey")
+    _shot(page, "family-journey", "h2:has-text('Consent and referrals')")
     context.close()
     done = county.referrals.store.get(waiting.referral_id)
     assert done is not None

@@ -6,6 +6,9 @@ language) by the network's own codes, about the child reviewed."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+
+import orjson
 
 from connectors import registry
 from connectors.base import SourceContext
@@ -13,6 +16,8 @@ from schemas.envelope import HubEvent
 from schemas.event_types import EventType
 from services.referrals.network import load_network
 from services.referrals.request import codes_of
+from services.stack.demo_traffic import ensure_county
+from services.synthetic.county import GENERATOR_VERSION
 from tests.unit.synthetic.conftest import County
 
 
@@ -57,3 +62,16 @@ def test_a_health_visitors_review_referral_is_about_the_child_reviewed(county: C
     ]  # fmt: skip
     assert coded
     assert all(truth[e.source_record_id.removeprefix("ServiceRequest/")] in children for e in coded)
+
+
+def test_a_demo_county_from_an_older_generator_is_generated_again(tmp_path: Path) -> None:
+    """`make run` keeps its demo county between runs: one written before the referrals were coded
+    would leave the health visitor's inbox empty."""
+    county = ensure_county(tmp_path / "county")
+    manifest = county / "manifest.json"
+    older = {**orjson.loads(manifest.read_bytes()), "generator_version": "1"}
+    manifest.write_bytes(orjson.dumps(older))
+    (county / "feeds" / "R9C" / "fhir").rename(county / "gone")  # what only a new generation writes back
+    ensure_county(county)
+    assert orjson.loads(manifest.read_bytes())["generator_version"] == GENERATOR_VERSION
+    assert (county / "feeds" / "R9C" / "fhir").is_dir()
