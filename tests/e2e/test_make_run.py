@@ -36,6 +36,12 @@ def test_up_runs_the_whole_product_and_stops_cleanly(tmp_path: Path) -> None:
         assert loaded == 1, "make run loads the demo county pack through hubnet county load"
         placed = store_count(tmp_path, "timeline", "SELECT count(*) FROM family WHERE area LIKE 'E07%'")
         assert placed > 0, "families get the hub area of their postcode from the loaded pack"
+        wanted = "SELECT count(*) FROM referral WHERE need IN ('infant-feeding', 'speech-language')"
+        while store_count(tmp_path, "referrals", wanted) == 0 and time.monotonic() < deadline + 120:
+            time.sleep(1)
+        assert store_count(tmp_path, "referrals", wanted) > 0, (
+            "the demo county's health visitors' referrals reach the router with a need of the network"
+        )
     finally:
         code = stack.stop()  # Ctrl-C, as the terminal sends it
     assert code == 0, "".join(stack.output[-20:])
