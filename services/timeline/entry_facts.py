@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from schemas.event_types import EventType, definition
+from services.consent.rules import named_partners, permits
 from services.timeline.free_text import WITHHELD
+from services.timeline.titles import partner_label
 
 Resource = dict[str, Any]
 Fact = tuple[str, str]
@@ -206,6 +208,16 @@ def _person(main: Resource, _: Sequence[Resource]) -> str:
     return ""
 
 
+def _consent(main: Resource, _: Sequence[Resource]) -> str:
+    """Given or withdrawn, and about whom, read as the consent domain reads the decision
+    (services/consent/rules.py): every decision was titled "Consent recorded", a withdrawal too."""
+    if main.get("resourceType") != "Consent":
+        return ""
+    about = ", ".join(partner_label(code) for code in named_partners(main))
+    verb = "given" if permits(main) else "withdrawn"
+    return f"Consent to share with {about} {verb}" if about else f"Consent to share {verb}"
+
+
 _TITLES: dict[EventType, Callable[[Resource, Sequence[Resource]], str]] = {
     EventType.IMMUNISATION: _immunisation,
     EventType.HEALTH_VISITOR_REVIEW: _review,
@@ -214,6 +226,7 @@ _TITLES: dict[EventType, Callable[[Resource, Sequence[Resource]], str]] = {
     EventType.CARE_EPISODE: _care_episode,
     EventType.PERSON_REGISTERED: _person,
     EventType.PERSON_UPDATED: _person,
+    EventType.CONSENT_RECORDED: _consent,
 }
 
 

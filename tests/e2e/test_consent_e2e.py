@@ -3,8 +3,9 @@ Tendring child is held for the family's consent; a health visitor records the co
 UI over real HTTP (sign in, CSRF, form post), and the referral is released through the identity and
 referral workers on the broker: it reaches the food bank's inbox, leaves the hub manager's held
 queue, and the family page tells its journey, held then sent. The food bank completes it; the
-family then withdraws consent (`hubnet consent withdraw`, acting as the health visitor) and the
-charity's next referral is held again, seen by the hub manager only.
+family then withdraws consent (`hubnet consent withdraw`, acting as the health visitor): the
+timeline hides the charity's entries, and the charity's next referral is held again, seen by the
+hub manager only.
 
 Everything runs as in production, one process each: an embedded broker of the test's own (so no
 other test's events reach these workers), `hubnet worker identity|timeline|referrals`, `hubnet serve
@@ -236,6 +237,11 @@ def test_consent_recorded_in_the_ui_releases_the_held_referral_and_a_withdrawal_
         held_at = steps.index("held until the family's consent is recorded")
         assert steps.index("sent to a service", held_at) > held_at
 
+        sign_in(client, "hv")
+        timeline = html.unescape(client.get(f"/families/{family_id}").text)
+        assert "Consent to share with Tendring foodbank given" in timeline
+        assert "Food bank referral" in timeline, "the charity's entry, shown while consent stands"
+
         sign_in(client, "food")  # the food bank works it to the end
         for action, reason in (("accept", ""), ("start", ""), ("complete", "Food parcels for two weeks")):
             page = client.get(f"/referrals/{referral_id}")
@@ -256,6 +262,9 @@ def test_consent_recorded_in_the_ui_releases_the_held_referral_and_a_withdrawal_
             client, f"/families/{family_id}/consent", lambda p: ": withdrawn, recorded by" in p
         )
         eventually("the withdrawal on the family's consent page", stack, standing)
+        timeline = html.unescape(client.get(f"/families/{family_id}").text)
+        assert "Consent to share with Tendring foodbank withdrawn" in timeline
+        assert "Food bank referral" not in timeline, "the charity's entries are hidden once withdrawn"
 
     stack.send("FB-2")
     with httpx.Client(base_url=stack.api, timeout=30) as client:

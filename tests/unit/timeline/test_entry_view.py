@@ -16,10 +16,12 @@ from connectors import registry
 from connectors.base import SourceContext
 from schemas.envelope import HubEvent, Sensitivity
 from schemas.event_types import definition
+from services.consent.staff import staff_decision
 from services.timeline.entry_view import EntryText, MemberFacts, age_text, entry_text, when_text
 from services.timeline.free_text import Reader, redact_entry
 from services.timeline.model import TimelineEntry
 from services.timeline.titles import describe
+from tests.unit.referrals.support import nhs
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
 KID = MemberFacts("Ava Jones", "child", "2024-01-10")
@@ -101,6 +103,14 @@ def test_each_event_type_gets_a_title_in_words(
     fmt: str, path: str, event_type: str, index: int, title: str
 ) -> None:
     assert words(fmt, path, event_type, index).title == title
+
+
+@pytest.mark.parametrize(("permit", "title"), [(True, "given"), (False, "withdrawn")])
+def test_a_consent_decision_says_whether_it_was_given_or_withdrawn_and_about_whom(
+    permit: bool, title: str
+) -> None:
+    decision = staff_decision(user="hv", nhs_number=nhs(5), about="tendring-foodbank", permit=permit)
+    assert entry_text(as_entry(decision)).title == f"Consent to share with Tendring foodbank {title}"
 
 
 def test_attendance_figures_are_a_small_table() -> None:
