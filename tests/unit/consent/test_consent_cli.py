@@ -25,22 +25,23 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_withdraw_with_a_bad_nhs_number_says_what_to_fix(data_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "number", "about", "message"),
+    [
+        ("withdraw", "1234567890", "food-bank", "not a valid NHS number"),
+        # checked before the account: a mistyped code would be a decision about nobody
+        ("record", "9990000018", "food-bnak", "'food-bnak' is not an active registered partner"),
+    ],
+    ids=["bad-nhs-number", "partner-not-registered"],
+)
+def test_a_decision_with_a_mistake_says_what_to_fix(
+    data_dir: Path, command: str, number: str, about: str, message: str
+) -> None:
     result = CliRunner().invoke(
-        app, ["consent", "withdraw", "--nhs-number", "1234567890", "--about", "food-bank", "--by", "hv-jones"]
+        app, ["consent", command, "--nhs-number", number, "--about", about, "--by", "hv-jones"]
     )
     assert result.exit_code == 2
-    assert "not a valid NHS number" in result.output
-    assert "Traceback" not in result.output
-
-
-def test_record_about_a_partner_that_is_not_registered_says_what_to_fix(data_dir: Path) -> None:
-    """Checked before anything else of the decision: a mistyped code would be a decision about nobody."""
-    result = CliRunner().invoke(
-        app, ["consent", "record", "--nhs-number", "9990000018", "--about", "food-bnak", "--by", "hv-jones"]
-    )
-    assert result.exit_code == 2
-    assert "'food-bnak' is not an active registered partner" in result.output
+    assert message in result.output
     assert "Traceback" not in result.output
 
 
