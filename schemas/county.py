@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -27,10 +27,13 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.directory import Tier
+
 GSS_CODE = r"^[EWSN]\d{8}$"
 """An ONS Government Statistical Service code: country letter and eight digits (E07000076)."""
 PACK_ID = r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$"
 _HOURS = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+Sector = Literal["statutory", "voluntary"]
 LIST_SEPARATOR = ";"
 """Cells holding several values (neighbours, hub areas, opening hours) separate them with `;`."""
 
@@ -126,22 +129,35 @@ class Site(_Row):
 
 
 class Service(_Row):
-    """`services.csv`: a service at a site, who may use it, and how many places it has."""
+    """`services.csv`: a service at a site, the needs it meets, who may use it, and how many places
+    it has. The referral router (docs/referrals.md) sends a referral only to a service that lists
+    the referral's need; a service with no needs is listed for staff but never routed to."""
 
     id: str = Field(pattern=PACK_ID)
     site: str = Field(pattern=PACK_ID, description="The `sites.csv` id where it runs.")
     name: str = Field(min_length=1)
-    min_age: int = Field(ge=0, le=25, description="Youngest eligible age in years.")
-    max_age: int = Field(ge=0, le=25, description="Oldest eligible age in years.")
+    needs: Listed = Field(
+        default=(),
+        description="Hub needs it meets, `;`-separated (the needs of services/referrals/network.toml).",
+    )
+    sector: Sector = Field(
+        default="statutory", description="`voluntary`: referrals reach it only with the family's consent."
+    )
+    tier: Tier = Field(default="universal", description="universal, targeted or specialist.")
+    min_age: int | None = Field(default=None, ge=0, le=25, description="Youngest eligible age in years.")
+    max_age: int | None = Field(default=None, ge=0, le=25, description="Oldest eligible age in years.")
+    send_max_age: int | None = Field(
+        default=None, ge=0, le=25, description="Oldest eligible age for a child or young person with SEND."
+    )
     eligibility: str = Field(default="", description="Other criteria, in words staff read.")
     capacity: int = Field(ge=0, description="Places per week.")
     priority_places: int = Field(
-        default=0, ge=0, description="Of `capacity`, places kept for priority places."
+        default=0, ge=0, description="Of `capacity`, places kept for families living in a priority place."
     )
 
     @model_validator(mode="after")
     def _consistent(self) -> Service:
-        if self.max_age < self.min_age:
+        if self.min_age is not None and self.max_age is not None and self.max_age < self.min_age:
             raise ValueError("max_age is below min_age")
         if self.priority_places > self.capacity:
             raise ValueError("priority_places exceeds capacity")

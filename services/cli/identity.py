@@ -1,4 +1,5 @@
-"""`hubnet identity`: the possible-match review queue, unmerge, a person's history, and scoring.
+"""`hubnet identity`: the possible-match review queue, unmerge and a person's history (`score`, which
+drives the synthetic county generator's replay, lives in services/cli/identity_score.py).
 
 Reviews, splits and a person's identity history act as a named hub staff account (`--by`,
 services/cli/acting.py) under the rule the web UI applies (services/identity/reviewers.py): hub
@@ -14,11 +15,10 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from services.cli.acting import Acting, acting_as
-from services.cli.runtime import err, friendly_errors, start
+from services.cli.runtime import friendly_errors, start
 from services.cli.tables import table_console
 from services.core.settings import Settings
 from services.identity import decisions
@@ -140,32 +140,3 @@ def show(person_id: str, by: ByOpt) -> None:
     for entry in store.history(person_id):
         detail = orjson.dumps(entry["detail"]).decode() if entry["detail"] else ""
         out.print(f"  {entry['at'][:19]} {entry['action']} by {entry['by']}: {entry['reason']} {detail}")
-
-
-@app.command("score")
-@friendly_errors
-def score(
-    county: Annotated[Path, typer.Argument(help="A folder written by `hubnet generate`.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Resolve a generated county offline and compare with its ground truth."""
-    from services.identity.evaluation import score as run
-
-    settings = start()
-    path = settings.data_dir / "identity-score.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    columns = (
-        TextColumn("resolving"),
-        MofNCompleteColumn(),
-        TextColumn("partner deliveries"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:  # draws only on a terminal
-        task = progress.add_task("deliveries", total=None)
-        report = run(county, path, lambda n: progress.update(task, completed=n))
-    if as_json:
-        typer.echo(report.model_dump_json(indent=2))
-        return
-    for name, value in report.model_dump().items():
-        out.print(f"{name:38} {value}")

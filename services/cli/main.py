@@ -22,6 +22,7 @@ from services.cli import (
     expectations,
     generate,
     identity,
+    identity_score,
     listen,
     migrate,
     monitor,
@@ -72,6 +73,7 @@ app.command("generate")(generate.generate)
 app.command("replay")(replay.replay)
 app.add_typer(worker.app, name="worker")
 app.add_typer(identity.app, name="identity")
+identity.app.command("score")(identity_score.score)
 worker.app.command("referrals")(referrals.worker)
 app.add_typer(referrals.app, name="referrals")
 serve.app.command("api")(timeline.serve_api)

@@ -6,37 +6,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 from rich.table import Table
 
 from services.cli.runtime import fail, friendly_errors, start
 from services.cli.tables import table_console
 from services.core.settings import Settings
+from services.referrals.current import NO_PACK, CurrentNetwork
 from services.referrals.lifecycle import Action, LifecycleError
-from services.referrals.network import DEFAULT_CONFIG, Network, load_network
+from services.referrals.network import DEFAULT_CONFIG
 from services.referrals.service import ReferralNotFoundError, ReferralService
 from services.referrals.store import ReferralStore
 from services.referrals.worker import SCAN_INTERVAL_S
 
 app = typer.Typer(help="Referrals routed across the hub network: list, show, act.", no_args_is_help=True)
 out = table_console()
+log = structlog.get_logger(__name__)
 
-NetworkOption = Annotated[Path, typer.Option("--network", help="Hub network config (TOML).")]
-CountyOption = Annotated[
-    Path | None,
-    typer.Option("--county", help="A generated county.json: its sites. Unset: the synthetic layout."),
+NetworkOption = Annotated[
+    Path,
+    typer.Option("--network", help="Hub needs, SLAs and calendar (TOML); places come from the county pack."),
 ]
 DirectoryOption = Annotated[
     Path | None,
     typer.Option("--directory", help="An Open Referral UK file (JSON or CSV zip): more services."),
 ]
-OnspdOption = Annotated[
-    Path | None, typer.Option("--onspd", help="ONS Postcode Directory CSV for full postcodes.")
-]
 
 
-def network_from(config: Path, county: Path | None, directory: Path | None, onspd: Path | None) -> Network:
-    """The hub network from its config, the county's sites, an ORUK directory and ONSPD."""
+def network_from(settings: Settings, config: Path, directory: Path | None) -> CurrentNetwork:
+    """The hub network of the loaded county pack (followed live), its config, and the services of
+    an ORUK directory placed by the pack's postcodes."""
     catalogue = None
     if directory is not None:
         from connectors.oruk.importer import load_directory
@@ -49,18 +49,17 @@ def network_from(config: Path, county: Path | None, directory: Path | None, onsp
                 f"[yellow]{len(result.rejections)} directory records rejected; see `hubnet directory import`"
             )
         catalogue = result.catalogue
-    return load_network(config, county, catalogue, onspd)
+    return CurrentNetwork.from_settings(settings, config, catalogue)
 
 
 @friendly_errors
 def worker(
     config: NetworkOption = DEFAULT_CONFIG,
-    county: CountyOption = None,
     directory: DirectoryOption = None,
-    onspd: OnspdOption = None,
     scan_interval: Annotated[float, typer.Option(help="Seconds between SLA scans.")] = SCAN_INTERVAL_S,
 ) -> None:
-    """Route referral requests from fh.linked to services; Task lifecycle on fh.referrals; SLA escalation."""
+    """Route referral requests from fh.linked to the services of the loaded county pack; Task
+    lifecycle on fh.referrals; SLA escalation. With no pack loaded, referrals wait (and say so)."""
     from services.core.broker import require_bootstrap
     from services.ops.presence import Presence
     from services.referrals.worker import build
@@ -68,15 +67,18 @@ def worker(
 
     settings = start()
     bootstrap = require_bootstrap(settings)
-    app_, _service = build(
-        settings, bootstrap, network_from(config, county, directory, onspd), scan_interval_s=scan_interval
-    )
+    networks = network_from(settings, config, directory)
+    if networks.version == 0:
+        log.warning("referrals.no_county_pack", problem=NO_PACK)
+    app_, _service = build(settings, bootstrap, networks, scan_interval_s=scan_interval)
     with Presence(settings, bootstrap, "referrals", worker="referrals"):
         run_worker(app_, loglevel=settings.log_level.lower())
 
 
 def _service(settings: Settings, config: Path) -> ReferralService:
-    return ReferralService(ReferralStore.from_settings(settings), load_network(config))
+    return ReferralService(
+        ReferralStore.from_settings(settings), CurrentNetwork.from_settings(settings, config)
+    )
 
 
 @app.command("list")

@@ -64,8 +64,8 @@ def add(
     user = _store().add(username, password, role, area, name, services=service or ())
     for unknown in _unknown_services(user.services):
         out.print(
-            f"[yellow]warning:[/] '{unknown}' is not a service (id or service@site) of the hub network "
-            "config; it gives referral work only if a directory import adds it",
+            f"[yellow]warning:[/] '{unknown}' is not a service (id or service@site) of the loaded county "
+            "pack; it gives referral work only if a directory import adds it",
             highlight=False,
         )
     services = ", ".join(user.services) or "none"
@@ -95,10 +95,16 @@ def unlock(username: str) -> None:
 
 
 def _unknown_services(services: tuple[str, ...]) -> list[str]:
-    """Assignments naming no service or offer of the configured network (a typo gives no access)."""
-    from services.referrals.network import load_network
+    """Assignments naming no service or offer of the loaded county pack (a typo gives no access)."""
+    from services.referrals.current import CurrentNetwork, NoCountyPackError
 
-    offers = load_network().offers
+    if not services:
+        return []
+    try:
+        offers = CurrentNetwork.from_settings(start()).network().offers
+    except NoCountyPackError:
+        out.print("[yellow]warning:[/] no county pack is loaded, so the services were not checked")
+        return []
     known = {o.service_id for o in offers} | {o.offer_id for o in offers}
     return [s for s in services if s not in known]
 

@@ -1,7 +1,8 @@
 """Checks across a county pack's tables: every code a row names must name something in the pack.
 
 A row can be well-formed on its own and still wrong for the county: a neighbour that is not one of
-its districts, a site in a hub area no rule defines, a team with a role hubnet does not have, a
+its districts, a site in a hub area no rule defines, a service meeting a need the referral router
+does not know (services/referrals/network.toml), a team with a role hubnet does not have, a
 postcode no hub-area rule covers (its families would be in no hub area, so no staff would see
 them). Each problem points at the row that names the missing thing.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from schemas.county import CountyPack, GeographyField
+from services.referrals.network import read_config
 from services.timeline.policy import Role
 
 ALL_AREAS = "*"
@@ -38,16 +40,23 @@ def cross_check(pack: CountyPack, report: Reporter) -> None:
 
 
 def _check_network(pack: CountyPack, areas: set[str], report: Reporter) -> None:
-    """Sites in defined hub areas, services at listed sites, teams with real roles and areas."""
+    """Sites in defined hub areas, services at listed sites meeting known needs, teams with real
+    roles and areas."""
     sites = {site.id for site in pack.sites}
     for index, site in enumerate(pack.sites):
         if site.hub_area not in areas:
             report.at(
                 "sites.csv", index, "hub_area", f"{site.hub_area} is defined by no row of hub-areas.csv"
             )
+    needs = read_config().needs
     for index, service in enumerate(pack.services):
         if service.site not in sites:
             report.at("services.csv", index, "site", f"{service.site} is not a site in sites.csv")
+        for need in service.needs:
+            if need not in needs:
+                report.at(
+                    "services.csv", index, "needs", f"{need} is not a hub need ({', '.join(sorted(needs))})"
+                )
     roles = {role.value for role in Role}
     for index, team in enumerate(pack.teams):
         if team.role not in roles:

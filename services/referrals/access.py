@@ -42,7 +42,9 @@ class Staff(BaseModel):
     user_id: str = Field(min_length=1)
     role: Role
     offers: tuple[str, ...] = Field(default=(), description="Offer ids (service@site) worked at.")
-    districts: tuple[str, ...] = Field(default=(), description="District codes a hub manager manages.")
+    districts: tuple[str, ...] = Field(
+        default=(), description="Hub areas a hub manager manages (the county pack's ids)."
+    )
     voluntary: bool = Field(default=False, description="Voluntary-sector staff (rule 2).")
 
     def works_at(self, offer_id: str | None) -> bool:
@@ -101,14 +103,14 @@ def staff_from_principal(principal: Principal, network: Network) -> Staff | None
     if principal.role is StaffRole.OPERATIONS:
         return None
     everywhere = COUNTY_WIDE in principal.areas
-    districts = tuple(sorted(network.districts)) if everywhere else principal.areas
+    districts = tuple(sorted(network.areas)) if everywhere else principal.areas
     voluntary = principal.role is StaffRole.VOLUNTARY_SECTOR_WORKER
     assigned = set(principal.services)
     offers = tuple(
         sorted(
             o.offer_id
             for o in network.offers
-            if o.district in districts
+            if o.area in districts
             and (o.service_id in assigned or o.offer_id in assigned)
             and (o.sector == "voluntary" or not voluntary)
         )

@@ -113,7 +113,7 @@ def summary(service: ReferralService, referral: Referral) -> Summary:
         dfe_status=reading.dfe_status,
         need=referral.need,
         offer_id=referral.offer_id,
-        district=service.network.district_name(referral.district or referral.home_district),
+        district=service.network.area_name(referral.district or referral.home_district),
         referrer=referral.referrer,
         created_at=referral.created_at,
         updated_at=referral.updated_at,

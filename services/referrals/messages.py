@@ -96,9 +96,7 @@ def _subject(referral: Referral) -> dict[str, Any]:
 def _owner(referral: Referral, network: Network) -> dict[str, Any]:
     offer = network.offer(referral.offer_id or "")
     if offer is None:
-        return {
-            "display": f"Hub manager, {network.district_name(referral.district or referral.home_district)}"
-        }
+        return {"display": f"Hub manager, {network.area_name(referral.district or referral.home_district)}"}
     site = network.sites.get(offer.site_id)
     return {
         "type": "HealthcareService",

@@ -1,37 +1,37 @@
-"""The hub network model routing reads: districts and their neighbours, sites (family hubs open
-50 h/week, delivery sites 20-30 h/week, outreach), the services offered at each site (`Offer`), with
-eligibility, tier, sector, weekly capacity and priority places, plus the needs vocabulary.
+"""The hub network routing reads: districts and their neighbours, hub areas and the postcodes in
+each, sites, the services offered at each site (`Offer`) with eligibility, tier, sector, weekly
+capacity and priority places, plus the needs vocabulary.
 
-Built once at start-up by `load_network` from `network.toml` (services and capacity), the county's
-sites (a generated `county.json`, or the synthetic county's layout) and optionally an Open Referral
-UK catalogue (`services.referrals.directory`) and an ONS Postcode Directory file. Immutable after.
+Two sources, each with its own job. The county's facts come from the county pack loaded with
+`hubnet county load` (schemas/county.py): `network_from_pack` builds the network of one pack
+version, optionally with the services of an Open Referral UK catalogue placed by the pack's
+postcodes. What is the same for every county comes from `network.toml`: the needs and the partner
+codes that mean them, safeguarding codes, working calendar and SLAs. Immutable once built; the
+referral worker builds a new one when a new pack version is loaded (services/referrals/current.py).
 """
 
 from __future__ import annotations
 
-import random
+import dataclasses
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.county import CountyPack, GeographyField, Sector
 from schemas.directory import ServiceCatalogue, Tier
 from schemas.errors import ConfigurationError
-from services.referrals.postcodes import PostcodeLookup, read_onspd, synthetic_county
+from services.county.geography import hub_area_lookup
+from services.referrals.postcodes import normalise
 from services.referrals.sla import WorkingCalendar
-from services.synthetic import geography
 
 DEFAULT_CONFIG = Path(__file__).with_name("network.toml")
-Sector = Literal["statutory", "voluntary"]
-SiteKind = Literal["family-hub", "library", "community-centre", "outreach", "directory-location"]
 TIER_RANK: dict[str, int] = {"universal": 0, "targeted": 1, "specialist": 2}
-OUTREACH = "outreach"
-_SITES_SEED = "hubnet-referrals"  # any seed: site ids (HUBnn, HUBnn-S1...) do not depend on it
+PACK_SOURCE = "county pack"
+DIRECTORY_SITE = "directory-location"
 
 
 class _Strict(BaseModel):
@@ -43,20 +43,6 @@ class NeedConfig(_Strict):
     codes: tuple[str, ...] = ()
     safeguarding: bool = False
     tier: Tier = "universal"
-
-
-class ServiceConfig(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    name: str
-    needs: tuple[str, ...] = Field(min_length=1)
-    sector: Sector
-    tier: Tier
-    min_age: int | None = Field(default=None, ge=0)
-    max_age: int | None = Field(default=None, ge=0)
-    send_max_age: int | None = Field(default=None, ge=0)
-    capacity_per_week: int = Field(ge=0)
-    priority_share: float = Field(default=0.0, ge=0, le=1)
-    at: tuple[SiteKind, ...] = Field(min_length=1)
 
 
 class OrukConfig(_Strict):
@@ -83,29 +69,19 @@ class RoutingConfig(_Strict):
 
 
 class NetworkConfig(_Strict):
-    """`network.toml`, checked whole: unknown keys, unknown needs and one-way neighbours are errors."""
+    """`network.toml`, checked whole: unknown keys and unknown needs are errors."""
 
     sla: SlaConfig = SlaConfig()
     calendar: CalendarConfig = CalendarConfig()
     routing: RoutingConfig = RoutingConfig()
-    neighbours: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     needs: dict[str, NeedConfig]
-    services: tuple[ServiceConfig, ...] = ()
     oruk: OrukConfig = OrukConfig()
 
     @model_validator(mode="after")
     def _consistent(self) -> NetworkConfig:
-        for service in self.services:
-            unknown = set(service.needs) - set(self.needs)
-            if unknown:
-                raise ValueError(f"service {service.id} names unknown needs: {', '.join(sorted(unknown))}")
         for need in self.oruk.needs.values():
             if need not in self.needs:
                 raise ValueError(f"oruk.needs maps to an unknown need: {need}")
-        for name, others in self.neighbours.items():
-            for other in others:
-                if name not in self.neighbours.get(other, ()):
-                    raise ValueError(f"neighbours: {name} lists {other}, but {other} does not list {name}")
         return self
 
 
@@ -117,12 +93,31 @@ class District:
 
 
 @dataclass(frozen=True)
+class Area:
+    """A hub area: staff scopes name it, and a referral belongs to the hub area of its service (or,
+    unrouted, of the family's home). In the demo county the hub areas are the districts."""
+
+    area_id: str
+    name: str
+    districts: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where a postcode lies, as routing needs it: hub area, district and priority place."""
+
+    area: str
+    district: str
+    priority: bool
+
+
+@dataclass(frozen=True)
 class Site:
     site_id: str
     name: str
-    kind: str  # a SiteKind
-    district: str  # district code
-    hours_per_week: int
+    kind: str  # a schemas.county.SiteKind, or a directory location
+    area: str  # hub area id
+    districts: frozenset[str]  # its postcode's district; unlisted: every district of its hub area
 
 
 @dataclass(frozen=True)
@@ -141,7 +136,8 @@ class Offer:
     service_id: str
     name: str
     site_id: str
-    district: str
+    area: str
+    districts: frozenset[str]
     needs: frozenset[str]
     sector: Sector
     tier: str
@@ -149,8 +145,8 @@ class Offer:
     max_age: int | None
     send_max_age: int | None
     capacity_per_week: int
-    priority_share: float = 0.0
-    source: str = "network.toml"
+    priority_places: int = 0
+    source: str = PACK_SOURCE
 
     def age_check(self, age: int | None, send: bool) -> str | None:
         """None when a person of `age` (with or without SEND) is eligible, else why not."""
@@ -171,17 +167,19 @@ class Offer:
     def places_for(self, used: int, priority_place: bool) -> int:
         """Places left this week for this family: places held for priority places count only for
         families who live in one."""
-        held = 0 if priority_place else round(self.capacity_per_week * self.priority_share)
+        held = 0 if priority_place else self.priority_places
         return max(self.capacity_per_week - held - used, 0)
 
 
 @dataclass(frozen=True)
 class Network:
+    county: str  # the pack's id
     districts: Mapping[str, District]
+    areas: Mapping[str, Area]
+    homes: Mapping[str, Home]  # by normalised postcode
     sites: Mapping[str, Site]
     offers: tuple[Offer, ...]
     needs: Mapping[str, Need]
-    postcodes: PostcodeLookup
     calendar: WorkingCalendar
     sla: SlaConfig
     safeguarding_codes: frozenset[str]
@@ -206,18 +204,28 @@ class Network:
         need = self.need_for(codes)
         return bool(need and need.safeguarding) or bool(self.safeguarding_codes.intersection(codes))
 
-    def district_name(self, code: str | None) -> str:
-        district = self.districts.get(code or "")
-        return district.name if district else "unknown district"
+    def home(self, postcode: str | None) -> Home | None:
+        """Where a postcode lies, or None when the county pack does not list it: routing never
+        guesses a hub area from an outward code."""
+        return self.homes.get(normalise(postcode)) if postcode and postcode.strip() else None
+
+    def area_name(self, area_id: str | None) -> str:
+        area = self.areas.get(area_id or "")
+        return area.name if area else "unknown hub area"
 
 
-def assemble(
-    config: NetworkConfig,
-    districts: Mapping[str, District],
-    sites: Mapping[str, Site],
-    offers: Iterable[Offer],
-    postcodes: PostcodeLookup,
-) -> Network:
+@dataclass(frozen=True)
+class Places:
+    """The county's geography as routing reads it: districts, hub areas, postcodes and sites."""
+
+    county: str
+    districts: Mapping[str, District]
+    areas: Mapping[str, Area]
+    homes: Mapping[str, Home]
+    sites: Mapping[str, Site]
+
+
+def assemble(config: NetworkConfig, places: Places, offers: Iterable[Offer]) -> Network:
     """The network with its indexes (offers by need and by id, partner codes to needs) built."""
     offers = tuple(offers)
     by_need: dict[str, list[Offer]] = {}
@@ -226,11 +234,13 @@ def assemble(
             by_need.setdefault(need, []).append(offer)
     need_codes = {code: name for name, need in config.needs.items() for code in (name, *need.codes)}
     return Network(
-        districts=districts,
-        sites=sites,
+        county=places.county,
+        districts=places.districts,
+        areas=places.areas,
+        homes=places.homes,
+        sites=places.sites,
         offers=offers,
         needs={name: Need(name, n.display, n.safeguarding, n.tier) for name, n in config.needs.items()},
-        postcodes=postcodes,
         calendar=WorkingCalendar(
             days=frozenset(config.calendar.days),
             opens=config.calendar.opens,
@@ -253,66 +263,73 @@ def read_config(path: Path = DEFAULT_CONFIG) -> NetworkConfig:
         raise ConfigurationError(f"referral network config {path}: {error}") from None
 
 
-def county_sites(county: Mapping[str, Any] | None = None) -> dict[str, Site]:
-    """Sites of a generated `county.json`, or of the synthetic county's layout; plus one outreach
-    team per district, based at its family hub."""
-    codes = {d.name: d.code for d in geography.DISTRICTS}
-    if county is None:
-        rows = [s.to_json() for s in geography.build_sites(random.Random(_SITES_SEED))]
-    else:
-        rows = [*county.get("family_hubs", []), *county.get("delivery_sites", [])]
+def county_places(pack: CountyPack) -> Places:
+    """Districts, hub areas (with the districts they lie in), every live postcode the pack places
+    in a hub area, and the sites. A site's district is its postcode's; a site whose postcode the
+    pack does not list counts as in every district of its hub area."""
+    placed = hub_area_lookup(pack).by_postcode
+    homes: dict[str, Home] = {}
+    for row in pack.postcodes:
+        rule = placed.get(normalise(row.pcds)) if not row.doterm else None
+        if rule is not None:
+            homes[normalise(row.pcds)] = Home(rule.hub_area, row.laua, rule.priority_place)
+    in_districts: dict[str, set[str]] = {rule.hub_area: set() for rule in pack.hub_areas}
+    for rule in pack.hub_areas:
+        if rule.field is GeographyField.LAUA:
+            in_districts[rule.hub_area].add(rule.code)
+    for home in homes.values():
+        in_districts[home.area].add(home.district)
+    names = {rule.hub_area: rule.hub_area_name for rule in reversed(pack.hub_areas)}  # first row's name
+    areas = {area: Area(area, names[area], frozenset(found)) for area, found in in_districts.items()}
     sites: dict[str, Site] = {}
-    for row in rows:
-        district = codes[row["district"]]
-        sites[row["site_id"]] = Site(
-            row["site_id"], row["name"], row["kind"], district, row["hours_per_week"]
+    for site in pack.sites:
+        at = homes.get(normalise(site.postcode))
+        area = areas.get(site.hub_area)
+        districts = frozenset({at.district}) if at else area.districts if area else frozenset()
+        sites[site.id] = Site(site.id, site.name, site.kind.value, site.hub_area, districts)
+    return Places(
+        county=pack.manifest.id,
+        districts={d.code: District(d.code, d.name, d.neighbours) for d in pack.districts},
+        areas=areas,
+        homes=homes,
+        sites=sites,
+    )
+
+
+def pack_offers(pack: CountyPack, config: NetworkConfig, sites: Mapping[str, Site]) -> list[Offer]:
+    """Each row of the pack's `services.csv` as an offer at its site (needs outside the hub's
+    vocabulary are left out: `hubnet county check` reports them)."""
+    offers: list[Offer] = []
+    for row in pack.services:
+        site = sites.get(row.site)
+        if site is None:  # `hubnet county check` refuses such a pack; an older version may hold one
+            continue
+        offers.append(
+            Offer(
+                offer_id=f"{row.id}@{row.site}",
+                service_id=row.id,
+                name=row.name,
+                site_id=row.site,
+                area=site.area,
+                districts=site.districts,
+                needs=frozenset(need for need in row.needs if need in config.needs),
+                sector=row.sector,
+                tier=row.tier,
+                min_age=row.min_age,
+                max_age=row.max_age,
+                send_max_age=row.send_max_age,
+                capacity_per_week=row.capacity,
+                priority_places=row.priority_places,
+            )
         )
-        if row["kind"] == "family-hub":
-            team = f"{row['site_id']}-OUT"
-            sites[team] = Site(team, f"{row['district']} outreach team", OUTREACH, district, 0)
-    return sites
-
-
-def county_districts(config: NetworkConfig) -> dict[str, District]:
-    codes = {d.name: d.code for d in geography.DISTRICTS}
-    unknown = set(config.neighbours) - set(codes)
-    if unknown:
-        raise ConfigurationError(f"neighbours names unknown districts: {', '.join(sorted(unknown))}")
-    return {
-        d.code: District(d.code, d.name, tuple(codes[n] for n in config.neighbours.get(d.name, ())))
-        for d in geography.DISTRICTS
-    }
-
-
-def configured_offers(config: NetworkConfig, sites: Mapping[str, Site]) -> list[Offer]:
-    """Each `[[services]]` entry at every site of the kinds it lists."""
-    return [
-        Offer(
-            offer_id=f"{service.id}@{site.site_id}",
-            service_id=service.id,
-            name=service.name,
-            site_id=site.site_id,
-            district=site.district,
-            needs=frozenset(service.needs),
-            sector=service.sector,
-            tier=service.tier,
-            min_age=service.min_age,
-            max_age=service.max_age,
-            send_max_age=service.send_max_age,
-            capacity_per_week=service.capacity_per_week,
-            priority_share=service.priority_share,
-        )
-        for service in config.services
-        for site in sites.values()
-        if site.kind in service.at
-    ]
+    return offers
 
 
 def directory_offers(
-    catalogue: ServiceCatalogue, config: OrukConfig, postcodes: PostcodeLookup
+    catalogue: ServiceCatalogue, config: OrukConfig, homes: Mapping[str, Home]
 ) -> tuple[list[Offer], dict[str, Site]]:
     """Offers from an Open Referral UK catalogue: each active service at each of its locations
-    whose postcode lies in a known district. A service meets the needs its taxonomy codes map to
+    whose postcode the county pack places in a hub area. A service meets the needs its taxonomy codes map to
     (`[oruk.needs]`), plus send-support when the directory marks it as a SEND service; services
     with no need, and locations outside the county, are left out (routing cannot use them)."""
     offers: list[Offer] = []
@@ -325,11 +342,12 @@ def directory_offers(
             continue
         for link in service.locations:
             location = catalogue.locations.get(link.location_id)
-            district = postcodes.district(location.postcode) if location else None
-            if location is None or district is None:
+            home = homes.get(normalise(location.postcode or "")) if location else None
+            if location is None or home is None:
                 continue
+            where = frozenset({home.district})
             sites[location.id] = Site(
-                location.id, location.name or location.id, "directory-location", district, 0
+                location.id, location.name or location.id, DIRECTORY_SITE, home.area, where
             )
             statutory = service.organisation_id in config.statutory_organisations
             offers.append(
@@ -338,7 +356,8 @@ def directory_offers(
                     service_id=service.id,
                     name=service.name,
                     site_id=location.id,
-                    district=district,
+                    area=home.area,
+                    districts=where,
                     needs=frozenset(needs),
                     sector="statutory" if statutory else "voluntary",
                     tier=service.tier or "universal",
@@ -352,24 +371,14 @@ def directory_offers(
     return offers, sites
 
 
-def load_network(
-    config_path: Path = DEFAULT_CONFIG,
-    county_json: Path | None = None,
-    catalogue: ServiceCatalogue | None = None,
-    onspd_csv: Path | None = None,
+def network_from_pack(
+    pack: CountyPack, config: NetworkConfig, catalogue: ServiceCatalogue | None = None
 ) -> Network:
-    """The network of the configured county, plus the services of a directory catalogue."""
-    config = read_config(config_path)
-    sites = county_sites(orjson.loads(county_json.read_bytes()) if county_json else None)
-    postcodes = synthetic_county()
-    if onspd_csv is not None:
-        try:
-            postcodes = postcodes.with_onspd(read_onspd(onspd_csv.read_bytes()))
-        except (OSError, ValueError) as error:
-            raise ConfigurationError(f"ONS postcode directory {onspd_csv}: {error}") from None
-    offers = configured_offers(config, sites)
+    """The hub network of one county pack, plus the services of a directory catalogue."""
+    places = county_places(pack)
+    offers = pack_offers(pack, config, places.sites)
     if catalogue is not None:
-        found, places = directory_offers(catalogue, config.oruk, postcodes)
+        found, locations = directory_offers(catalogue, config.oruk, places.homes)
         offers += found
-        sites = {**sites, **places}
-    return assemble(config, county_districts(config), sites, offers, postcodes)
+        places = dataclasses.replace(places, sites={**places.sites, **locations})
+    return assemble(config, places, offers)

@@ -2,8 +2,8 @@
 
 Pure: a `LinkedEvent` in, plain values out. The referral id is derived from the source event id, so
 a redelivered event names the same referral. Personal data kept for routing is minimal: the birth
-date (for age eligibility), the postcode's outward code (district and priority place) and whether
-the person has SEND; never names or full addresses.
+date (for age eligibility), the postcode (looked up in the county pack for the hub area, district
+and priority place) and whether the person has SEND; never names or the rest of an address.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from schemas.event_types import EventType
 from schemas.linked import LinkedEvent
 from services.consent.model import ConsentDecision
 from services.consent.rules import decisions_of, sharing_decision
-from services.referrals.postcodes import outward
+from services.referrals.postcodes import normalise
 
 CLOSED_REQUEST_STATUSES = frozenset({"revoked", "entered-in-error", "completed"})
 _CODED = ("code", "category", "reasonCode")
@@ -30,14 +30,14 @@ class PersonFacts:
     """What routing may know about a hub person; None means not known (yet)."""
 
     birth_date: date | None = None
-    outcode: str | None = None
+    postcode: str | None = None
     send: bool | None = None
 
     def merged(self, newer: PersonFacts) -> PersonFacts:
         """These facts updated by what `newer` knows."""
         return PersonFacts(
             newer.birth_date or self.birth_date,
-            newer.outcode or self.outcode,
+            newer.postcode or self.postcode,
             self.send if newer.send is None else newer.send,
         )
 
@@ -114,7 +114,7 @@ def codes_of(resource: dict[str, Any]) -> tuple[str, ...]:
 
 
 def person_facts(linked: LinkedEvent) -> PersonFacts | None:
-    """Birth date, outward code and SEND status of the event's subject, where the event says."""
+    """Birth date, postcode and SEND status of the event's subject, where the event says."""
     event = linked.event
     patient = _subject_patient(linked)
     facts = PersonFacts()
@@ -125,13 +125,13 @@ def person_facts(linked: LinkedEvent) -> PersonFacts | None:
             birth_date=date.fromisoformat(born)
             if isinstance(born, str) and len(born) == _FULL_DATE
             else None,
-            outcode=outward(postcodes[0]) if postcodes else None,
+            postcode=normalise(postcodes[0]) if postcodes else None,
         )
     if event.event_type is EventType.SEN_STATUS and event.entries:
         flag = event.entries[0].resource
         provision = {c.get("code") for c in (flag.get("code") or {}).get("coding") or []}
         facts = PersonFacts(
-            facts.birth_date, facts.outcode, flag.get("status") == "active" and _NO_SEN not in provision
+            facts.birth_date, facts.postcode, flag.get("status") == "active" and _NO_SEN not in provision
         )
     return facts if facts != PersonFacts() else None
 

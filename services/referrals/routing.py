@@ -4,12 +4,15 @@ Pure and deterministic (the same inputs give the same decision and explanation).
 recorded per candidate in the explanation, in words (needs, services and sites by name), so staff
 and families can see why:
 1. need: the request's codes name a need (`network.toml` [needs]); none -> the hub manager's queue;
-2. where: the family's home district first, then its neighbouring districts (others not considered);
+2. where: the family's postcode in the county pack gives its hub area, district and whether it is a
+   priority place (a postcode the pack does not list -> the hub manager's queue); services in the
+   home hub area first, then elsewhere in the same district, then in neighbouring districts
+   (`districts.csv`); others are not considered;
 3. services offering that need there, each checked in turn: not already tried for this referral,
    tier high enough for the need, age (and SEND extension), consent gate (voluntary sector; never
    for safeguarding), places left this week (places held for priority places count only for
    families living in one);
-4. rank what is left: home district first, closest tier, most places left, then offer id;
+4. rank what is left: nearest first, closest tier, most places left, then offer id;
 5. nothing left: held when only consent stands in the way, else the hub manager's queue.
 """
 
@@ -23,8 +26,11 @@ from typing import Protocol
 
 from services.consent.model import ConsentDecision
 from services.referrals.consent import gate
-from services.referrals.network import TIER_RANK, Network, Offer
+from services.referrals.network import TIER_RANK, Home, Network, Offer
 from services.referrals.request import PersonFacts
+
+NEARNESS = ("home hub area", "same district", "neighbouring district")
+"""What each distance means, nearest first; a distance is an index into this."""
 
 
 class Outcome(StrEnum):
@@ -46,13 +52,13 @@ class Candidate:
     offer_id: str
     name: str
     site: str
-    district: str
+    area: str
     kept: bool
     reason: str
 
     def line(self) -> str:
         verdict = "kept" if self.kept else "dropped"
-        return f"{verdict} {self.name} at {self.site} ({self.district}): {self.reason}"
+        return f"{verdict} {self.name} at {self.site} ({self.area}): {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Decision:
     outcome: Outcome
     reason: str
     need: str | None = None
-    home_district: str | None = None
+    home_area: str | None = None
     offer: Offer | None = None
     candidates: tuple[Candidate, ...] = ()
 
@@ -96,42 +102,42 @@ def route(ask: Ask, network: Network, load: Load, now: datetime) -> Decision:
     if need is None:
         shown = ", ".join(ask.codes[:5]) or "none"
         return Decision(Outcome.AWAITING_MANAGER, f"no hub need matches the request's codes ({shown})")
-    home = network.postcodes.by_outcode.get(ask.person.outcode or "")
-    if home is None or home not in network.districts:
+    home = network.home(ask.person.postcode)
+    if home is None:
         return Decision(
             Outcome.AWAITING_MANAGER,
-            f"need {need.display}: the family's home district is not known (no usable postcode)",
+            f"need {need.display}: the family's hub area is not known (no postcode the county pack lists)",
             need=need.code,
         )
-    neighbours = network.districts[home].neighbours
-    distance = {home: 0, **dict.fromkeys(neighbours, 1)}
-    offers = [o for o in network.by_need.get(need.code, ()) if o.district in distance]
+    nearby = [
+        (o, d) for o in network.by_need.get(need.code, ()) if (d := nearness(o, home, network)) is not None
+    ]
+    distance = {offer.offer_id: d for offer, d in nearby}
+    offers = [offer for offer, _ in nearby]
     week = week_of(now, network)
     used = load.used([o.offer_id for o in offers], week)
     safeguarding = need.safeguarding or network.safeguarding(ask.codes)
     age = age_on(ask.person.birth_date, now.date())
-    priority = ask.person.outcode in network.postcodes.priority_outcodes
+    priority = home.priority
     candidates: list[Candidate] = []
     ranked: list[tuple[tuple[int, int, int, str], Offer]] = []
     consent_only = False
-    for offer in sorted(offers, key=lambda o: (distance[o.district], o.offer_id)):
+    for offer in sorted(offers, key=lambda o: (distance[o.offer_id], o.offer_id)):
         left = offer.places_for(used.get(offer.offer_id, 0), priority)
         why, blocked_by_consent = _drop_reason(
             offer, ask, need_tier=need.tier, safeguarding=safeguarding, age=age, left=left, priority=priority
         )
         consent_only |= blocked_by_consent
-        where = "home district" if distance[offer.district] == 0 else "neighbouring district"
+        where = NEARNESS[distance[offer.offer_id]]
         reason = why or f"{where}; {left} of {offer.capacity_per_week} places left this week"
         site = _site_name(offer, network)
         candidates.append(
-            Candidate(
-                offer.offer_id, offer.name, site, network.district_name(offer.district), not why, reason
-            )
+            Candidate(offer.offer_id, offer.name, site, network.area_name(offer.area), not why, reason)
         )
         if not why:
             tier_gap = TIER_RANK.get(offer.tier, 0) - TIER_RANK.get(need.tier, 0)
-            ranked.append(((distance[offer.district], tier_gap, -left, offer.offer_id), offer))
-    found = f"need {need.display}, home district {network.district_name(home)}"
+            ranked.append(((distance[offer.offer_id], tier_gap, -left, offer.offer_id), offer))
+    found = f"need {need.display}, home hub area {network.area_name(home.area)}"
     if safeguarding:
         found += ", safeguarding concern"
     kept = len(ranked)
@@ -140,12 +146,24 @@ def route(ask: Ask, network: Network, load: Load, now: datetime) -> Decision:
         summary = (
             f"{found}: routed to {chosen.name} at {_site_name(chosen, network)}, best of {kept} eligible"
         )
-        return Decision(Outcome.ROUTED, summary, need.code, home, chosen, tuple(candidates))
+        return Decision(Outcome.ROUTED, summary, need.code, home.area, chosen, tuple(candidates))
     if consent_only:
         summary = f"{found}: held until the family's consent to share is recorded"
-        return Decision(Outcome.HELD, summary, need.code, home, None, tuple(candidates))
-    summary = f"{found}: no eligible service with places in the home or neighbouring districts"
-    return Decision(Outcome.AWAITING_MANAGER, summary, need.code, home, None, tuple(candidates))
+        return Decision(Outcome.HELD, summary, need.code, home.area, None, tuple(candidates))
+    summary = f"{found}: no eligible service with places in its hub area, district or neighbouring districts"
+    return Decision(Outcome.AWAITING_MANAGER, summary, need.code, home.area, None, tuple(candidates))
+
+
+def nearness(offer: Offer, home: Home, network: Network) -> int | None:
+    """How near an offer is to a family's home (an index into `NEARNESS`); None: too far to consider."""
+    if offer.area == home.area:
+        return 0
+    if home.district in offer.districts:
+        return 1
+    district = network.districts.get(home.district)
+    if district is not None and offer.districts.intersection(district.neighbours):
+        return 2
+    return None
 
 
 def _site_name(offer: Offer, network: Network) -> str:
@@ -167,10 +185,6 @@ def _drop_reason(
     if refused:
         return refused, not safeguarding
     if left <= 0:
-        held = (
-            ""
-            if priority
-            else f", {round(offer.capacity_per_week * offer.priority_share)} held for priority places"
-        )
+        held = "" if priority else f", {offer.priority_places} held for priority places"
         return f"no places left this week (capacity {offer.capacity_per_week}{held})", False
     return None, False

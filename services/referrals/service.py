@@ -19,8 +19,9 @@ from schemas.linked import LinkedEvent
 from services.consent.model import ConsentDecision
 from services.consent.rules import decisions_of, sharing_decision
 from services.referrals import metrics
-from services.referrals.access import Receiving
+from services.referrals.access import Receiving, Staff, staff_from_principal
 from services.referrals.consent import gate
+from services.referrals.current import CurrentNetwork, NoCountyPackError
 from services.referrals.lifecycle import WAITING_FOR_SERVICE, Action, LifecycleError, Status, next_status
 from services.referrals.messages import kafka_message, referral_event
 from services.referrals.network import Network, Offer
@@ -28,6 +29,7 @@ from services.referrals.request import ReferralRequest, person_facts, read_reque
 from services.referrals.routing import Ask, Decision, Outcome, route, week_of
 from services.referrals.sla import Clock, SystemClock
 from services.referrals.store import Attempt, Referral, ReferralStore, stamp
+from services.timeline.users import Principal
 
 log = structlog.get_logger(__name__)
 ROUTER = "router"
@@ -45,10 +47,20 @@ class ReferralNotFoundError(HubnetError):
 class ReferralService:
     """Routes referrals and moves them through their lifecycle; see the module docstring."""
 
-    def __init__(self, store: ReferralStore, network: Network, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: ReferralStore, network: Network | CurrentNetwork, clock: Clock | None = None
+    ) -> None:
         self.store = store
-        self.network = network
+        self._networks = network
         self.clock = clock or SystemClock()
+
+    @property
+    def network(self) -> Network:
+        """The hub network in use: a fixed one (tests, benchmarks), or the loaded county pack's,
+        followed live; `NoCountyPackError` while no pack is loaded."""
+        if isinstance(self._networks, Network):
+            return self._networks
+        return self._networks.network()
 
     # inputs from fh.linked
 
@@ -86,6 +98,7 @@ class ReferralService:
         for decision in request.consents:
             self.store.record_consent(decision)
         need = self.network.need_for(request.codes)
+        home = self.network.home(self.store.person(request.person_id).postcode)
         referral = Referral(
             referral_id=request.referral_id,
             source_event_id=request.event_id,
@@ -99,9 +112,7 @@ class ReferralService:
             attempt=0,
             offer_id=None,
             district=None,
-            home_district=self.network.postcodes.by_outcode.get(
-                self.store.person(request.person_id).outcode or ""
-            ),
+            home_district=home.area if home else None,
             linked_to=None,
             reason="received",
             sensitivity=request.sensitivity.value,
@@ -119,7 +130,7 @@ class ReferralService:
                 "referrers": [request.referrer],
             },
         )
-        metrics.RECEIVED.labels(self.network.district_name(referral.home_district)).inc()
+        metrics.RECEIVED.labels(self.network.area_name(referral.home_district)).inc()
         primary = self.store.open_for(request.family_id, need.code) if need else None
         if primary is not None:
             self._link(referral, primary)
@@ -142,7 +153,7 @@ class ReferralService:
         self._emit(linked, ROUTER, [reason])
         referrers = sorted({*primary.request.get("referrers", [primary.referrer]), referral.referrer})
         self.store.save(dataclasses.replace(primary, request={**primary.request, "referrers": referrers}))
-        metrics.LINKED.labels(self.network.district_name(primary.district)).inc()
+        metrics.LINKED.labels(self.network.area_name(primary.district)).inc()
 
     def _consented(self, linked: LinkedEvent) -> None:
         decisions = decisions_of(linked)
@@ -184,8 +195,8 @@ class ReferralService:
             status=status,
             attempt=number,
             offer_id=chosen.offer_id if chosen else None,
-            district=chosen.district if chosen else decision.home_district or referral.home_district,
-            home_district=decision.home_district or referral.home_district,
+            district=chosen.area if chosen else decision.home_area or referral.home_district,
+            home_district=decision.home_area or referral.home_district,
             need=decision.need or referral.need,
             reason=decision.reason,
             escalated_at=None if not same_queue else referral.escalated_at,
@@ -199,7 +210,7 @@ class ReferralService:
         hours = self.network.sla.accept_working_hours if chosen else self.network.sla.manager_working_hours
         due = self.network.calendar.add_working_hours(now, hours)
         self.store.set_timer(referral.referral_id, number, due)
-        district = self.network.district_name(routed.district)
+        district = self.network.area_name(routed.district)
         if chosen is not None:
             self.store.take_place(chosen.offer_id, week, +1)
             metrics.ROUTED.labels(district, chosen.service_id).inc()
@@ -226,6 +237,14 @@ class ReferralService:
     def _consent(self, referral: Referral) -> ConsentDecision | None:
         """The family's consent to share as it stands (services/consent: any standing withdrawal wins)."""
         return sharing_decision(self.store.standing_consents([referral.family_id], referral.person_id))
+
+    def staff_of(self, who: Principal) -> Staff | None:
+        """The referral view of a signed-in user; None for roles without referral work, and while
+        no county pack is loaded (nothing can have been routed: there is no work to show)."""
+        try:
+            return staff_from_principal(who, self.network)
+        except NoCountyPackError:
+            return None
 
     def receiving(self, referral: Referral) -> Receiving:
         """Where the referral is, for the access rules: the receiving offer's sector, and the
@@ -279,7 +298,7 @@ class ReferralService:
         after = self._emit(declined, actor, [declined.reason], rejected=True)
         offer = self.network.offer(referral.offer_id or "")
         metrics.REROUTES.labels(
-            self.network.district_name(referral.district), offer.service_id if offer else ""
+            self.network.area_name(referral.district), offer.service_id if offer else ""
         ).inc()
         self._route(after, actor)
 
@@ -292,7 +311,7 @@ class ReferralService:
     def _advance(self, referral: Referral, target: Status, actor: str, reason: str | None) -> None:
         now = self.clock.now()
         offer = self.network.offer(referral.offer_id or "")
-        labels = (self.network.district_name(referral.district), offer.service_id if offer else "")
+        labels = (self.network.area_name(referral.district), offer.service_id if offer else "")
         accepted_at, completed_at = referral.accepted_at, referral.completed_at
         if target is Status.ACCEPTED:
             accepted_at = stamp(now)
@@ -333,7 +352,7 @@ class ReferralService:
                     continue
                 if referral.status not in (*WAITING_FOR_SERVICE, Status.HELD, Status.AWAITING_MANAGER):
                     continue
-                district = self.network.district_name(referral.district)
+                district = self.network.area_name(referral.district)
                 hours = (
                     self.network.sla.accept_working_hours
                     if referral.offer_id
@@ -341,7 +360,7 @@ class ReferralService:
                 )
                 reason = (
                     f"{referral.status.value} for over {hours:g} working hours: "
-                    f"escalated to the {district} hub manager"
+                    f"escalated to the hub manager of {district}"
                 )
                 self._emit(
                     dataclasses.replace(referral, escalated_at=stamp(now), reason=reason), ROUTER, [reason]

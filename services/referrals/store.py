@@ -76,10 +76,14 @@ DROP TABLE consent
 """Every earlier consent row is kept as a standing decision (received 'before everything', recorder
 unknown): a carried-over withdrawal keeps holding voluntary-sector referrals until staff record
 the family's consent again, which is the safe reading of a history hubnet cannot re-order."""
+PERSON_POSTCODE = "ALTER TABLE person ADD COLUMN postcode TEXT"
+"""The county pack places full postcodes only; a person known before this by an outward code alone
+has no postcode until a partner sends one again, and is routed to the hub manager meanwhile."""
 MIGRATIONS = (
     Migration(1, "referrals, attempts, places, people, consent, timers, history, outbox", SCHEMA_1),
     Migration(2, "referral source records keyed by their referring partner", REFERRALS_BY_OWNER),
     decisions_migration(3, CONSENT_CARRY_OVER),
+    Migration(4, "a person's full postcode, looked up in the county pack", PERSON_POSTCODE),
 )
 
 
@@ -300,23 +304,23 @@ class ReferralStore(ConsentRecords):
 
     def person(self, person_id: str) -> PersonFacts:
         row = self._run(
-            "SELECT birth_date, outcode, send FROM person WHERE person_id = ?", (person_id,)
+            "SELECT birth_date, postcode, send FROM person WHERE person_id = ?", (person_id,)
         ).fetchone()
         if row is None:
             return PersonFacts()
-        born, outcode, send = row
+        born, postcode, send = row
         return PersonFacts(
-            date.fromisoformat(born) if born else None, outcode, None if send is None else bool(send)
+            date.fromisoformat(born) if born else None, postcode, None if send is None else bool(send)
         )
 
     def save_person(self, person_id: str, facts: PersonFacts) -> None:
         merged = self.person(person_id).merged(facts)
         self._run(
-            self.upsert("person", ("person_id", "birth_date", "outcode", "send"), ("person_id",)),
+            self.upsert("person", ("person_id", "birth_date", "postcode", "send"), ("person_id",)),
             (
                 person_id,
                 merged.birth_date.isoformat() if merged.birth_date else None,
-                merged.outcode,
+                merged.postcode,
                 None if merged.send is None else int(merged.send),
             ),
         )

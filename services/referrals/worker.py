@@ -15,7 +15,10 @@ so consumers deduplicate by event id and no second Task ever appears.
 A timer (every `scan_interval_s`) escalates due SLA timers (a store write queuing messages, as
 above) and publishes the outbox, which also carries what the inbox API queued. A message that
 cannot be parsed or applied is dead-lettered to fh.dlq with its original bytes
-(services/streams/app.py) and the agent moves on.
+(services/streams/app.py) and the agent moves on. With no county pack loaded, a referral, consent
+or retraction is not routed on anything made up: `NoCountyPackError` is retried like a busy store
+(services/referrals/current.py), so the message waits, the worker's health names the error, and
+routing starts once `hubnet county load` has run (within HUBNET_COUNTY_POLL_S, no restart).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import structlog
 from schemas.linked import LinkedEvent
 from schemas.topics import DLQ, LINKED, REFERRALS
 from services.core.settings import Settings
+from services.referrals.current import CurrentNetwork
 from services.referrals.network import Network
 from services.referrals.service import ReferralService
 from services.referrals.sla import Clock
@@ -43,7 +47,7 @@ SCAN_INTERVAL_S = 30.0
 def build(
     settings: Settings,
     bootstrap: str,
-    network: Network,
+    network: Network | CurrentNetwork,
     *,
     clock: Clock | None = None,
     source: str = LINKED,
@@ -52,8 +56,9 @@ def build(
     scan_interval_s: float = SCAN_INTERVAL_S,
     **overrides: Any,
 ) -> tuple[faust.App, ReferralService]:
-    """The faust app of the referral worker and the service it drives; tests pass their own topics,
-    group (`group=`), clock and scan interval."""
+    """The faust app of the referral worker and the service it drives; `network` is the loaded
+    county pack's, followed live (a fixed one for tests); tests pass their own topics, group
+    (`group=`), clock and scan interval."""
     app = create_app(WORKER, settings, bootstrap, **overrides)
     service = ReferralService(ReferralStore.from_settings(settings), network, clock)
     referrals = raw_topic(app, sink)

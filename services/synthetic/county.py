@@ -40,8 +40,9 @@ from services.synthetic.world import World
 
 log = structlog.get_logger(__name__)
 
-GENERATOR_VERSION = "2"
-"""Changes when the same seed gives different files (2: referrals coded for the router)."""
+GENERATOR_VERSION = "3"
+"""Changes when the same seed gives different files (2: referrals coded for the router; 3: the
+county pack's services and outreach teams, which the router routes to)."""
 GROUND_TRUTH_COLUMNS = (
     "format",
     "partner",

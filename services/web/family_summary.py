@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
-from services.referrals.access import can_see, staff_from_principal
+from services.referrals.access import can_see
 from services.referrals.lifecycle import TERMINAL, Status
 from services.referrals.service import ReferralService
 from services.timeline.access import TimelineAccess
@@ -54,7 +54,7 @@ def open_referrals(request: Request, who: Principal, family_id: str) -> list[Ope
     service = getattr(request.app.state, "referrals", None)
     if not isinstance(service, ReferralService):
         return []
-    staff = staff_from_principal(who, service.network)
+    staff = service.staff_of(who)
     if staff is None:
         return []
     marks = ",".join("?" * len(OPEN_STATUSES))

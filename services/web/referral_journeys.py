@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.referrals import api
-from services.referrals.access import staff_from_principal
 from services.referrals.service import ReferralService
 from services.timeline.users import Principal
 from services.web.referral_words import need_words, status_words
@@ -35,7 +34,7 @@ class Journey:
 
 def journeys(service: ReferralService, who: Principal, family_id: str) -> list[Journey]:
     """The family's referrals this user may see, newest first, each with its steps in order."""
-    staff = staff_from_principal(who, service.network)
+    staff = service.staff_of(who)
     if staff is None:
         return []
     found = service.store.find("family_id = ? ORDER BY created_at DESC", (family_id,))

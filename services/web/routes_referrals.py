@@ -12,14 +12,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from schemas.audit import AuditRecord, Outcome
 from services.core.settings import Settings
 from services.referrals import api
 from services.referrals.access import Staff, can_act, staff_from_principal
+from services.referrals.current import CurrentNetwork, NoCountyPackError
 from services.referrals.lifecycle import Action, LifecycleError, allowed_actions
-from services.referrals.network import load_network
 from services.referrals.service import ReferralNotFoundError, ReferralService
 from services.referrals.store import ReferralStore
 from services.timeline.users import Principal
@@ -47,14 +47,24 @@ def install(app: FastAPI, service: ReferralService) -> None:
     app.state.referral_audit = lambda record: _audit_record(app, record)
     app.state.referral_count = actionable_count
     app.state.templates.env.globals["referral_journeys"] = _journeys
+    app.add_exception_handler(NoCountyPackError, _no_county_pack)
     app.include_router(api.router)
     app.include_router(router)
 
 
 def install_default(app: FastAPI, settings: Settings) -> None:
-    """`install` with the referral worker's store (same data folder) and the configured network."""
+    """`install` with the referral worker's store (same data folder) and the loaded county pack's
+    network, followed live as the worker follows it."""
     store = ReferralStore.from_settings(settings)
-    install(app, ReferralService(store, load_network()))
+    install(app, ReferralService(store, CurrentNetwork.from_settings(settings)))
+
+
+async def _no_county_pack(request: Request, error: Exception) -> Response:
+    """Referral pages and API while no county pack is loaded: say so, never route on a guess."""
+    if request.url.path.startswith(api.router.prefix):
+        return JSONResponse({"detail": str(error)}, status_code=503)
+    return pages.render(request, "error.html", status=503, title="Referrals are not available yet",
+                        message=str(error))  # fmt: skip
 
 
 def _api_staff(request: Request, service: ReferralService) -> Staff:
@@ -96,7 +106,7 @@ def actionable_count(request: Request, who: Principal) -> int | None:
     """For the navigation: referrals waiting on this user (a service's open referrals, or a hub
     manager's queue); None for roles without referral work."""
     service = _service(request)
-    staff = staff_from_principal(who, service.network)
+    staff = service.staff_of(who)
     if staff is None:
         return None
     if staff.role == "hub-manager":

@@ -27,7 +27,7 @@ from services.county.reference import load_reference, read_reference
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
 from services.reference.store import ReferenceStore
-from services.referrals.network import load_network
+from services.referrals.network import network_from_pack, read_config
 from services.referrals.service import ReferralService
 from services.referrals.sla import ManualClock
 from services.referrals.store import ReferralStore
@@ -130,7 +130,9 @@ def load(folder: Path, which: County, morning: datetime = MORNING) -> DemoCounty
     identity = IdentityService(IdentityStore.open(folder / "identity.sqlite"))
     area_of = hub_area_lookup(pack).hub_area  # the county's own pack, as `hubnet county load` gives workers
     referrals = ReferralService(
-        ReferralStore.open(folder / "referrals.sqlite"), load_network(), ManualClock(morning)
+        ReferralStore.open(folder / "referrals.sqlite"),
+        network_from_pack(pack, read_config()),  # routed on the county's own pack, as the worker routes
+        ManualClock(morning),
     )
     names = ReferenceStore.open(folder / "reference.sqlite")
     rows, problems = read_reference(county / PACK_DIR, pack.manifest.reference)  # as `hubnet county load`

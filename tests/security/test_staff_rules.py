@@ -42,7 +42,7 @@ from tests.unit.timeline.events import TENDRING
 
 pytestmark = pytest.mark.security
 County = tuple[TimelineStore, list[GridEntry], AuditStore]
-FOOD_BANK = "food-bank@HUB11-S2"
+FOOD_BANK = "food-bank@hub11-s2"
 """A voluntary-sector offer in Tendring (services/referrals/network.toml at the synthetic sites)."""
 
 
@@ -246,7 +246,7 @@ def test_only_staff_of_the_receiving_service_accept_or_decline_a_referral(
             page = client.post(f"/referrals/{rid}", data=form, headers=headers)
             assert page.status_code == 403, action
     still = _only(referral_desk, "rules-1")
-    assert (still.status.value, still.offer_id) == ("requested", "family-support@HUB11")
+    assert (still.status.value, still.offer_id) == ("requested", "family-support@hub11")
 
 
 def test_staff_assigned_to_the_receiving_service_accept_it(
@@ -271,7 +271,7 @@ def test_voluntary_sector_staff_see_a_referral_only_while_the_familys_consent_st
     )
     placed = _only(hub, "rules-vcs")
     assert placed.offer_id is not None
-    assert placed.offer_id.startswith("food-bank@HUB11")
+    assert placed.offer_id.startswith("food-bank@hub11")
     charity = proxy_headers(Role.VOLUNTARY_SECTOR_WORKER, "in-tendring")  # assigned to food-bank
     with http(staff_app) as client:
         assert client.get(f"/v1/referrals/{placed.referral_id}", headers=charity).status_code == 200

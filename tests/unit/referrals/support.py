@@ -1,5 +1,5 @@
 """Hand-made linked events for referral tests: synthetic people only, NHS numbers from the test range,
-postcodes made up in the synthetic county's outward codes (services/synthetic/geography.py)."""
+postcodes made up in the demo county's places, which its county pack lists (networks.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from schemas.envelope import Entry, HubEvent, Identifier, Sensitivity, resource_
 from schemas.event_types import EventType
 from schemas.identifiers import NHS_NUMBER, nhs_check_digit
 from schemas.linked import LinkedEvent
-from services.referrals.network import Network, load_network
+from services.referrals.network import Network
 from services.referrals.service import ReferralService
 from services.referrals.sla import ManualClock
 from services.referrals.store import ReferralStore
+from tests.unit.referrals.networks import demo_network
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC (= London time in March)
 CLACTON = "CO15 1AB"  # Tendring, a priority place
@@ -176,7 +177,7 @@ class Harness:
 
     def __init__(self, network: Network | None = None, store: ReferralStore | None = None) -> None:
         self.clock = ManualClock(NOW)
-        self.network = network or load_network()
+        self.network = network or demo_network()
         self.store = store or ReferralStore.open(":memory:")
         self.service = ReferralService(self.store, self.network, self.clock)
 

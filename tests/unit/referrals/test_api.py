@@ -16,8 +16,8 @@ from services.referrals.api import router
 from tests.unit.referrals.support import HARLOW, Harness, referral
 
 STAFF = {
-    "tendring-hv": Staff(user_id="u1", role="service-worker", offers=("family-support@HUB11",)),
-    "harlow-hv": Staff(user_id="u2", role="service-worker", offers=("family-support@HUB08",)),
+    "tendring-hv": Staff(user_id="u1", role="service-worker", offers=("family-support@hub11",)),
+    "harlow-hv": Staff(user_id="u2", role="service-worker", offers=("family-support@hub08",)),
     "tendring-manager": Staff(user_id="u3", role="hub-manager", districts=("E07000076",)),
 }
 
@@ -45,7 +45,7 @@ def test_a_service_sees_its_inbox_and_the_family_is_one_click_away(
 ) -> None:
     client, _hub, audit = setup
     inbox = client.get("/v1/referrals/inbox", headers=as_("tendring-hv")).json()
-    assert [r["offer_id"] for r in inbox] == ["family-support@HUB11"]
+    assert [r["offer_id"] for r in inbox] == ["family-support@hub11"]
     assert inbox[0]["dfe_status"] == "New"
     assert inbox[0]["timeline"] == "/families/fam-1"
     assert client.get("/v1/referrals/inbox", headers=as_("harlow-hv")).json() == []
@@ -57,7 +57,7 @@ def test_detail_shows_every_routing_reason(setup: tuple[TestClient, Harness, lis
     rid = client.get("/v1/referrals/inbox", headers=as_("tendring-hv")).json()[0]["referral_id"]
     detail = client.get(f"/v1/referrals/{rid}", headers=as_("tendring-hv")).json()
     lines = detail["attempts"][0]["explanation"]
-    assert lines[0].startswith("need Family support (early help), home district Tendring")
+    assert lines[0].startswith("need Family support (early help), home hub area Tendring Family Hubs")
     assert any(line.startswith("dropped Family mentoring (charity)") for line in lines)
     assert detail["history"][0]["status"] == "requested"
 
@@ -78,7 +78,7 @@ def test_actions_move_the_referral_and_are_audited(
     )
     assert done.status_code == 200
     assert done.json()["status"] == "requested"
-    assert done.json()["offer_id"] != "family-support@HUB11"
+    assert done.json()["offer_id"] != "family-support@hub11"
     mine = [t for t in hub.tasks() if t["identifier"][0]["value"].startswith(rid)]
     assert [t["status"] for t in mine] == ["requested", "received", "rejected", "requested"]
     assert ("referrals.reject", "allowed", "family declined") in [
@@ -97,7 +97,7 @@ def test_other_services_are_refused_and_the_refusal_audited(
     assert (
         client.post(
             f"/v1/referrals/{rid}/assign",
-            json={"offer_id": "family-support@HUB11-OUT"},
+            json={"offer_id": "family-support@hub11-out"},
             headers=as_("tendring-hv"),
         ).json()["detail"]
         == "only a hub manager of its district may assign a referral"
@@ -122,11 +122,11 @@ def test_the_hub_manager_sees_queue_overdue_and_assigns(
     assert len(overdue) == 2
     assigned = client.post(
         f"/v1/referrals/{queued['referral_id']}/assign",
-        json={"offer_id": "family-support@HUB11-OUT", "reason": "needs a home visit"},
+        json={"offer_id": "family-support@hub11-out", "reason": "needs a home visit"},
         headers=as_("tendring-manager"),
     )
     assert assigned.status_code == 200
-    assert assigned.json()["offer_id"] == "family-support@HUB11-OUT"
+    assert assigned.json()["offer_id"] == "family-support@hub11-out"
 
 
 def test_without_a_signed_in_user_nothing_is_shown() -> None:
@@ -158,11 +158,11 @@ def test_referrals_are_kept_from_other_services_at_the_same_site() -> None:
 
 def test_signed_in_staff_map_to_referral_access() -> None:
     from services.referrals.access import staff_from_principal
-    from services.referrals.network import load_network
     from services.timeline.policy import Role
     from services.timeline.users import Principal
+    from tests.unit.referrals.networks import demo_network
 
-    network = load_network()
+    network = demo_network()
     manager = staff_from_principal(Principal("m", "M", Role.HUB_MANAGER, ("E07000076",)), network)
     assert manager is not None
     assert manager.role == "hub-manager"
@@ -174,9 +174,9 @@ def test_signed_in_staff_map_to_referral_access() -> None:
         Principal("h", "H", Role.HEALTH_VISITOR, ("E07000076",), ("family-support",)), network
     )
     assert visitor is not None
-    assert visitor.works_at("family-support@HUB11")
-    assert not visitor.works_at("family-support@HUB08"), "assigned services in the user's own areas only"
-    assert not visitor.works_at("parenting-programme@HUB11"), "only the services the user is assigned to"
+    assert visitor.works_at("family-support@hub11")
+    assert not visitor.works_at("family-support@hub08"), "assigned services in the user's own areas only"
+    assert not visitor.works_at("parenting-programme@hub11"), "only the services the user is assigned to"
     unassigned = staff_from_principal(Principal("s", "S", Role.SCHOOL_STAFF, ("E07000076",)), network)
     assert unassigned is not None
     assert unassigned.offers == ()

@@ -56,8 +56,8 @@ def test_signed_out_visitors_go_to_sign_in(site: tuple[TestClient, Harness, Audi
 
 
 def _clacton_family_support(hub: Harness) -> str:
-    """How pages name the offer the Tendring referral goes to (`family-support@HUB11`)."""
-    offer = hub.network.offer("family-support@HUB11")
+    """How pages name the offer the Tendring referral goes to (`family-support@hub11`)."""
+    offer = hub.network.offer("family-support@hub11")
     assert offer is not None
     return f"{offer.name}, {hub.network.sites[offer.site_id].name}"
 
@@ -70,7 +70,7 @@ def test_a_health_visitor_sees_the_inbox_and_declines_with_a_reason(
     inbox = client.get("/referrals")
     assert inbox.status_code == 200
     assert _clacton_family_support(hub) in inbox.text  # the service in words, not its offer id
-    assert "family-support@HUB11" not in inbox.text
+    assert "family-support@hub11" not in inbox.text
     assert 'href="/families/fam-1"' in inbox.text
     rid = hub.store.find("source_record_id = 'r1'")[0].referral_id
     page = client.get(f"/referrals/{rid}")

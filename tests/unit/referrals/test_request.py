@@ -56,7 +56,7 @@ def test_a_bars_validation_request_is_read_with_its_patient_and_consent() -> Non
     assert request.codes == ("validation",)
     assert request.person.birth_date is not None
     assert request.person.birth_date.isoformat() == "1959-05-04"
-    assert request.person.outcode == "LS10"  # outward code only: the full postcode is not kept
+    assert request.person.postcode == "LS10 4YU"  # the postcode only (for the county pack), no address
     assert request.consent is not None
     assert request.consent.permit
     assert request.consent.decision_id  # the BaRS Consent has no id: keyed by its place in the message

@@ -1,5 +1,7 @@
-"""The pure router: need -> services -> eligibility -> home district then neighbours -> capacity ->
-priority places, with consent and safeguarding gates; every candidate explained."""
+"""The pure router on the demo county's pack: need -> services -> eligibility -> home hub area, then
+its district, then neighbouring districts -> capacity -> priority places, with consent and
+safeguarding gates; every candidate explained. (tests/unit/referrals/test_pack_routing.py runs the
+same decisions over the two test packs.)"""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ from datetime import date, datetime
 import pytest
 
 from services.consent.model import Authority, ConsentDecision
-from services.referrals.network import Network, load_network
+from services.referrals.network import Network
 from services.referrals.request import PersonFacts
 from services.referrals.routing import Ask, Outcome, age_on, route, week_of
-from tests.unit.referrals.support import NOW
+from tests.unit.referrals.networks import demo_network
+from tests.unit.referrals.support import CHELMSFORD, CLACTON, HARLOW, NOW
 
-TENDRING, COLCHESTER, HARLOW = "E07000076", "E07000071", "E07000073"
+TENDRING, COLCHESTER, HARLOW_AREA = "E07000076", "E07000071", "E07000073"
+BASILDON = "SS14 1AA"  # a priority place, in a district neighbouring Chelmsford
 
 
 def consent_decision(decision_id: str, *, permit: bool) -> ConsentDecision:
@@ -38,11 +42,11 @@ class Places:
 
 @pytest.fixture(scope="module")
 def network() -> Network:
-    return load_network()
+    return demo_network()
 
 
-def child(age: int, outcode: str = "CO15", send: bool | None = None) -> PersonFacts:
-    return PersonFacts(date(NOW.year - age, 1, 15), outcode, send)
+def child(age: int, postcode: str = CLACTON, send: bool | None = None) -> PersonFacts:
+    return PersonFacts(date(NOW.year - age, 1, 15), postcode, send)
 
 
 def ask(
@@ -54,64 +58,65 @@ def ask(
     return Ask((code,), person, consent, tried)
 
 
-def test_routes_to_the_home_districts_family_hub(network: Network) -> None:
+def test_routes_to_the_home_hub_areas_family_hub(network: Network) -> None:
     decision = route(ask("early-help-referral", child(4)), network, Places(), NOW)
     assert decision.outcome is Outcome.ROUTED
     assert decision.offer is not None
-    assert decision.offer.offer_id == "family-support@HUB11"
-    assert decision.offer.district == TENDRING
+    assert decision.offer.offer_id == "family-support@hub11"
+    assert decision.offer.area == TENDRING
     assert decision.need == "family-support"
-    first = decision.explanation()[0]
-    assert first.startswith("need Family support (early help), home district Tendring: routed to")
-    assert any(c.district == "Colchester" for c in decision.candidates)  # neighbours considered too
-    assert {c.district for c in decision.candidates} <= {"Tendring", "Colchester"}
+    assert decision.explanation()[0].startswith(
+        "need Family support (early help), home hub area Tendring Family Hubs: routed to"
+    )
+    areas = {c.area for c in decision.candidates}
+    assert "Colchester Family Hubs" in areas  # neighbours considered too
+    assert areas <= {"Tendring Family Hubs", "Colchester Family Hubs"}
 
 
 def test_send_young_person_of_22_goes_to_a_service_that_includes_them(network: Network) -> None:
-    decision = route(ask("youth-work-referral", child(22, "CM20", send=True)), network, Places(), NOW)
+    decision = route(ask("youth-work-referral", child(22, HARLOW, send=True)), network, Places(), NOW)
     assert decision.offer is not None
     assert decision.offer.service_id == "send-transitions"
-    assert decision.offer.district == HARLOW
+    assert decision.offer.area == HARLOW_AREA
     youth = [c for c in decision.candidates if c.offer_id.startswith("youth-service@")]
     assert youth
     assert all(not c.kept and c.reason == "serves ages up to 18" for c in youth)
 
 
 def test_without_send_a_22_year_old_is_not_eligible_and_goes_to_the_hub_manager(network: Network) -> None:
-    decision = route(ask("youth-work-referral", child(22, "CM20", send=False)), network, Places(), NOW)
+    decision = route(ask("youth-work-referral", child(22, HARLOW, send=False)), network, Places(), NOW)
     assert decision.outcome is Outcome.AWAITING_MANAGER
     assert all("serves ages up to 18" in c.reason for c in decision.candidates)
 
 
 def test_capacity_exhausted_at_home_goes_to_the_neighbouring_district(network: Network) -> None:
-    full = {o.offer_id: o.capacity_per_week for o in network.offers if o.district == TENDRING}
+    full = {o.offer_id: o.capacity_per_week for o in network.offers if o.area == TENDRING}
     decision = route(ask("early-help-referral", child(4)), network, Places(full), NOW)
     assert decision.offer is not None
-    assert decision.offer.district == COLCHESTER
+    assert decision.offer.area == COLCHESTER
     home = [
         c
         for c in decision.candidates
-        if c.district == "Tendring" and c.offer_id.startswith("family-support@")
+        if c.area == "Tendring Family Hubs" and c.offer_id.startswith("family-support@")
     ]
     assert home
+    assert all(c.reason.startswith("neighbouring district;") for c in decision.candidates if c.kept)
     assert all(c.reason.startswith("no places left this week") for c in home)
 
 
 def test_places_held_for_priority_places_go_only_to_families_living_in_one(network: Network) -> None:
-    offer = network.offer("family-support@HUB05")  # Chelmsford's hub; Chelmsford is not a priority place
+    offer = network.offer("family-support@hub05")  # Chelmsford's hub; Chelmsford is not a priority place
     assert offer is not None
-    held = round(offer.capacity_per_week * offer.priority_share)
+    held = offer.priority_places
     assert held > 0
     full = {o.offer_id: o.capacity_per_week for o in network.offers}
     full[offer.offer_id] = offer.capacity_per_week - held  # only the held places are left
-    outsider = route(ask("early-help-referral", child(4, "CM1"), GIVEN), network, Places(full), NOW)
+    outsider = route(ask("early-help-referral", child(4, CHELMSFORD), GIVEN), network, Places(full), NOW)
     assert outsider.outcome is Outcome.AWAITING_MANAGER
     chelmsford = next(c for c in outsider.candidates if c.offer_id == offer.offer_id)
     assert not chelmsford.kept
     assert chelmsford.reason == f"no places left this week (capacity 10, {held} held for priority places)"
-    resident = route(
-        ask("early-help-referral", child(4, "SS14"), GIVEN), network, Places(full), NOW
-    )  # Basildon
+    resident = route(ask("early-help-referral", child(4, BASILDON), GIVEN), network, Places(full), NOW)
     assert resident.offer == offer  # a neighbouring district's held place, for a priority-place family
 
 
@@ -158,7 +163,9 @@ def test_an_unknown_need_or_home_goes_to_the_hub_manager(network: Network) -> No
     assert "no hub need matches the request's codes (hip-replacement)" in unknown_need.reason
     no_home = route(ask("early-help-referral", PersonFacts(date(2021, 1, 1), None)), network, Places(), NOW)
     assert no_home.outcome is Outcome.AWAITING_MANAGER
-    assert "home district is not known" in no_home.reason
+    assert "hub area is not known (no postcode the county pack lists)" in no_home.reason
+    elsewhere = route(ask("early-help-referral", child(4, "SW1A 1AA")), network, Places(), NOW)
+    assert elsewhere.outcome is Outcome.AWAITING_MANAGER, "a postcode the pack does not list is never guessed"
 
 
 def test_offers_already_tried_are_not_asked_again(network: Network) -> None:
@@ -173,9 +180,9 @@ def test_offers_already_tried_are_not_asked_again(network: Network) -> None:
 
 
 def test_unknown_age_drops_services_with_an_age_range(network: Network) -> None:
-    decision = route(ask("debt-advice", PersonFacts(None, "CO15"), GIVEN), network, Places(), NOW)
+    decision = route(ask("debt-advice", PersonFacts(None, CLACTON), GIVEN), network, Places(), NOW)
     assert decision.offer is not None  # money advice has no age range
-    infant = route(ask("infant-feeding-referral", PersonFacts(None, "CO15")), network, Places(), NOW)
+    infant = route(ask("infant-feeding-referral", PersonFacts(None, CLACTON)), network, Places(), NOW)
     assert infant.outcome is Outcome.AWAITING_MANAGER
     assert "age is not known" in infant.candidates[0].reason
 

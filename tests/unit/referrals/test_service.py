@@ -14,11 +14,11 @@ from connectors.common.fhir_validation import validate_resource
 from schemas.event_types import EventType
 from services.referrals.lifecycle import Action, LifecycleError, Status
 from services.referrals.messages import DFE_STATUS_SYSTEM, STATUS_SYSTEM, task_id
-from services.referrals.network import load_network
 from services.referrals.service import ReferralNotFoundError, ReferralService
 from services.referrals.sla import ManualClock
 from services.referrals.store import ReferralStore
 from tests.databases import Backend
+from tests.unit.referrals.networks import demo_network
 from tests.unit.referrals.support import (
     CLACTON,
     HARLOW,
@@ -52,7 +52,7 @@ def test_a_referral_is_routed_and_a_valid_task_message_is_queued(hub: Harness) -
     stored = hub.store.get(rid)
     assert stored is not None
     assert stored.status is Status.REQUESTED
-    assert stored.offer_id == "family-support@HUB11"
+    assert stored.offer_id == "family-support@hub11"
     (message,) = hub.messages()
     assert message.event_type is EventType.REFERRAL_STATUS_CHANGED
     task, request = (e.resource for e in message.entries)
@@ -62,9 +62,11 @@ def test_a_referral_is_routed_and_a_valid_task_message_is_queued(hub: Harness) -
     assert task["status"] == "requested"
     assert business(task, STATUS_SYSTEM) == "requested"
     assert business(task, DFE_STATUS_SYSTEM) == "New"
-    assert task["owner"]["identifier"]["value"] == "family-support@HUB11"
+    assert task["owner"]["identifier"]["value"] == "family-support@hub11"
     assert task["restriction"]["period"]["end"] == "2025-03-04T17:00:00.000000Z"  # 16 working hours
-    assert task["note"][0]["text"].startswith("need Family support (early help), home district Tendring")
+    assert task["note"][0]["text"].startswith(
+        "need Family support (early help), home hub area Tendring Family Hubs"
+    )
     assert request["category"][0]["coding"][0]["code"] == "family-support"
     assert request["basedOn"][0]["identifier"]["value"] == "r1"
     (row,) = hub.store.outbox()
@@ -124,13 +126,13 @@ def test_a_rejection_is_rerouted_to_the_next_candidate_and_then_to_the_hub_manag
     rid2 = next(r.referral_id for r in hub.store.find("source_record_id = 'r2'"))
     routed = hub.store.get(rid2)
     assert routed is not None
-    assert routed.offer_id == "send-transitions@HUB08"
+    assert routed.offer_id == "send-transitions@hub08"
     hub.service.act(rid2, Action.REJECT, "worker-2", "no transitions worker until May")
     again = hub.store.get(rid2)
     assert again is not None
     assert again.status is Status.REQUESTED
     assert again.attempt == 2
-    assert again.offer_id not in (None, "send-transitions@HUB08")
+    assert again.offer_id not in (None, "send-transitions@hub08")
     assert again.offer_id.startswith("send-transitions@")
     while (current := hub.store.get(rid2)) is not None and current.status is Status.REQUESTED:
         hub.service.act(rid2, Action.REJECT, "worker", "full")
@@ -151,12 +153,12 @@ def test_a_hub_manager_assigns_from_the_queue(hub: Harness) -> None:
     assert queued is not None
     assert queued.status is Status.AWAITING_MANAGER
     done = hub.service.act(
-        rid, Action.ASSIGN, "manager-1", "family asked for the hub", "family-support@HUB11"
+        rid, Action.ASSIGN, "manager-1", "family asked for the hub", "family-support@hub11"
     )
     assert done.status is Status.REQUESTED
-    assert done.offer_id == "family-support@HUB11"
-    with pytest.raises(ReferralNotFoundError, match="no service offer nowhere@HUB99"):
-        hub.service.act(rid, Action.ASSIGN, "manager-1", "x", "nowhere@HUB99")
+    assert done.offer_id == "family-support@hub11"
+    with pytest.raises(ReferralNotFoundError, match="no service offer nowhere@hub99"):
+        hub.service.act(rid, Action.ASSIGN, "manager-1", "x", "nowhere@hub99")
 
 
 def test_capacity_is_counted_spread_and_given_back_on_rejection(hub: Harness) -> None:
@@ -168,11 +170,11 @@ def test_capacity_is_counted_spread_and_given_back_on_rejection(hub: Harness) ->
         assert offer is not None
         assert hub.store.used([offer], week) == {offer: routed}
     # equally good offers (the hub and its outreach team) share the load: most places left first
-    assert counts["family-support@HUB11"] == 6
-    assert counts["family-support@HUB11-OUT"] == 5
-    victim = next(r for r in hub.store.find("offer_id = 'family-support@HUB11'"))
+    assert counts["family-support@hub11"] == 6
+    assert counts["family-support@hub11-out"] == 5
+    victim = next(r for r in hub.store.find("offer_id = 'family-support@hub11'"))
     hub.service.act(victim.referral_id, Action.REJECT, "worker", "family moved")
-    assert hub.store.used(["family-support@HUB11"], week) == {"family-support@HUB11": 5}
+    assert hub.store.used(["family-support@hub11"], week) == {"family-support@hub11": 5}
 
 
 def test_no_consent_holds_then_consent_releases(hub: Harness) -> None:
@@ -206,7 +208,7 @@ def test_a_second_referral_for_the_same_family_and_need_is_linked(hub: Harness) 
     assert linked_one.status is Status.LINKED
     assert linked_one.linked_to == primary.referral_id
     assert primary.request["referrers"] == ["nhs-hv", "school"]
-    assert hub.store.used(["family-support@HUB11"], "2025-W10") == {"family-support@HUB11": 1}
+    assert hub.store.used(["family-support@hub11"], "2025-W10") == {"family-support@hub11": 1}
     linked_task = hub.tasks()[-1]
     assert linked_task["partOf"][0]["identifier"]["value"] == primary.referral_id
     # a different need is a new referral
@@ -228,7 +230,7 @@ def test_sla_escalates_only_after_the_working_hours_pass(hub: Harness) -> None:
     assert escalated is not None
     assert escalated.escalated_at is not None
     assert escalated.status is Status.REQUESTED  # still the service's, now on the manager's overdue list
-    assert "escalated to the Tendring hub manager" in escalated.reason
+    assert "escalated to the hub manager of Tendring Family Hubs" in escalated.reason
     assert [r.referral_id for r in hub.store.overdue(hub.clock.now(), ["E07000076"])] == [rid]
 
 
@@ -241,7 +243,7 @@ def test_an_accepted_referral_never_escalates(hub: Harness) -> None:
 
 def test_timers_survive_a_restart(tmp_path: Path) -> None:
     clock = ManualClock(NOW)
-    network = load_network()
+    network = demo_network()
     store = ReferralStore.open(tmp_path / "referrals.sqlite")
     ReferralService(store, network, clock).handle(referral("r1", "early-help-referral"))
     store.close()
@@ -264,7 +266,7 @@ def test_retraction_and_revocation_by_the_referrer_cancel(hub: Harness) -> None:
     hub.service.handle(retraction)
     statuses = {r.source_record_id: r.status for r in hub.store.find("1=1")}
     assert statuses == {"r1": Status.CANCELLED, "r2": Status.CANCELLED}
-    assert hub.store.used(["family-support@HUB11"], "2025-W10") == {"family-support@HUB11": 0}
+    assert hub.store.used(["family-support@hub11"], "2025-W10") == {"family-support@hub11": 0}
 
 
 def test_restricted_referrals_stay_restricted_in_their_messages(hub: Harness) -> None:
@@ -321,4 +323,4 @@ def test_postcode_learnt_earlier_is_used(hub: Harness) -> None:
     hub.service.handle(referral("r1", "early-help-referral", serial=4, postcode=None, age=None, family="f4"))
     found = hub.store.get(only(hub))
     assert found is not None
-    assert found.offer_id == "family-support@HUB11"
+    assert found.offer_id == "family-support@hub11"

@@ -11,7 +11,7 @@ import orjson
 from typer.testing import CliRunner
 
 from services.cli.main import app
-from services.identity.evaluation import score
+from services.synthetic.identity_score import score
 from tests.unit.synthetic.conftest import County
 
 

@@ -13,13 +13,18 @@ from schemas.envelope import Entry, HubEvent, Identifier, Sensitivity, resource_
 from schemas.event_types import EventType
 from schemas.identifiers import NHS_NUMBER
 from schemas.linked import LinkedEvent, merge_event
-from services.referrals.postcodes import synthetic_county
+from services.synthetic.geography import DISTRICTS
 from services.timeline.projector import project
 from services.timeline.store import TimelineStore
 
 TENDRING, CHELMSFORD = "E07000076", "E07000070"
 NHS = ("9990000018", "9990000026", "9990000034", "9990000042", "9990000050")
-AREA_OF = synthetic_county().district
+_AREA_OF_OUTCODE = {outcode: d.code for d in DISTRICTS for outcode in d.outcodes}
+
+
+def AREA_OF(postcode: str | None) -> str | None:  # noqa: N802 - stands in for the projector's AreaOf
+    """A test stand-in for the county pack's lookup: the demo county's district of the outward code."""
+    return _AREA_OF_OUTCODE.get((postcode or "").split(" ")[0].upper())
 
 
 def at(text: str) -> datetime:

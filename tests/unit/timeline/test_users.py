@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 from services.cli.main import app
 from services.cli.users import DEMO_SERVICES
 from services.core.settings import Settings
-from services.referrals.network import load_network
+from services.county.store import CountyStore
 from services.timeline.policy import Role
 from services.timeline.users import UserStore, principal_from_claims
+from tests.unit.referrals.networks import demo_county_pack, demo_network
 
 PASSWORD = "long enough password"
 
@@ -20,11 +21,11 @@ PASSWORD = "long enough password"
 def test_a_local_account_keeps_its_services_through_sign_in() -> None:
     users = UserStore.open(":memory:")
     users.add(
-        "hv", PASSWORD, Role.HEALTH_VISITOR, ["E07000076"], services=["infant-feeding", "talk-together@HUB11"]
+        "hv", PASSWORD, Role.HEALTH_VISITOR, ["E07000076"], services=["infant-feeding", "talk-together@hub11"]
     )
     signed_in = users.authenticate("hv", PASSWORD)
     assert signed_in is not None
-    assert signed_in.services == ("infant-feeding", "talk-together@HUB11")
+    assert signed_in.services == ("infant-feeding", "talk-together@hub11")
     assert users.get("hv") == signed_in
     users.add("hv", PASSWORD, Role.HEALTH_VISITOR, ["E07000076"])
     assert users.get("hv").services == ()  # type: ignore[union-attr]
@@ -46,7 +47,7 @@ def test_oidc_claims_give_services_as_a_list_or_words_and_none_when_absent() -> 
 def test_demo_accounts_are_assigned_to_services_of_the_demo_network(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["users", "demo"], env={"HUBNET_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
-    network_services = {o.service_id for o in load_network().offers}
+    network_services = {o.service_id for o in demo_network().offers}
     users = UserStore.from_settings(Settings(data_dir=tmp_path))
     for role in Role:
         account = users.get(role.value)
@@ -60,11 +61,17 @@ def test_demo_accounts_are_assigned_to_services_of_the_demo_network(tmp_path: Pa
 def test_adding_an_account_warns_about_a_service_the_network_does_not_offer(tmp_path: Path) -> None:
     env = {"HUBNET_DATA_DIR": str(tmp_path)}
     args = ["users", "add", "u1", "--role", "hub-practitioner", "--area", "E07000076", "--password", PASSWORD]
+    unchecked = CliRunner().invoke(app, [*args, "--service", "family-support"], env=env)
+    assert unchecked.exit_code == 0, unchecked.output
+    assert "no county pack is loaded, so the services were not checked" in unchecked.output
+    county = CountyStore.in_data_dir(tmp_path)
+    county.add(demo_county_pack(), loaded_by="test")
+    county.close()
     typo = CliRunner().invoke(app, [*args, "--service", "family-suport"], env=env)
     assert typo.exit_code == 0, typo.output
     assert "'family-suport' is not a service" in typo.output
     known = CliRunner().invoke(
-        app, [*args, "--service", "family-support", "--service", "talk-together@HUB11"], env=env
+        app, [*args, "--service", "family-support", "--service", "talk-together@hub11"], env=env
     )
     assert known.exit_code == 0, known.output
     assert "warning" not in known.output
