@@ -22,15 +22,16 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the test support's synthetic events
 
+from services.county.pack import read_pack
 from services.referrals.lifecycle import Status
-from services.referrals.network import Network, Offer, assemble, county_districts, county_sites, read_config
-from services.referrals.postcodes import synthetic_county
+from services.referrals.network import Network, Offer, assemble, county_places, read_config
 from services.referrals.request import PersonFacts
 from services.referrals.routing import Ask, route, week_of
 from services.referrals.service import ReferralService
 from services.referrals.sla import ManualClock
 from services.referrals.store import Referral, ReferralStore, stamp
 from services.synthetic.geography import DISTRICTS
+from tests.unit.referrals.networks import demo_pack
 from tests.unit.referrals.support import NOW, referral
 
 SERVICES = 1000
@@ -38,36 +39,41 @@ OPEN_REFERRALS = 100_000
 DECISIONS = 5000
 HANDLED = 2000
 TIERS = ("universal", "targeted", "specialist")
+POSTCODES = tuple(f"{outcode} 1AB" for d in DISTRICTS for outcode in d.outcodes)
+"""One home in every postcode district of the demo county, listed in its county pack."""
 
 
 def big_network(rng: random.Random) -> Network:
-    """1,000 services spread over the county's sites, each meeting one or two needs."""
+    """1,000 services spread over the sites of the demo county's pack, each meeting one or two needs."""
     config = read_config()
-    sites = county_sites()
+    with tempfile.TemporaryDirectory() as folder:
+        places = county_places(read_pack(demo_pack(Path(folder), POSTCODES)))
     needs = sorted(config.needs)
-    site_list = sorted(sites.values(), key=lambda s: s.site_id)
+    site_list = sorted(places.sites.values(), key=lambda s: s.site_id)
     offers = []
     for number in range(SERVICES):
         site = site_list[number % len(site_list)]
         low = rng.choice((0, 0, 5, 11))
+        capacity = rng.randrange(5, 40)
         offers.append(
             Offer(
                 offer_id=f"svc{number:04d}@{site.site_id}",
                 service_id=f"svc{number:04d}",
                 name=f"Service {number}",
                 site_id=site.site_id,
-                district=site.district,
+                area=site.area,
+                districts=site.districts,
                 needs=frozenset(rng.sample(needs, rng.choice((1, 2)))),
                 sector=rng.choice(("statutory", "statutory", "voluntary")),
                 tier=rng.choice(TIERS),
                 min_age=low,
                 max_age=rng.choice((5, 18, 25)),
                 send_max_age=rng.choice((None, 25)),
-                capacity_per_week=rng.randrange(5, 40),
-                priority_share=rng.choice((0.0, 0.2)),
+                capacity_per_week=capacity,
+                priority_places=rng.choice((0, capacity // 5)),
             )
         )
-    return assemble(config, county_districts(config), sites, offers, synthetic_county())
+    return assemble(config, places, offers)
 
 
 def fill(store: ReferralStore, network: Network, rng: random.Random) -> None:
@@ -84,8 +90,8 @@ def fill(store: ReferralStore, network: Network, rng: random.Random) -> None:
                     referral_id=f"open-{number}", source_event_id=f"e{number}", source_system="bench",
                     source_record_id=f"r{number}", referrer="bench", person_id=f"p{number}",
                     family_id=f"f{number}", need=next(iter(offer.needs)), status=rng.choice(statuses),
-                    attempt=1, offer_id=offer.offer_id, district=offer.district,
-                    home_district=offer.district, linked_to=None, reason="bench", sensitivity="N",
+                    attempt=1, offer_id=offer.offer_id, district=offer.area,
+                    home_district=offer.area, linked_to=None, reason="bench", sensitivity="N",
                     created_at=stamp(NOW), updated_at=stamp(NOW), accepted_at=None, completed_at=None,
                     escalated_at=None, seq=1, request={},
                 )
@@ -96,12 +102,11 @@ def fill(store: ReferralStore, network: Network, rng: random.Random) -> None:
 
 def asks(network: Network, rng: random.Random) -> list[Ask]:
     codes = sorted(network.need_codes)
-    outcodes = [o for d in DISTRICTS for o in d.outcodes]
     return [
         Ask(
             codes=(rng.choice(codes),),
             person=PersonFacts(
-                date(2025 - rng.randrange(0, 24), 6, 1), rng.choice(outcodes), rng.random() < 0.1
+                date(2025 - rng.randrange(0, 24), 6, 1), rng.choice(POSTCODES), rng.random() < 0.1
             ),
             consent=None,
         )
@@ -132,7 +137,7 @@ def main() -> None:
         service = ReferralService(store, network, ManualClock(NOW))
         events = [
             referral(f"b{n}", rng.choice(sorted(network.need_codes)), serial=200_000 + n, family=f"bf{n}",
-                     age=rng.randrange(0, 20), postcode=f"{rng.choice(DISTRICTS[n % 12].outcodes)} 1AB")
+                     age=rng.randrange(0, 20), postcode=rng.choice(POSTCODES))
             for n in range(HANDLED)
         ]  # fmt: skip
         start = time.perf_counter()

@@ -26,12 +26,12 @@ from services.core.broker import free_port
 from services.core.settings import Settings
 from services.core.topic_reader import read_to_end
 from services.ops.presence import Presence
-from services.referrals.network import load_network
 from services.referrals.request import referral_id_for
 from services.referrals.sla import ManualClock
 from services.referrals.worker import build as referrals_build
 from services.timeline.worker import build
 from tests.integration.kafka_helpers import read_all
+from tests.unit.referrals.networks import demo_network
 from tests.unit.referrals.support import CLACTON, NOW, referral
 from tests.unit.timeline.events import NHS, linked
 
@@ -139,7 +139,7 @@ def test_referral_worker_redoes_its_unit_after_another_process_held_and_wrote_th
         for n in range(3)
     ]
     app, service = referrals_build(
-        settings, bootstrap, load_network(), clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
+        settings, bootstrap, demo_network(), clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
         group=f"t-referrals-{unique}",
     )  # fmt: skip
     other = sqlite3.connect(tmp_path / "referrals.sqlite", isolation_level=None)

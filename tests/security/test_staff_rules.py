@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from structlog.testing import capture_logs
 
 from services.core.settings import Settings
+from services.county.store import CountyStore
 from services.identity import api as identity_api
 from services.identity.service import IdentityService
 from services.referrals.access import can_see, staff_from_principal
@@ -37,6 +38,7 @@ from services.web.routes_referrals import install as install_referrals
 from tests.security.staff_doors import ACROSS_REVIEW, IN_AREA_REVIEW, UPN_OF, http, review_queue
 from tests.security.world import GridEntry, build_store, proxy_headers, user_name
 from tests.unit.gateway.support import ListPublisher
+from tests.unit.referrals.networks import demo_county_pack
 from tests.unit.referrals.support import Harness, consent_event, referral
 from tests.unit.timeline.events import TENDRING
 
@@ -331,6 +333,9 @@ def test_the_command_line_acts_only_as_an_account_of_the_receiving_service(tmp_p
         "worker", "long enough password", Role.HUB_PRACTITIONER, [TENDRING], services=["family-support"]
     )
     users.close()
+    county = CountyStore.in_data_dir(settings)  # the pack the harness routed on, as `hubnet county load`
+    county.add(demo_county_pack(), loaded_by="test")
+    county.close()
     env = {**os.environ, "HUBNET_DATA_DIR": str(tmp_path), "HUBNET_LOG_FORMAT": "json"}
     env.pop("HUBNET_DATABASE_URL", None)
 

@@ -1,0 +1,124 @@
+"""The referral worker routes on the county pack loaded with `hubnet county load`, through the real
+(embedded) broker: with no pack it routes nothing and says why (its progress names the error, as
+/readyz and `hubnet status` show it); the London pack loaded, the waiting referral for a London
+postcode reaches a London service; a new pack version loaded while it runs is used for the next
+referral, without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka.admin import NewTopic
+from typer.testing import CliRunner
+
+from schemas.envelope import HubEvent
+from services.cli.main import app as cli
+from services.core import kafka_clients
+from services.core.settings import Settings
+from services.referrals.current import NO_PACK, CurrentNetwork
+from services.referrals.sla import ManualClock
+from services.referrals.worker import WORKER, build
+from services.streams.progress import progress_of
+from tests.integration.kafka_helpers import read_all
+from tests.unit.county.packs import PACKS_DIR
+from tests.unit.referrals.support import NOW, referral
+
+pytestmark = pytest.mark.integration
+SOUTHALL = "UB2 4DE"  # a London postcode of the pack, in the Southall hub area
+
+
+def load_pack(settings: Settings, folder: Path) -> None:
+    """`hubnet county load FOLDER`, as an administrator runs it."""
+    result = CliRunner().invoke(
+        cli,
+        ["county", "load", str(folder), "--by", "test-admin"],
+        env={"HUBNET_DATA_DIR": str(settings.data_dir)},
+    )
+    assert result.exit_code == 0, result.output
+
+
+def london_v2(into: Path) -> Path:
+    """The London pack again, its speech and language service renamed (so a Task names the version)."""
+    folder = into / "london-v2"
+    shutil.copytree(PACKS_DIR / "london", folder)
+    services = folder / "services.csv"
+    services.write_text(services.read_text().replace("southall-speech,", "southall-talk,"))
+    (folder / "county.toml").write_text(
+        (folder / "county.toml").read_text().replace('version = "1"', 'version = "2"')
+    )
+    return folder
+
+
+def owners(records: list[Any]) -> list[str]:
+    tasks = [HubEvent.from_bytes(r.value).entries[0].resource for r in records]
+    return [str(t["owner"].get("identifier", {}).get("value", t["owner"]["display"])) for t in tasks]
+
+
+def wait_for_error(timeout_s: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        error = progress_of(WORKER).last_error
+        if error:
+            return error
+        time.sleep(0.1)
+    raise AssertionError("the referral worker never reported why it was not routing")
+
+
+def test_the_worker_routes_on_the_loaded_london_pack_and_follows_a_new_version(
+    tmp_path: Path, bootstrap: str, unique: str
+) -> None:
+    settings = Settings(data_dir=tmp_path, consumer_max_poll_interval_s=5.0, county_poll_s=0.2)
+    source, sink, dlq = f"t.linked.{unique}", f"t.referrals.{unique}", f"t.dlq.{unique}"
+    admin = kafka_clients.admin(settings, bootstrap)
+    admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1), NewTopic(dlq, 1, 1)])
+    admin.close()
+    networks = CurrentNetwork.from_settings(settings)
+    assert networks.version == 0
+    worker, service = build(
+        settings, bootstrap, networks, clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
+        group=f"t-referrals-{unique}",
+    )  # fmt: skip
+    first = referral("ealing-1", "slcn", serial=301, family="f-ealing-1", age=3, postcode=SOUTHALL)
+    second = referral("ealing-2", "slcn", serial=302, family="f-ealing-2", age=3, postcode=SOUTHALL)
+    producer = kafka_clients.producer(settings, bootstrap)
+
+    def send(event: Any) -> None:
+        producer.send(source, key=event.key, value=event.to_bytes(), headers=event.headers())
+        producer.flush()
+
+    async def scenario() -> tuple[str, list[Any], list[Any]]:
+        await asyncio.to_thread(send, first)
+        error = await asyncio.to_thread(wait_for_error)
+        nothing_yet = await asyncio.to_thread(read_all, settings, bootstrap, sink, 0, 1.0)
+        assert nothing_yet == [], "routed before any county pack was loaded"
+        await asyncio.to_thread(load_pack, settings, PACKS_DIR / "london")
+        after_v1 = await asyncio.to_thread(read_all, settings, bootstrap, sink, 1, 90.0)
+        await asyncio.to_thread(load_pack, settings, london_v2(tmp_path))
+        await asyncio.sleep(0.5)  # past HUBNET_COUNTY_POLL_S: the next event finds version 2
+        await asyncio.to_thread(send, second)
+        after_v2 = await asyncio.to_thread(read_all, settings, bootstrap, sink, 2, 60.0)
+        return error, after_v1, after_v2
+
+    async def go() -> tuple[str, list[Any], list[Any]]:
+        await worker.start()
+        try:
+            return await scenario()
+        finally:
+            await worker.stop()
+
+    error, after_v1, after_v2 = asyncio.run(go())
+    producer.close()
+    assert NO_PACK in error
+    assert owners(after_v1) == ["southall-speech@southall-hub"]
+    assert owners(after_v2) == ["southall-speech@southall-hub", "southall-talk@southall-hub"]
+    assert networks.version == 2
+    stored = service.store.find("1=1 ORDER BY created_at, referral_id")
+    assert {r.district for r in stored} == {"southall"}  # the London hub area, as staff scopes name it
+    assert not read_all(settings, bootstrap, dlq, 0, 1.0), "a referral waiting for a pack was dead-lettered"
+    service.store.close()
