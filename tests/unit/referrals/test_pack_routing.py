@@ -13,9 +13,9 @@ from datetime import date
 import pytest
 
 from services.referrals.access import staff_from_principal
-from services.referrals.network import Network
+from services.referrals.network import Home, Network
 from services.referrals.request import PersonFacts
-from services.referrals.routing import Ask, Outcome, route
+from services.referrals.routing import Ask, Candidate, Decision, Outcome, route
 from services.timeline.policy import Role
 from services.timeline.users import Principal
 from tests.unit.county.packs import PACKS
@@ -66,11 +66,18 @@ def child_at(postcode: str, age: int) -> PersonFacts:
     return PersonFacts(date(NOW.year - age, 1, 15), postcode)
 
 
-def routed(network: Network, postcode: str, code: str, load: Used, age: int) -> str:
-    decision = route(Ask((code,), child_at(postcode, age), None), network, load, NOW)
+def routed_to(
+    network: Network, postcode: str, code: str, age: int, offer: str, *, load: Used | None = None
+) -> tuple[Home, Decision, Candidate]:
+    """Route a child of `age` at `postcode`, check it reached `offer`, and return the family's home,
+    the decision and the chosen offer's line of the explanation."""
+    decision = route(Ask((code,), child_at(postcode, age), None), network, load or Used(), NOW)
     assert decision.outcome is Outcome.ROUTED, decision.explanation()
     assert decision.offer is not None
-    return decision.offer.offer_id
+    assert decision.offer.offer_id == offer
+    home = network.home(postcode)
+    assert home is not None
+    return home, decision, next(c for c in decision.candidates if c.offer_id == offer)
 
 
 @pytest.fixture(params=PACKS)
@@ -82,27 +89,20 @@ def pack(request: pytest.FixtureRequest) -> tuple[Network, Case]:
 def test_a_family_is_routed_to_a_service_in_its_own_hub_area(pack: tuple[Network, Case]) -> None:
     network, case = pack
     postcode, code, offer = case.in_own_area
-    decision = route(Ask((code,), child_at(postcode, 1), None), network, Used(), NOW)
+    home, decision, kept = routed_to(network, postcode, code, 1, offer)
     assert decision.offer is not None
-    assert decision.offer.offer_id == offer
-    home = network.home(postcode)
-    assert home is not None
     assert decision.home_area == home.area == decision.offer.area
-    kept = next(c for c in decision.candidates if c.offer_id == offer)
     assert kept.reason.startswith("home hub area;")
 
 
 def test_with_none_in_its_hub_area_the_same_district_is_tried_next(pack: tuple[Network, Case]) -> None:
     network, case = pack
     postcode, code, offer = case.in_same_district
-    decision = route(Ask((code,), child_at(postcode, 4), None), network, Used(), NOW)
+    home, decision, kept = routed_to(network, postcode, code, 4, offer)
     assert decision.offer is not None
-    assert decision.offer.offer_id == offer
-    home = network.home(postcode)
-    assert home is not None
     assert decision.offer.area != home.area
     assert home.district in decision.offer.districts
-    assert next(c for c in decision.candidates if c.offer_id == offer).reason.startswith("same district;")
+    assert kept.reason.startswith("same district;")
 
 
 def test_with_no_service_near_enough_the_hub_manager_decides(pack: tuple[Network, Case]) -> None:
@@ -141,7 +141,7 @@ def test_places_kept_for_priority_places_go_only_to_families_living_in_one(
     assert outsider_home is not None
     assert not outsider_home.priority
     full = Used({offer_id: offer.capacity_per_week - offer.priority_places})  # only the kept places left
-    assert routed(network, resident, code, full, age=3) == offer_id
+    routed_to(network, resident, code, 3, offer_id, load=full)
     decision = route(Ask((code,), child_at(outsider, 3), None), network, full, NOW)
     dropped = next(c for c in decision.candidates if c.offer_id == offer_id)
     assert not dropped.kept
