@@ -10,7 +10,6 @@ reason. Every attempt is audited.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import orjson

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.county import CountyPack, GeographyField, Sector
 from schemas.directory import ServiceCatalogue, Tier
 from schemas.errors import ConfigurationError
-from services.county.geography import hub_area_lookup
+from services.county.geography import deciding_rules
 from services.referrals.postcodes import normalise
 from services.referrals.sla import WorkingCalendar
 
@@ -267,12 +267,10 @@ def county_places(pack: CountyPack) -> Places:
     """Districts, hub areas (with the districts they lie in), every live postcode the pack places
     in a hub area, and the sites. A site's district is its postcode's; a site whose postcode the
     pack does not list counts as in every district of its hub area."""
-    placed = hub_area_lookup(pack).by_postcode
-    homes: dict[str, Home] = {}
-    for row in pack.postcodes:
-        rule = placed.get(normalise(row.pcds)) if not row.doterm else None
-        if rule is not None:
-            homes[normalise(row.pcds)] = Home(rule.hub_area, row.laua, rule.priority_place)
+    homes = {
+        normalise(row.pcds): Home(rule.hub_area, row.laua, rule.priority_place)
+        for row, rule in deciding_rules(pack)
+    }
     in_districts: dict[str, set[str]] = {rule.hub_area: set() for rule in pack.hub_areas}
     for rule in pack.hub_areas:
         if rule.field is GeographyField.LAUA:

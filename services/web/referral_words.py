@@ -34,7 +34,7 @@ def service_words(network: Network, offer_id: str | None, district: str | None) 
     """Where the referral is: the service and its site, or the hub manager of its district."""
     offer = network.offer(offer_id) if offer_id else None
     if offer is None:
-        return f"hub manager, {network.district_name(district)}"
+        return f"hub manager, {network.area_name(district)}"
     site = network.sites.get(offer.site_id)
     return f"{offer.name}, {site.name}" if site else offer.name
 

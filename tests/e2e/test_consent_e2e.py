@@ -36,14 +36,13 @@ from services.core.settings import Settings
 from services.core.supervisor import Supervisor
 from services.gateway.database import Database
 from services.gateway.partners import Partner, PartnerStore
-from services.synthetic.county_pack import write_pack
-from services.synthetic.geography import district
 from services.synthetic.partners import build_directory
 from services.synthetic.reference_files import write_reference
 from services.timeline.policy import Role
 from services.timeline.users import UserStore
 from tests.security.referral_ui import PASSWORD
 from tests.security.test_referral_ui_http import _csrf, sign_in
+from tests.unit.referrals.networks import demo_pack
 from tests.unit.referrals.support import CLACTON, nhs
 from tests.unit.timeline.events import TENDRING
 
@@ -99,9 +98,7 @@ def _answers(url: str) -> bool:
 
 def _prepare(data_dir: Path, env: dict[str, str]) -> str:
     """The county pack, the staff accounts and the charity's registration; the charity's key."""
-    pack = write_pack(
-        data_dir / "county", [(district("Tendring"), district("Tendring").places[0], CLACTON)], ()
-    )
+    pack = demo_pack(data_dir / "county", (CLACTON,))  # the demo county's sites and services
     write_reference(pack, build_directory())  # the names the pack's manifest lists
     loaded = subprocess.run(
         [sys.executable, "-m", "services.cli", "county", "load", str(pack), "--by", "e2e-test"],

@@ -18,8 +18,9 @@ from kafka.admin import NewTopic
 from typer.testing import CliRunner
 
 from schemas.envelope import HubEvent
+from schemas.topics import catalogue
 from services.cli.main import app as cli
-from services.core import kafka_clients
+from services.core import kafka_clients, topics
 from services.core.settings import Settings
 from services.referrals.current import NO_PACK, CurrentNetwork
 from services.referrals.sla import ManualClock
@@ -33,13 +34,10 @@ pytestmark = pytest.mark.integration
 SOUTHALL = "UB2 4DE"  # a London postcode of the pack, in the Southall hub area
 
 
-def load_pack(settings: Settings, folder: Path) -> None:
-    """`hubnet county load FOLDER`, as an administrator runs it."""
-    result = CliRunner().invoke(
-        cli,
-        ["county", "load", str(folder), "--by", "test-admin"],
-        env={"HUBNET_DATA_DIR": str(settings.data_dir)},
-    )
+def load_pack(settings: Settings, bootstrap: str, folder: Path) -> None:
+    """`hubnet county load FOLDER`, as an administrator runs it (audited on the broker)."""
+    env = {"HUBNET_DATA_DIR": str(settings.data_dir), "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    result = CliRunner().invoke(cli, ["county", "load", str(folder), "--by", "test-admin"], env=env)
     assert result.exit_code == 0, result.output
 
 
@@ -77,6 +75,7 @@ def test_the_worker_routes_on_the_loaded_london_pack_and_follows_a_new_version(
     source, sink, dlq = f"t.linked.{unique}", f"t.referrals.{unique}", f"t.dlq.{unique}"
     admin = kafka_clients.admin(settings, bootstrap)
     admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1), NewTopic(dlq, 1, 1)])
+    topics.apply(admin, catalogue())  # fh.audit, where `hubnet county load` audits each load
     admin.close()
     networks = CurrentNetwork.from_settings(settings)
     assert networks.version == 0
@@ -97,9 +96,9 @@ def test_the_worker_routes_on_the_loaded_london_pack_and_follows_a_new_version(
         error = await asyncio.to_thread(wait_for_error)
         nothing_yet = await asyncio.to_thread(read_all, settings, bootstrap, sink, 0, 1.0)
         assert nothing_yet == [], "routed before any county pack was loaded"
-        await asyncio.to_thread(load_pack, settings, PACKS_DIR / "london")
+        await asyncio.to_thread(load_pack, settings, bootstrap, PACKS_DIR / "london")
         after_v1 = await asyncio.to_thread(read_all, settings, bootstrap, sink, 1, 90.0)
-        await asyncio.to_thread(load_pack, settings, london_v2(tmp_path))
+        await asyncio.to_thread(load_pack, settings, bootstrap, london_v2(tmp_path))
         await asyncio.sleep(0.5)  # past HUBNET_COUNTY_POLL_S: the next event finds version 2
         await asyncio.to_thread(send, second)
         after_v2 = await asyncio.to_thread(read_all, settings, bootstrap, sink, 2, 60.0)

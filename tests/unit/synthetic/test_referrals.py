@@ -14,10 +14,12 @@ from connectors import registry
 from connectors.base import SourceContext
 from schemas.envelope import HubEvent
 from schemas.event_types import EventType
-from services.referrals.network import load_network
+from services.county.pack import read_pack
+from services.referrals.network import network_from_pack, read_config
 from services.referrals.request import codes_of
 from services.stack.demo_traffic import ensure_county
 from services.synthetic.county import GENERATOR_VERSION
+from services.synthetic.county_pack import PACK_DIR
 from tests.unit.synthetic.conftest import County
 
 
@@ -43,7 +45,7 @@ def test_every_generated_service_request_is_a_referral_and_health_visitors_name_
     requests = _service_requests(county)
     assert requests, "the county holds no FHIR ServiceRequest"
     assert {e.event_type for e in requests} == {EventType.REFERRAL_REQUESTED}
-    network = load_network()
+    network = network_from_pack(read_pack(county.root / PACK_DIR), read_config())  # the county's own pack
     needs: Counter[str] = Counter()
     for event in requests:
         need = network.need_for(codes_of(event.entries[0].resource))
