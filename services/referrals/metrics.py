@@ -1,7 +1,9 @@
 """Referral metrics (Prometheus), beside the shared ones in services/core/metrics.py.
 
-Labels are district names and service ids (never offer ids, people or families), so the number of
-series stays small: 12 districts x a few dozen services. The SLA breach counter is the shared
+Labels are hub area names from the county pack (the label is still called `district`, which the
+dashboards and alert rules name; in the demo county the hub areas are the districts) and service
+ids (never offer ids, people or families), so the number of series stays small: a dozen hub areas
+x a few dozen services. The SLA breach counter is the shared
 `hubnet_referral_sla_breaches_total`, which the alert rules in deploy/ already watch.
 """
 

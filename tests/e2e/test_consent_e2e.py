@@ -36,8 +36,6 @@ from services.core.settings import Settings
 from services.core.supervisor import Supervisor
 from services.gateway.database import Database
 from services.gateway.partners import Partner, PartnerStore
-from services.synthetic.partners import build_directory
-from services.synthetic.reference_files import write_reference
 from services.timeline.policy import Role
 from services.timeline.users import UserStore
 from tests.security.referral_ui import PASSWORD
@@ -99,7 +97,6 @@ def _answers(url: str) -> bool:
 def _prepare(data_dir: Path, env: dict[str, str]) -> str:
     """The county pack, the staff accounts and the charity's registration; the charity's key."""
     pack = demo_pack(data_dir / "county", (CLACTON,))  # the demo county's sites and services
-    write_reference(pack, build_directory())  # the names the pack's manifest lists
     loaded = subprocess.run(
         [sys.executable, "-m", "services.cli", "county", "load", str(pack), "--by", "e2e-test"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,

@@ -15,6 +15,8 @@ from services.county.pack import read_pack
 from services.referrals.network import Network, network_from_pack, read_config
 from services.synthetic.county_pack import write_pack
 from services.synthetic.geography import DISTRICTS, District, Place, build_sites
+from services.synthetic.partners import build_directory
+from services.synthetic.reference_files import write_reference
 from tests.unit.county.packs import PACKS_DIR
 
 DEMO_POSTCODES = ("CO15 1AB", "CO15 2CD", "CO3 4PQ", "CM20 2XY", "CM1 1AA", "CM1 2AB", "SS14 1AA")
@@ -28,8 +30,11 @@ def pack_network(name: str) -> Network:
 
 
 def demo_pack(into: Path, postcodes: Iterable[str] = DEMO_POSTCODES) -> Path:
-    """The demo county's pack (services/synthetic/county_pack.py) with these postcodes as homes."""
-    return write_pack(into, [_home(p) for p in postcodes], build_sites(random.Random(SITES_SEED)))
+    """The demo county's pack (services/synthetic/county_pack.py) with these postcodes as homes, and
+    the reference files its manifest names."""
+    folder = write_pack(into, [_home(p) for p in postcodes], build_sites(random.Random(SITES_SEED)))
+    write_reference(folder, build_directory())
+    return folder
 
 
 @cache
