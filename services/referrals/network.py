@@ -271,14 +271,7 @@ def county_places(pack: CountyPack) -> Places:
         normalise(row.pcds): Home(rule.hub_area, row.laua, rule.priority_place)
         for row, rule in deciding_rules(pack)
     }
-    in_districts: dict[str, set[str]] = {rule.hub_area: set() for rule in pack.hub_areas}
-    for rule in pack.hub_areas:
-        if rule.field is GeographyField.LAUA:
-            in_districts[rule.hub_area].add(rule.code)
-    for home in homes.values():
-        in_districts[home.area].add(home.district)
-    names = {rule.hub_area: rule.hub_area_name for rule in reversed(pack.hub_areas)}  # first row's name
-    areas = {area: Area(area, names[area], frozenset(found)) for area, found in in_districts.items()}
+    areas = _areas(pack, homes.values())
     sites: dict[str, Site] = {}
     for site in pack.sites:
         at = homes.get(normalise(site.postcode))
@@ -292,6 +285,19 @@ def county_places(pack: CountyPack) -> Places:
         homes=homes,
         sites=sites,
     )
+
+
+def _areas(pack: CountyPack, homes: Iterable[Home]) -> dict[str, Area]:
+    """Each hub area with the districts it lies in: those its district rules name, and those of
+    the postcodes placed in it (a ward or LSOA carved out of a district)."""
+    in_districts: dict[str, set[str]] = {rule.hub_area: set() for rule in pack.hub_areas}
+    for rule in pack.hub_areas:
+        if rule.field is GeographyField.LAUA:
+            in_districts[rule.hub_area].add(rule.code)
+    for home in homes:
+        in_districts[home.area].add(home.district)
+    names = {rule.hub_area: rule.hub_area_name for rule in reversed(pack.hub_areas)}  # first row's name
+    return {area: Area(area, names[area], frozenset(found)) for area, found in in_districts.items()}
 
 
 def pack_offers(pack: CountyPack, config: NetworkConfig, sites: Mapping[str, Site]) -> list[Offer]:
