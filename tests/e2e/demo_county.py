@@ -19,13 +19,16 @@ from pathlib import Path
 
 from connectors import registry
 from connectors.base import SourceContext
+from schemas.county import CountyPack
 from schemas.envelope import HubEvent
 from services.cli.users import DEMO_PASSWORD, DEMO_SERVICES
 from services.county.geography import hub_area_lookup
 from services.county.pack import read_pack
+from services.county.problems import Problem
 from services.county.reference import load_reference, read_reference
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
+from services.reference.files import COUNTY_FILES, Row
 from services.reference.store import ReferenceStore
 from services.referrals.network import network_from_pack, read_config
 from services.referrals.service import ReferralService
@@ -33,7 +36,7 @@ from services.referrals.sla import ManualClock
 from services.referrals.store import ReferralStore
 from services.stack.demo_traffic import DEMO_END, DEMO_SEED, DEMO_START, ensure_county
 from services.synthetic.county import Options, generate
-from services.synthetic.county_pack import PACK_DIR
+from services.synthetic.county_pack import PACK_DIR, REFERENCE_DIR
 from services.synthetic.replay import deliveries
 from services.timeline.audit import AuditTrail
 from services.timeline.audit_store import AuditStore
@@ -121,6 +124,15 @@ def hub_events(county: Path) -> list[HubEvent]:
     return events
 
 
+def _reference(county: Path, pack: CountyPack) -> tuple[dict[str, list[Row]], list[Problem]]:
+    """The names of the county's organisations and districts: those its pack names, as `hubnet county
+    load` reads them; for a test pack that names none, the generated partners' files written beside
+    it, as `hubnet reference load` reads them."""
+    if pack.manifest.reference:
+        return read_reference(county / PACK_DIR, pack.manifest.reference)
+    return read_reference(county, {kind: f"{REFERENCE_DIR}/{name}" for kind, name in COUNTY_FILES.items()})
+
+
 def load(folder: Path, which: County, morning: datetime = MORNING) -> DemoCounty:
     """Generate and load the county under `folder`; its referrals are routed at `morning`."""
     county = generated(which, folder / "county")
@@ -135,7 +147,7 @@ def load(folder: Path, which: County, morning: datetime = MORNING) -> DemoCounty
         ManualClock(morning),
     )
     names = ReferenceStore.open(folder / "reference.sqlite")
-    rows, problems = read_reference(county / PACK_DIR, pack.manifest.reference)  # as `hubnet county load`
+    rows, problems = _reference(county, pack)
     assert not problems, problems
     load_reference(names, rows)
     users = UserStore.open(":memory:")

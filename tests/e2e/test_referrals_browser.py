@@ -39,7 +39,7 @@ from services.timeline.policy import Role
 from services.web import routes_consent, routes_referrals
 from services.web.app import create_app
 from services.web.referral_words import need_words
-from tests.e2e.demo_county import COUNTIES, PASSWORD, DemoCounty, load
+from tests.e2e.demo_county import COUNTIES, PASSWORD, County, DemoCounty, load
 from tests.e2e.serving import served
 from tests.e2e.test_demo_county_pages import _sign_in as _client_sign_in
 from tests.e2e.test_timeline_browser import _axe, browser  # noqa: F401 - the shared browser fixture
@@ -54,10 +54,14 @@ FOOD_BANKS = "1900101"  # Essex Community Food Banks, the charity whose referral
 HEALTH_VISITOR = Role.HEALTH_VISITOR.value
 
 
+DEMO = next(which for which in COUNTIES if which.pack is None)  # the `make run` demo county
+
+
 @pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCounty]:
-    demo = next(which for which in COUNTIES if which.pack is None)  # the `make run` demo county
-    loaded = load(tmp_path_factory.mktemp("demo"), demo)
+def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCounty]:
+    """The county a test names (parametrised indirectly), loaded once per module."""
+    which: County = request.param
+    loaded = load(tmp_path_factory.mktemp(which.name), which)
     yield loaded
     loaded.close()
 
@@ -129,6 +133,7 @@ def _codes_in(text: str, county: DemoCounty) -> list[str]:
     return sorted(code for code in codes if re.search(rf"(?<![\w@-]){re.escape(code)}(?![\w@-])", text, re.I))
 
 
+@pytest.mark.parametrize("county", [DEMO], indirect=True, ids=[DEMO.name])
 def test_a_health_visitors_morning_as_the_readme_walks_it(
     county: DemoCounty,
     site: Site,
@@ -213,6 +218,7 @@ def _main_text(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", " ", main))
 
 
+@pytest.mark.parametrize("county", COUNTIES, indirect=True, ids=lambda which: which.name)
 @pytest.mark.parametrize("role", [Role.HEALTH_VISITOR, Role.HUB_MANAGER], ids=lambda role: role.value)
 def test_pages_name_organisations_areas_needs_and_services_not_their_codes(
     county: DemoCounty, site: Site, role: Role
