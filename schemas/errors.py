@@ -30,7 +30,8 @@ class Problem:
 class MappingError(HubnetError):
     """A partner input cannot be mapped; carries where (field path, segment or line) and what to do.
 
-    `problems` lists each problem when there are several (the reason then summarises them all)."""
+    `problems` lists each problem when there are several (the reason then summarises them all);
+    `count` is how many there were, when only the first of them are kept."""
 
     def __init__(
         self,
@@ -38,11 +39,13 @@ class MappingError(HubnetError):
         location: str | None = None,
         hint: str | None = None,
         problems: Sequence[Problem] = (),
+        count: int = 1,
     ) -> None:
         self.reason = reason
         self.location = location
         self.hint = hint
         self.problems = tuple(problems)
+        self.count = max(count, len(self.problems))
         super().__init__(self.describe())
 
     def describe(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import cast
 
 from connectors.bloodspot_csv.codes import CONDITIONS, STATUS_CODES
 from connectors.common.csv_records import CsvRow
@@ -20,6 +21,7 @@ from connectors.common.demographics import (
     nhs_identifier,
     normal_postcode,
 )
+from connectors.common.problems import Findings
 from schemas.envelope import Identifier
 from schemas.errors import MappingError
 from schemas.identifiers import RECORD_SCOPED_KIND, local_system
@@ -65,28 +67,60 @@ class Card:
 
 
 def read_card(row: CsvRow, partner: str) -> Card:
-    record_id = row.require("record_id")
-    action = row.choice("action", ACTIONS, default="new") or "new"
-    person = _baby(row, partner, record_id)
-    taken = _moment(row, "sample_taken")
+    """The card, or one error naming every problem of the row (each cell checked on its own)."""
+    found = Findings()
+    record_id = found.take(row.require, "record_id")
+    action = found.take(row.choice, "action", ACTIONS, default="new") or "new"
+    person = found.take(_baby, row, partner, str(record_id))
+    taken = found.take(_moment, row, "sample_taken")
+    received = found.take(_received, row)
+    if person is not None and person.birth_date is not None and taken is not None:
+        found.take(
+            checked_birth_date,
+            person.birth_date,
+            row.where("birth_date"),
+            taken.date(),
+            "the sample was taken",
+        )
+    if received is not None and taken is not None and received < taken.date():
+        found.note(
+            MappingError(
+                "the sample was received before it was taken",
+                row.where("sample_received"),
+                hint="check sample_taken and sample_received",
+            )
+        )
+    results = tuple(r for condition in CONDITIONS if (r := found.take(_result, row, condition)))
+    if not any(row.get(condition) for condition in CONDITIONS) and action != "delete":
+        found.note(
+            MappingError(
+                "the row reports no result for any condition",
+                row.where("pku"),
+                hint=f"give a status code in at least one of {', '.join(CONDITIONS)}",
+            )
+        )
+    laboratory = found.take(_laboratory, row)
+    reported = found.take(_moment, row, "reported") if row.get("reported") else None
+    found.check()
+    return Card(
+        line=row.line,
+        record_id=str(record_id),
+        action=action,
+        person=cast(Person, person),
+        laboratory=str(laboratory),
+        taken=cast(datetime, taken),
+        received=cast(date, received),
+        reported=reported,
+        results=results,
+    )
+
+
+def _received(row: CsvRow) -> date:
     received = row.as_date("sample_received")
-    if received is None:
-        raise MappingError("this required cell is empty", row.where("sample_received"), hint="fill it in")
-    if person.birth_date is not None:
-        checked_birth_date(person.birth_date, row.where("birth_date"), taken.date(), "the sample was taken")
-    if received < taken.date():
-        raise MappingError(
-            "the sample was received before it was taken",
-            row.where("sample_received"),
-            hint="check sample_taken and sample_received",
-        )
-    results = tuple(r for condition in CONDITIONS if (r := _result(row, condition)))
-    if not results and action != "delete":
-        raise MappingError(
-            "the row reports no result for any condition",
-            row.where("pku"),
-            hint=f"give a status code in at least one of {', '.join(CONDITIONS)}",
-        )
+    return _missing(row, "sample_received") if received is None else received
+
+
+def _laboratory(row: CsvRow) -> str:
     laboratory = row.require("laboratory_ods_code").upper()
     if not _ODS.fullmatch(laboratory):
         raise MappingError(
@@ -94,28 +128,36 @@ def read_card(row: CsvRow, partner: str) -> Card:
             row.where("laboratory_ods_code"),
             hint="give the screening laboratory's ODS organisation code",
         )
-    return Card(
-        line=row.line,
-        record_id=record_id,
-        action=action,
-        person=person,
-        laboratory=laboratory,
-        taken=taken,
-        received=received,
-        reported=_moment(row, "reported") if row.get("reported") else None,
-        results=results,
-    )
+    return laboratory
 
 
 def _baby(row: CsvRow, partner: str, record_id: str) -> Person:
     """The baby; without an NHS number the subject names this card's baby only (identity then
     matches the demographics, so two babies never join by a laboratory number)."""
+    found = Findings()
     nhs = row.get("nhs_number")
     identifiers: list[Identifier] = []
     if nhs is not None:
-        identifiers.append(nhs_identifier(checked_nhs_number(nhs, row.where("nhs_number"))))
+        number = found.take(checked_nhs_number, nhs, row.where("nhs_number"))
+        identifiers += [nhs_identifier(number)] if number else []
     else:
         identifiers.append(Identifier(system=local_system(partner, RECORD_SCOPED_KIND), value=record_id))
+    sex = found.take(_sex, row)
+    postcode = row.get("postcode")
+    given, family = found.take(row.require, "given_name"), found.take(row.require, "family_name")
+    born = found.take(row.as_date, "birth_date") or found.take(_missing, row, "birth_date")
+    found.check()
+    return Person(
+        identifiers=tuple(identifiers),
+        given=tuple(str(given).split()),
+        family=family,
+        birth_date=born,
+        gender=sex,
+        postcode=normal_postcode(postcode) if postcode else None,
+    )
+
+
+def _sex(row: CsvRow) -> str | None:
     sex = row.get("sex")
     if sex is not None and sex.lower() not in _SEXES:
         raise MappingError(
@@ -123,15 +165,7 @@ def _baby(row: CsvRow, partner: str, record_id: str) -> Person:
             row.where("sex"),
             hint="use male, female, other, unknown (or the NHS Data Dictionary codes 1, 2, 9, 0)",
         )
-    postcode = row.get("postcode")
-    return Person(
-        identifiers=tuple(identifiers),
-        given=tuple(row.require("given_name").split()),
-        family=row.require("family_name"),
-        birth_date=row.as_date("birth_date") or _missing(row, "birth_date"),
-        gender=_SEXES[sex.lower()] if sex else None,
-        postcode=normal_postcode(postcode) if postcode else None,
-    )
+    return _SEXES[sex.lower()] if sex else None
 
 
 def _missing(row: CsvRow, column: str) -> date:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pydantic
 
-from schemas.errors import Problem, ValidationError
+from schemas.errors import MappingError, OwnershipError, Problem, ValidationError
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MAX_LISTED = 10
 """Problems spelt out in one reason; the rest are counted."""
@@ -209,31 +212,90 @@ def pydantic_problems(error: pydantic.ValidationError, root: str, where: str | N
     ]
 
 
-def problems_reason(problems: Sequence[Problem], limit: int = MAX_LISTED) -> str:
-    """One problem as its reason; several as a count and each `path: reason`, up to `limit`."""
-    if len(problems) == 1:
+def problems_reason(problems: Sequence[Problem], limit: int = MAX_LISTED, total: int | None = None) -> str:
+    """One problem as its reason; several as a count and each `path: reason`, up to `limit`.
+    `total`: how many there were when only the first of them were kept."""
+    count = max(total or 0, len(problems))
+    if count == 1:
         return problems[0].reason
     shown = "; ".join(f"{p.path}: {p.reason}" for p in problems[:limit])
-    hidden = len(problems) - limit
+    hidden = count - min(limit, len(problems))
     more = f"; and {hidden} more not listed" if hidden > 0 else ""
-    return f"{len(problems)} problems: {shown}{more}"
+    return f"{count} problems: {shown}{more}"
 
 
 def common_path(paths: Sequence[str]) -> str:
-    """The deepest place every path lies under (`Patient` for `Patient.name`, `Patient.gender`)."""
+    """The deepest place every path lies under (`Patient` for `Patient.name`, `Patient.gender`;
+    `line 4` for `line 4, column dob`, `line 4, column sex`)."""
     first = paths[0]
     prefix = first
     for path in paths[1:]:
-        while prefix and not (path == prefix or path.startswith((f"{prefix}.", f"{prefix}[", f"{prefix}:"))):
-            cut = max(prefix.rfind("."), prefix.rfind("["), prefix.rfind(": "))
+        while prefix and not (
+            path == prefix or path.startswith((f"{prefix}.", f"{prefix}[", f"{prefix}:", f"{prefix},"))
+        ):
+            cut = max(prefix.rfind("."), prefix.rfind("["), prefix.rfind(": "), prefix.rfind(", "))
             prefix = prefix[:cut] if cut > 0 else ""
     return prefix
 
 
-def problems_error(problems: Sequence[Problem], hint: str | None = None) -> ValidationError:
+def problems_error(
+    problems: Sequence[Problem], hint: str | None = None, total: int | None = None
+) -> ValidationError:
     """One `ValidationError` for all of a record's problems: located at the one problem's path,
-    or at the place all of them share, with every problem kept on the error."""
+    or at the place all of them share, with every problem kept on the error (up to `MAX_KEPT`)."""
     location = problems[0].path if len(problems) == 1 else common_path([p.path for p in problems])
     return ValidationError(
-        problems_reason(problems), location=location or None, hint=hint, problems=problems[:MAX_KEPT]
-    )
+        problems_reason(problems, total=total), location=location or None, hint=hint,
+        problems=problems[:MAX_KEPT], count=max(total or 0, len(problems)),
+    )  # fmt: skip
+
+
+class Findings:
+    """Every problem of one record, gathered while it is read, so the partner fixes them all at once.
+
+    A mapping reads each independent part of a record (a CSV cell, an HL7 field or segment) through
+    `take`: a part that raises `MappingError` is noted and read as None, and the mapping goes on to
+    the next part (one that needs a failed part skips its own check, so no problem is reported twice
+    or from a value that was never read). `check` then raises one error for all of them: the one
+    error itself when there was one (its reason and hint unchanged), else `problems_error` with each
+    problem's hint kept beside its reason. An `OwnershipError` is never gathered: it is a refusal.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        """The first `MAX_KEPT` problems; `count` says how many there were (a message of a
+        hundred thousand bad segments keeps no more than any other)."""
+        self.count = 0
+        self._first: MappingError | None = None
+
+    def take(self, read: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """`read(*args, **kwargs)`, or None with its problem noted."""
+        try:
+            return read(*args, **kwargs)
+        except OwnershipError:
+            raise
+        except MappingError as error:
+            self.note(error)
+            return None
+
+    def note(self, error: MappingError) -> None:
+        """Keep `error`'s problems (each with its own path), or the error as one problem."""
+        self._first = self._first or error
+        found = error.problems or (Problem(path=error.location or "", reason=_with_hint(error)),)
+        self.problems.extend(found[: MAX_KEPT - len(self.problems)])
+        self.count += error.count
+
+    def check(self) -> None:
+        """Raise for every problem noted so far; nothing when there was none."""
+        if self._first is None:
+            return
+        if self.count == self._first.count:
+            raise self._first
+        raise problems_error(self.problems, total=self.count)
+
+    def __bool__(self) -> bool:
+        return self._first is not None
+
+
+def _with_hint(error: MappingError) -> str:
+    return f"{error.reason} ({error.hint})" if error.hint else error.reason

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from connectors.common.csv_records import CsvRow
 from connectors.common.demographics import (
@@ -24,6 +25,7 @@ from connectors.common.demographics import (
     nhs_identifier,
     normal_postcode,
 )
+from connectors.common.problems import Findings
 from connectors.vaccination_csv.layout import MANDATORY, UK
 from schemas.envelope import Identifier
 from schemas.errors import MappingError
@@ -80,28 +82,32 @@ class Vaccination(Withdrawal):
 
 
 def read_vaccination(row: CsvRow, partner: str) -> Vaccination | Withdrawal:
-    action = row.choice("action_flag", ACTIONS)
-    if action is None:
-        raise MappingError(
-            "this required cell is empty", row.where("action_flag"), hint="write new, update or delete"
-        )
-    unique_id, uri = row.require("unique_id"), row.require("unique_id_uri")
+    """The row, or one error naming every problem of it (each cell checked, not only the first)."""
+    found = Findings()
+    action = found.take(_action, row)
+    unique_id, uri = found.take(row.require, "unique_id"), found.take(row.require, "unique_id_uri")
     record_id = f"{uri}|{unique_id}"
     if action == "delete":
-        return Withdrawal(row.line, unique_id, uri, _person(row, partner, record_id, full=False))
+        withdrawn = found.take(_person, row, partner, record_id, full=False)
+        found.check()
+        return Withdrawal(row.line, str(unique_id), str(uri), cast(Person, withdrawn))
     for column in MANDATORY:
-        row.require(column)
-    occurred = _date_time(row, "date_and_time")
-    person = _person(row, partner, record_id, full=True)
-    if person.birth_date is not None:
-        checked_birth_date(person.birth_date, row.where("person_dob"), occurred.date(), "the vaccination")
+        found.take(row.require, column)
+    occurred = found.take(_date_time, row, "date_and_time")
+    person = found.take(_person, row, partner, record_id, full=True)
+    if person is not None and person.birth_date is not None and occurred is not None:
+        found.take(
+            checked_birth_date, person.birth_date, row.where("person_dob"), occurred.date(), "the vaccination"
+        )
+    details = found.take(_details, row)
+    found.check()
     return Vaccination(
         line=row.line,
-        action=action,
-        unique_id=unique_id,
-        unique_id_uri=uri,
-        person=person,
-        occurred=occurred,
+        action=str(action),
+        unique_id=str(unique_id),
+        unique_id_uri=str(uri),
+        person=cast(Person, person),
+        occurred=cast(datetime, occurred),
         site=(row.require("site_code"), row.require("site_code_type_uri")),
         location=(row.require("location_code"), row.require("location_code_type_uri")),
         performer=" ".join(
@@ -110,30 +116,70 @@ def read_vaccination(row: CsvRow, partner: str) -> Vaccination | Withdrawal:
             if p
         )
         or None,
-        recorded=_date(row, "recorded_date"),
-        primary_source=_boolean(row, "primary_source"),
-        procedure=_coded(row, "vaccination_procedure_code", "vaccination_procedure_term"),
-        dose_sequence=row.as_int("dose_sequence", 1, 9),
-        product=_coded(row, "vaccine_product_code", "vaccine_product_term"),
-        manufacturer=row.get("vaccine_manufacturer"),
-        batch=row.get("batch_number"),
-        expiry=_date(row, "expiry_date"),
-        body_site=_coded(row, "site_of_vaccination_code", "site_of_vaccination_term"),
-        route=_coded(row, "route_of_vaccination_code", "route_of_vaccination_term"),
-        dose=_dose(row),
-        indication=_snomed(row, "indication_code"),
+        **cast(dict[str, Any], details),
     )
+
+
+def _details(row: CsvRow) -> dict[str, Any]:
+    """The optional cells of a `new` or `update` row by field, each checked on its own."""
+    found = Findings()
+    details = {
+        "recorded": found.take(_date, row, "recorded_date"),
+        "primary_source": found.take(_boolean, row, "primary_source"),
+        "procedure": found.take(_coded, row, "vaccination_procedure_code", "vaccination_procedure_term"),
+        "dose_sequence": found.take(row.as_int, "dose_sequence", 1, 9),
+        "product": found.take(_coded, row, "vaccine_product_code", "vaccine_product_term"),
+        "manufacturer": row.get("vaccine_manufacturer"),
+        "batch": row.get("batch_number"),
+        "expiry": found.take(_date, row, "expiry_date"),
+        "body_site": found.take(_coded, row, "site_of_vaccination_code", "site_of_vaccination_term"),
+        "route": found.take(_coded, row, "route_of_vaccination_code", "route_of_vaccination_term"),
+        "dose": found.take(_dose, row),
+        "indication": found.take(_snomed, row, "indication_code"),
+    }
+    found.check()
+    return details
+
+
+def _action(row: CsvRow) -> str:
+    action = row.choice("action_flag", ACTIONS)
+    if action is None:
+        raise MappingError(
+            "this required cell is empty", row.where("action_flag"), hint="write new, update or delete"
+        )
+    return action
 
 
 def _person(row: CsvRow, partner: str, record_id: str, *, full: bool) -> Person:
     """The vaccinated person. Without an NHS number the subject is local to this record only, so
     identity resolution matches the demographics instead of joining people by a record id."""
+    found = Findings()
     nhs = row.get("nhs_number")
     identifiers: list[Identifier] = []
     if nhs is not None:
-        identifiers.append(nhs_identifier(checked_nhs_number(nhs, row.where("nhs_number"))))
+        number = found.take(checked_nhs_number, nhs, row.where("nhs_number"))
+        identifiers += [nhs_identifier(number)] if number else []
     else:
         identifiers.append(Identifier(system=local_system(partner, RECORD_SCOPED_KIND), value=record_id))
+    gender = found.take(_gender, row)
+    if not full:
+        found.check()
+        return Person(identifiers=tuple(identifiers))
+    postcode = found.take(row.require, "person_postcode")
+    given, family = found.take(row.require, "person_forename"), found.take(row.require, "person_surname")
+    born = found.take(_date, row, "person_dob")
+    found.check()
+    return Person(
+        identifiers=tuple(identifiers),
+        given=tuple(str(given).split()),
+        family=family,
+        birth_date=born,
+        gender=gender,
+        postcode=normal_postcode(str(postcode)),
+    )
+
+
+def _gender(row: CsvRow) -> str | None:
     gender = row.get("person_gender_code")
     if gender is not None and gender not in _GENDER:
         raise MappingError(
@@ -141,17 +187,7 @@ def _person(row: CsvRow, partner: str, record_id: str, *, full: bool) -> Person:
             row.where("person_gender_code"),
             hint="use 0 (not known), 1 (male), 2 (female) or 9 (not specified)",
         )
-    if not full:
-        return Person(identifiers=tuple(identifiers))
-    postcode = row.require("person_postcode")
-    return Person(
-        identifiers=tuple(identifiers),
-        given=tuple(row.require("person_forename").split()),
-        family=row.require("person_surname"),
-        birth_date=_date(row, "person_dob"),
-        gender=_GENDER[gender] if gender is not None else None,
-        postcode=normal_postcode(postcode),
-    )
+    return _GENDER[gender] if gender is not None else None
 
 
 def _date(row: CsvRow, column: str) -> date | None:
