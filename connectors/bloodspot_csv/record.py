@@ -73,7 +73,7 @@ def read_card(row: CsvRow, partner: str) -> Card:
     action = found.take(row.choice, "action", ACTIONS, default="new") or "new"
     person = found.take(_baby, row, partner, str(record_id))
     taken = found.take(_moment, row, "sample_taken")
-    received = found.take(_received, row)
+    received = found.take(row.required, row.as_date, "sample_received")
     if person is not None and person.birth_date is not None and taken is not None:
         found.take(
             checked_birth_date,
@@ -115,11 +115,6 @@ def read_card(row: CsvRow, partner: str) -> Card:
     )
 
 
-def _received(row: CsvRow) -> date:
-    received = row.as_date("sample_received")
-    return _missing(row, "sample_received") if received is None else received
-
-
 def _laboratory(row: CsvRow) -> str:
     laboratory = row.require("laboratory_ods_code").upper()
     if not _ODS.fullmatch(laboratory):
@@ -145,7 +140,7 @@ def _baby(row: CsvRow, partner: str, record_id: str) -> Person:
     sex = found.take(_sex, row)
     postcode = row.get("postcode")
     given, family = found.take(row.require, "given_name"), found.take(row.require, "family_name")
-    born = found.take(row.as_date, "birth_date") or found.take(_missing, row, "birth_date")
+    born = found.take(row.required, row.as_date, "birth_date")
     found.check()
     return Person(
         identifiers=tuple(identifiers),
@@ -168,15 +163,9 @@ def _sex(row: CsvRow) -> str | None:
     return _SEXES[sex.lower()] if sex else None
 
 
-def _missing(row: CsvRow, column: str) -> date:
-    raise MappingError("this required cell is empty", row.where(column), hint="fill it in")
-
-
 def _moment(row: CsvRow, column: str) -> datetime:
     """An ISO date-time; without an offset it is UTC, as in every hubnet CSV format."""
-    moment = row.as_datetime(column)
-    if moment is None:
-        raise MappingError("this required cell is empty", row.where(column), hint="fill it in")
+    moment = row.required(row.as_datetime, column)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from connectors.base import Record
 from connectors.common.values import BOM, iso_date, record_version
 from schemas.errors import MappingError
 
 UTF8 = ("utf-8",)
+T = TypeVar("T")
 
 
 def _decode(data: bytes, where: str | None = None, encodings: tuple[str, ...] = UTF8) -> str:
@@ -162,8 +164,19 @@ class CsvRow:
     def require(self, column: str) -> str:
         value = self.get(column)
         if value is None:
-            raise MappingError("this required cell is empty", self.where(column), hint="fill it in")
+            raise self.empty(column)
         return value
+
+    def required(self, read: Callable[[str], T | None], column: str) -> T:
+        """A typed cell that must be filled in: `row.required(row.as_date, "review_date")`."""
+        value = read(column)
+        if value is None:
+            raise self.empty(column)
+        return value
+
+    def empty(self, column: str) -> MappingError:
+        """The error of a required cell left empty."""
+        return MappingError("this required cell is empty", self.where(column), hint="fill it in")
 
     def choice(self, column: str, allowed: Collection[str], default: str | None = None) -> str | None:
         """A cell that must be one of a fixed list of codes (compared lower-case)."""

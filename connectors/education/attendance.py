@@ -8,11 +8,13 @@ corrected row (higher `record_version`) below 10% retracts the flag an earlier v
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from datetime import date
+from typing import cast
 
 from connectors.base import SourceContext
 from connectors.common.csv_records import CsvRow
 from connectors.common.demographics import checked_birth_date
+from connectors.common.problems import Findings
 from connectors.education.absence import Attendance, attendance_events, checked_attendance, flag_record_id
 from connectors.education.events import PupilEvents, at_midnight
 from connectors.education.pupil import Pupil, School, checked_upn
@@ -32,52 +34,44 @@ REQUIRED_COLUMNS = (
     "sessions_attended",
     "as_of_date",
 )
-T = TypeVar("T")
 TERM = re.compile(r"\d{4}-(autumn|spring|summer)")
 
 
 def attendance_row_events(row: CsvRow, ctx: SourceContext) -> list[HubEvent]:
-    """Events of one row; raises `MappingError` naming the line and column of the first problem."""
-    as_of = _present(row.as_date("as_of_date"), row, "as_of_date")
-    born = checked_birth_date(
-        _present(row.as_date("birth_date"), row, "birth_date"),
-        row.where("birth_date"),
-        as_of,
-        "the as_of_date of the figures",
-    )
-    pupil = Pupil(
-        upn=checked_upn(row.require("upn"), row.where("upn")),
-        family=row.require("family_name"),
-        given=(row.require("given_name"),),
-        birth_date=born,
-    )
+    """Events of one row; raises `MappingError` naming the line and column of every problem."""
+    found = Findings()
+    as_of = found.take(row.required, row.as_date, "as_of_date")
+    born = found.take(row.required, row.as_date, "birth_date")
+    if born is not None and as_of is not None:
+        found.take(checked_birth_date, born, row.where("birth_date"), as_of, "the as_of_date of the figures")
+    upn = found.take(lambda: checked_upn(row.require("upn"), row.where("upn")))
+    family, given = found.take(row.require, "family_name"), found.take(row.require, "given_name")
+    period, urn = found.take(_term, row), found.take(_urn, row)
+    possible = found.take(row.required, lambda column: row.as_int(column, low=0), "sessions_possible")
+    attended = found.take(row.required, lambda column: row.as_int(column, low=0), "sessions_attended")
+    authorised = found.take(row.as_int, "authorised_absences", low=0)
+    unauthorised = found.take(row.as_int, "unauthorised_absences", low=0)
+    record_id, version = found.take(row.require, "record_id"), found.take(row.record_version)
+    found.check()
+    day = cast(date, as_of)
+    pupil = Pupil(upn=str(upn), family=str(family), given=(str(given),), birth_date=cast(date, born))
     figures = checked_attendance(
         Attendance(
-            period=_term(row),
-            as_of=as_of,
-            school=School(urn=_urn(row)),
-            possible=_present(row.as_int("sessions_possible", low=0), row, "sessions_possible"),
-            attended=_present(row.as_int("sessions_attended", low=0), row, "sessions_attended"),
-            authorised=row.as_int("authorised_absences", low=0),
-            unauthorised=row.as_int("unauthorised_absences", low=0),
+            period=str(period),
+            as_of=day,
+            school=School(urn=str(urn)),
+            possible=cast(int, possible),
+            attended=cast(int, attended),
+            authorised=authorised,
+            unauthorised=unauthorised,
         ),
         row.where("sessions_attended"),
     )
-    record_id = row.require("record_id")
-    source = PupilEvents.start(
-        ctx, local_system(ctx.partner, "attendance-return"), row.record_version(), pupil
-    )
-    events = attendance_events(source, record_id, figures)
+    source = PupilEvents.start(ctx, local_system(ctx.partner, "attendance-return"), str(version), pupil)
+    events = attendance_events(source, str(record_id), figures)
     if not figures.persistent_absence and source.record.record_version != "1":
-        events.append(source.retraction(flag_record_id(record_id), at_midnight(as_of)))
+        events.append(source.retraction(flag_record_id(str(record_id)), at_midnight(day)))
     return events
-
-
-def _present(value: T | None, row: CsvRow, column: str) -> T:
-    """A parsed required cell: None means the cell was empty."""
-    if value is None:
-        raise MappingError("this required cell is empty", row.where(column), hint="fill it in")
-    return value
 
 
 def _term(row: CsvRow) -> str:

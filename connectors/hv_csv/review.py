@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from connectors.common.csv_records import CsvRow
 from connectors.common.demographics import (
@@ -20,6 +20,7 @@ from connectors.common.demographics import (
     nhs_identifier,
     normal_postcode,
 )
+from connectors.common.problems import Findings
 from schemas.errors import MappingError
 
 REVIEW_TYPES = {
@@ -70,47 +71,63 @@ class Review:
 
 
 def read_review(row: CsvRow) -> Review:
-    """The checked review of a row; `MappingError` names the line and column of the first fault."""
-    review_type = row.choice("review_type", tuple(REVIEW_TYPES))
-    review_date = row.as_date("review_date")
-    born = row.as_date("birth_date")
-    if review_type is None or review_date is None or born is None:
-        missing = next(c for c in ("review_type", "review_date", "birth_date") if row.get(c) is None)
-        raise MappingError("this required cell is empty", row.where(missing), hint="fill it in")
-    checked_birth_date(born, row.where("birth_date"), review_date, "the review date")
-    number = checked_nhs_number(row.require("nhs_number"), row.where("nhs_number"))
+    """The checked review of a row; `MappingError` names the line and column of every fault."""
+    found = Findings()
+    review_type = found.take(_review_type, row)
+    review_date = found.take(row.required, row.as_date, "review_date")
+    born = found.take(row.required, row.as_date, "birth_date")
+    if born is not None and review_date is not None:
+        found.take(checked_birth_date, born, row.where("birth_date"), review_date, "the review date")
+    number = found.take(lambda: checked_nhs_number(row.require("nhs_number"), row.where("nhs_number")))
     postcode = row.get("postcode")
+    given, family = found.take(row.require, "given_name"), found.take(row.require, "family_name")
+    gender = found.take(row.choice, "sex", SEXES)
+    record_id, version = found.take(row.require, "record_id"), found.take(row.record_version)
+    outcome = found.take(row.choice, "outcome", OUTCOMES, default="completed") or "completed"
+    asq3 = found.take(_asq3, row, review_type) if review_type else None
+    breastfeeding = found.take(row.choice, "breastfeeding_status", BREASTFEEDING)
+    if review_type is not None:
+        found.take(_only_on, row, "breastfeeding_status", breastfeeding, review_type)
+    found.check()
     person = Person(
-        identifiers=(nhs_identifier(number),),
-        given=(row.require("given_name"),),
-        family=row.require("family_name"),
+        identifiers=(nhs_identifier(str(number)),),
+        given=(str(given),),
+        family=family,
         birth_date=born,
-        gender=row.choice("sex", SEXES),
+        gender=gender,
         postcode=normal_postcode(postcode) if postcode else None,
     )
     return Review(
-        record_id=row.require("record_id"),
-        record_version=row.record_version(),
+        record_id=str(record_id),
+        record_version=str(version),
         line=row.line,
         subject=person,
-        review_type=review_type,
-        review_date=review_date,
-        outcome=row.choice("outcome", OUTCOMES, default="completed") or "completed",
+        review_type=str(review_type),
+        review_date=cast(date, review_date),
+        outcome=outcome,
         practitioner_role=row.get("practitioner_role"),
-        asq3=_asq3(row, review_type),
-        breastfeeding=_only_on(
-            row, "breastfeeding_status", row.choice("breastfeeding_status", BREASTFEEDING), review_type
-        ),
+        asq3=asq3 or {},
+        breastfeeding=breastfeeding,
     )
 
 
+def _review_type(row: CsvRow) -> str:
+    review_type = row.choice("review_type", tuple(REVIEW_TYPES))
+    if review_type is None:
+        raise row.empty("review_type")
+    return review_type
+
+
 def _asq3(row: CsvRow, review_type: str) -> dict[str, int]:
+    """The ASQ-3 domain scores, each checked on its own."""
+    found = Findings()
     scores: dict[str, int] = {}
     for domain in ASQ3_DOMAINS:
         column = f"asq3_{domain}"
-        score = _only_on(row, column, row.as_int(column, 0, 60), review_type)
+        score = found.take(_only_on, row, column, found.take(row.as_int, column, 0, 60), review_type)
         if score is not None:
             scores[domain] = score
+    found.check()
     return scores
 
 
