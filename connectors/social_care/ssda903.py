@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from connectors.base import Record, SourceContext
 from connectors.common.csv_records import CsvRow, check_columns, read_row, split_csv
 from connectors.common.fhir_time import utc_stamp
+from connectors.common.problems import Findings
 from connectors.common.values import BOM
 from connectors.social_care import resources
 from connectors.social_care.codes import (
@@ -119,26 +120,28 @@ def split_903(data: bytes) -> Iterator[Record]:
 
 
 def map_903_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
-    """Hub events of one row, or `MappingError` naming the line and column."""
+    """Hub events of one row, or `MappingError` naming the line and column of every problem."""
     table = table_of(record.raw)
     row = read_row(record)
     received = ctx.received_at.date()
-    child_id = row.require("child")
-    born = _date(row, "dob", received)
+    found = Findings()
+    child_id = found.take(row.require, "child")
+    born = found.take(_date, row, "dob", received)
+    sex = found.take(_code, row, "sex", SEXES) if row.get("sex") else None
+    period = found.take(_PERIODS[table], row, born, received) if table in _PERIODS else None
+    found.check()
     child = make_child(
         ctx.partner,
-        child_id,
+        str(child_id),
         source="ssda903",
         upn=row.get("upn"),
         birth_date=born,
-        gender=SEXES[_code(row, "sex", SEXES)].display if row.get("sex") else None,
+        gender=SEXES[sex].display if sex else None,
     )
     events = ChildEvents.start(ctx, source_system(ctx.partner), utc_stamp(ctx.received_at), child)
-    if table == "header":
+    if period is None:
         return [events.event(EventType.PERSON_REGISTERED, f"{child_id}/header", ctx.received_at, [], True)]
-    if table == "episodes":
-        return [_episode(row, events, child_id, born, received)]
-    return [_missing(row, events, child_id, born, received)]
+    return [period(events, str(child_id))]
 
 
 def _required_date(row: CsvRow, column: str, received: date) -> date:
@@ -161,62 +164,84 @@ def _coded(row: CsvRow, column: str, system: str, table: dict[str, Code]) -> dic
     return resources.codeable(system, _code(row, column, table), table)
 
 
-def _episode(row: CsvRow, events: ChildEvents, child_id: str, born: date | None, received: date) -> HubEvent:
+Period = Callable[[ChildEvents, str], HubEvent]
+"""A checked episodes or missing row, made into its child's event once the child is known."""
+
+
+def _episode(row: CsvRow, born: date | None, received: date) -> Period:
     """A period of care with one legal status and one placement (a new row when either changes)."""
-    start = _required_date(row, "decom", received)
-    end = _date(row, "dec", received)
-    check_order(born, start, row.where("decom"))
-    check_order(start, end, row.where("dec"))
+    found = Findings()
+    start = found.take(_required_date, row, "decom", received)
+    end = found.take(_date, row, "dec", received)
+    found.take(check_order, born, start, row.where("decom"))
+    found.take(check_order, start, end, row.where("dec"))
     place_column = "pl" if "pl" in row.cells and "place" not in row.cells else "place"  # PL: older name
-    types = [
-        resources.codeable(LEGAL_STATUS_SYSTEM, _code(row, "ls", LEGAL_STATUSES), LEGAL_STATUSES),
-        resources.codeable(PLACEMENT_SYSTEM, _code(row, place_column, PLACEMENTS), PLACEMENTS),
-        resources.codeable(
-            EPISODE_REASON_SYSTEM, _code(row, "rne", NEW_EPISODE_REASONS), NEW_EPISODE_REASONS
-        ),
+    coded = [
+        (LEGAL_STATUS_SYSTEM, "ls", LEGAL_STATUSES),
+        (PLACEMENT_SYSTEM, place_column, PLACEMENTS),
+        (EPISODE_REASON_SYSTEM, "rne", NEW_EPISODE_REASONS),
     ]
     if row.get("cin"):
-        types.append(resources.codeable(PRIMARY_NEED_SYSTEM, _code(row, "cin", PRIMARY_NEEDS), PRIMARY_NEEDS))
-    if end is None and row.get("rec"):
-        raise MappingError(
-            "REC (reason episode ceased) is given but DEC (date episode ceased) is empty, so hubnet "
-            "cannot tell whether the episode is still open",
-            row.where("dec"),
-            hint="fill in DEC when the episode has ended, or leave REC blank while it is open; "
-            "DfE SSDA903 rule 148: both coded or both blank",
-        )
-    if end is not None:
-        types.append(
-            resources.codeable(
-                EPISODE_END_SYSTEM, _code(row, "rec", EPISODE_END_REASONS), EPISODE_END_REASONS
+        coded.append((PRIMARY_NEED_SYSTEM, "cin", PRIMARY_NEEDS))
+    if end is None and row.get("rec") and not row.get("dec"):
+        found.note(
+            MappingError(
+                "REC (reason episode ceased) is given but DEC (date episode ceased) is empty, so hubnet "
+                "cannot tell whether the episode is still open",
+                row.where("dec"),
+                hint="fill in DEC when the episode has ended, or leave REC blank while it is open; "
+                "DfE SSDA903 rule 148: both coded or both blank",
             )
         )
-    record_id = f"{child_id}/episode/{start.isoformat()}"
-    care = resources.episode(
-        events.resource_id("EpisodeOfCare", record_id),
-        events.patient_reference,
-        "looked-after",
-        start=start,
-        end=end,
-        extra=types,
-    )
-    return events.event(EventType.CARE_EPISODE, record_id, start, [care], restricted=True)
+    if row.get("dec"):
+        coded.append((EPISODE_END_SYSTEM, "rec", EPISODE_END_REASONS))
+    types = [found.take(_coded, row, column, system, table) for system, column, table in coded]
+    found.check()
+    first = cast(date, start)
+
+    def made(events: ChildEvents, child_id: str) -> HubEvent:
+        record_id = f"{child_id}/episode/{first.isoformat()}"
+        care = resources.episode(
+            events.resource_id("EpisodeOfCare", record_id),
+            events.patient_reference,
+            "looked-after",
+            start=first,
+            end=end,
+            extra=[t for t in types if t is not None],
+        )
+        return events.event(EventType.CARE_EPISODE, record_id, first, [care], restricted=True)
+
+    return made
 
 
-def _missing(row: CsvRow, events: ChildEvents, child_id: str, born: date | None, received: date) -> HubEvent:
+def _missing(row: CsvRow, born: date | None, received: date) -> Period:
     """A missing or away-without-authorisation episode: an urgent alert while it lasts."""
-    start = _required_date(row, "mis_start", received)
-    end = _date(row, "mis_end", received)
-    check_order(born, start, row.where("mis_start"))
-    check_order(start, end, row.where("mis_end"))
-    record_id = f"{child_id}/missing/{start.isoformat()}"
-    alert = resources.flag(
-        events.resource_id("Flag", record_id),
-        events.patient_reference,
-        "missing",
-        start=start,
-        end=end,
-        urgent=True,
-        detail=[_coded(row, "missing", MISSING_SYSTEM, MISSING_TYPES)],
-    )
-    return events.event(EventType.FLAG_RAISED, record_id, start, [alert], restricted=True)
+    found = Findings()
+    start = found.take(_required_date, row, "mis_start", received)
+    end = found.take(_date, row, "mis_end", received)
+    found.take(check_order, born, start, row.where("mis_start"))
+    found.take(check_order, start, end, row.where("mis_end"))
+    kind = found.take(_coded, row, "missing", MISSING_SYSTEM, MISSING_TYPES)
+    found.check()
+    first = cast(date, start)
+
+    def made(events: ChildEvents, child_id: str) -> HubEvent:
+        record_id = f"{child_id}/missing/{first.isoformat()}"
+        alert = resources.flag(
+            events.resource_id("Flag", record_id),
+            events.patient_reference,
+            "missing",
+            start=first,
+            end=end,
+            urgent=True,
+            detail=[cast(dict[str, Any], kind)],
+        )
+        return events.event(EventType.FLAG_RAISED, record_id, first, [alert], restricted=True)
+
+    return made
+
+
+_PERIODS: dict[str, Callable[[CsvRow, date | None, date], Period]] = {
+    "episodes": _episode,
+    "missing": _missing,
+}
