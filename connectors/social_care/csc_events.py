@@ -15,6 +15,7 @@ from typing import TypedDict
 from connectors.base import Record, SourceContext
 from connectors.common.csv_records import CsvRow
 from connectors.common.demographics import checked_birth_date, normal_postcode
+from connectors.common.problems import Findings
 from connectors.social_care import resources
 from connectors.social_care.codes import (
     ABUSE_CATEGORIES,
@@ -42,7 +43,6 @@ from connectors.social_care.events import STEP_DOWN_SUFFIX, ChildEvents
 from connectors.social_care.identity import Child, family_identifier, make_child
 from connectors.social_care.timing import check_not_future
 from schemas.envelope import HubEvent
-from schemas.errors import MappingError
 from schemas.event_types import EventType
 from schemas.identifiers import local_system
 
@@ -63,57 +63,72 @@ def source_system(partner: str) -> str:
 
 
 def map_csc_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
-    """Hub events of one row, or `MappingError` naming the line and column (or JSON path)."""
+    """Hub events of one row, or `MappingError` naming the line and column (or JSON path) of every
+    problem. The row is read whole: a child cell that fails is left out of the child, so the event's
+    own cells are still checked; nothing is returned from a row with any problem."""
     row = read_record(record)
-    record_id = row.require("record_id")
-    kind = row.choice("event_type", EVENT_TYPES)
-    if kind is None:
-        raise MappingError("this required cell is empty", row.where("event_type"), hint="fill it in")
-    purge = row.choice("purge", (*_TRUE, *_FALSE), default="false") in _TRUE
-    received = ctx.received_at.date()
+    found = Findings()
+    record_id = found.take(row.require, "record_id") or ""
+    kind = found.take(_kind, row)
+    purge = found.take(row.choice, "purge", (*_TRUE, *_FALSE), default="false") in _TRUE
     family = family_identifier(ctx.partner, row.get("family_id"))
-    events = ChildEvents.start(
-        ctx, source_system(ctx.partner), row.record_version(), _child(row, ctx, purge), family
-    )
-    day = row.as_date("event_date")
+    version = found.take(row.record_version) or ""
+    child = _child(row, ctx, purge, found)
+    events = ChildEvents.start(ctx, source_system(ctx.partner), version, child, family)
+    day = found.take(row.as_date, "event_date")
     if purge:
+        found.check()
         when = day or ctx.received_at
         retracted = [events.retraction(record_id, when)]
         if kind == "case-closure":
             retracted.append(events.retraction(record_id + STEP_DOWN_SUFFIX, when))
         return retracted
-    if day is None:
-        raise MappingError("this required cell is empty", row.where("event_date"), hint="fill it in")
-    check_not_future(day, received, row.where("event_date"))
-    born = events.child.person.birth_date
-    if born is not None:
-        checked_birth_date(born, row.where("birth_date"), day, "the event date")
-    return _MAPPERS[kind.rsplit("-", 1)[0] if kind.endswith(("-start", "-end")) else kind](
-        row, events, record_id, day, kind.endswith("-end")
-    )
+    if day is None and row.get("event_date") is None:
+        found.note(row.empty("event_date"))
+    found.take(check_not_future, day, ctx.received_at.date(), row.where("event_date"))
+    born = child.person.birth_date
+    if born is not None and day is not None:
+        found.take(checked_birth_date, born, row.where("birth_date"), day, "the event date")
+    mapped = None
+    if kind is not None and day is not None:
+        mapper = _MAPPERS[kind.rsplit("-", 1)[0] if kind.endswith(("-start", "-end")) else kind]
+        mapped = found.take(mapper, row, events, record_id, day, kind.endswith("-end"))
+    found.check()
+    return mapped or []
 
 
-def _child(row: CsvRow, ctx: SourceContext, purge: bool) -> Child:
-    """The child; names are required except on a purge row, which only needs to say whose record."""
+def _kind(row: CsvRow) -> str:
+    kind = row.choice("event_type", EVENT_TYPES)
+    if kind is None:
+        raise row.empty("event_type")
+    return kind
+
+
+def _child(row: CsvRow, ctx: SourceContext, purge: bool, found: Findings) -> Child:
+    """The child; names are required except on a purge row, which only needs to say whose record.
+    A cell with a problem is noted in `found` and left out."""
     given = row.get("given_name")
     family = row.get("family_name")
     if not purge:
-        given = row.require("given_name")
-        family = row.require("family_name")
-    born = row.as_date("birth_date")
+        given = found.take(row.require, "given_name")
+        family = found.take(row.require, "family_name")
+    born = found.take(row.as_date, "birth_date")
     if born is not None:
-        checked_birth_date(born, row.where("birth_date"), ctx.received_at.date(), "the date the file arrived")
+        arrived = ctx.received_at.date()
+        born = found.take(
+            checked_birth_date, born, row.where("birth_date"), arrived, "the date the file arrived"
+        )
     postcode = row.get("postcode")
     return make_child(
         ctx.partner,
-        row.require("person_id"),
+        found.take(row.require, "person_id") or "",
         source="csc-events",
         nhs_number=row.get("nhs_number"),
         upn=row.get("upn"),
         given=tuple(given.split()) if given else (),
         family=family,
         birth_date=born,
-        gender=row.choice("sex", SEXES),
+        gender=found.take(row.choice, "sex", SEXES),
         postcode=normal_postcode(postcode) if postcode else None,
     )
 
@@ -158,8 +173,10 @@ def _contact(row: CsvRow, events: ChildEvents, record_id: str, day: date, _end: 
 
 
 def _referral(row: CsvRow, events: ChildEvents, record_id: str, day: date, _end: bool) -> list[HubEvent]:
-    reasons, restricted = _reasons(row)
-    source = _code(row, "referral_source", REFERRAL_SOURCES)
+    found = Findings()
+    reasons, restricted = found.take(_reasons, row) or ([], False)
+    source = found.take(_code, row, "referral_source", REFERRAL_SOURCES)
+    found.check()
     request = resources.service_request(
         events.resource_id("ServiceRequest", record_id),
         events.patient_reference,
@@ -174,8 +191,11 @@ def _referral(row: CsvRow, events: ChildEvents, record_id: str, day: date, _end:
 
 def _assessment(row: CsvRow, events: ChildEvents, record_id: str, day: date, end: bool) -> list[HubEvent]:
     value = row.get("assessment_outcome") if end else None
-    outcome = checked_code(value, ASSESSMENT_OUTCOMES, row.where("assessment_outcome")) if value else None
-    reasons, restricted = _reasons(row)
+    found = Findings()
+    where = row.where("assessment_outcome")
+    outcome = found.take(checked_code, value, ASSESSMENT_OUTCOMES, where) if value else None
+    reasons, restricted = found.take(_reasons, row) or ([], False)
+    found.check()
     assessment = resources.procedure(
         events.resource_id("Procedure", record_id),
         events.patient_reference,
@@ -215,8 +235,10 @@ def _cp_plan(row: CsvRow, events: ChildEvents, record_id: str, day: date, end: b
 
 def _looked_after(row: CsvRow, events: ChildEvents, record_id: str, day: date, end: bool) -> list[HubEvent]:
     span = _span(day, end)
-    legal = _code(row, "legal_status", LEGAL_STATUSES)
-    place = _code(row, "placement_type", PLACEMENTS)
+    found = Findings()
+    legal = found.take(_code, row, "legal_status", LEGAL_STATUSES)
+    place = found.take(_code, row, "placement_type", PLACEMENTS)
+    found.check()
     extra = [resources.codeable(LEGAL_STATUS_SYSTEM, legal, LEGAL_STATUSES)] if legal else []
     extra += [resources.codeable(PLACEMENT_SYSTEM, place, PLACEMENTS)] if place else []
     care = resources.episode(

@@ -174,7 +174,10 @@ def test_json_values_may_be_numbers_booleans_and_null() -> None:
 def test_json_errors_name_the_json_path() -> None:
     good = {"record_id": "A", "person_id": "P", "given_name": "T", "family_name": "C"}
     body = {
-        "events": [{**good, "event_type": "contact", "event_date": "2025-03-01"}, {**good, "event_type": "x"}]
+        "events": [
+            {**good, "event_type": "contact", "event_date": "2025-03-01"},
+            {**good, "event_type": "x", "event_date": "2025-03-01"},
+        ]
     }
     events, rejections = run(CONNECTOR, orjson.dumps(body))
     assert len(events) == 1
