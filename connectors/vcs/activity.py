@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from connectors.common.demographics import (
     Person,
@@ -19,6 +19,7 @@ from connectors.common.demographics import (
     normal_postcode,
 )
 from connectors.common.fhir_time import parse_fhir_datetime
+from connectors.common.problems import Findings
 from connectors.common.values import record_version
 from schemas.envelope import Identifier, resource_id
 from schemas.errors import MappingError
@@ -80,16 +81,21 @@ class Activity:
 
 
 def read_activity(fields: Fields, partner: str, today: date) -> Activity:
-    """Check every field; `today` (the day the input was received) bounds dates, so a date in the
-    future is rejected and mapping stays pure."""
-    occurred_at = _occurred_at(fields, today)
+    """Check every field, and name every problem at once; `today` (the day the input was received)
+    bounds dates, so a date in the future is rejected and mapping stays pure."""
+    found = Findings()
+    occurred_at = found.take(_occurred_at, fields, today)
+    record_id, version = found.take(_required, fields, "record_id"), found.take(_version, fields)
+    organisation, activity = found.take(_organisation, fields), found.take(_activity, fields)
+    person = found.take(_person, fields, partner, occurred_at.date() if occurred_at else today)
+    found.check()
     return Activity(
-        record_id=_required(fields, "record_id"),
-        record_version=_version(fields),
-        organisation=_organisation(fields),
-        activity=_activity(fields),
-        occurred_at=occurred_at,
-        person=_person(fields, partner, occurred_at.date()),
+        record_id=str(record_id),
+        record_version=str(version),
+        organisation=cast(Identifier, organisation),
+        activity=str(activity),
+        occurred_at=cast(datetime, occurred_at),
+        person=cast(Person, person),
         service_name=fields.get("service_name"),
         notes=fields.get("notes"),
     )
@@ -157,19 +163,21 @@ def _person(fields: Fields, partner: str, occurred_on: date) -> Person:
     """Subject identifiers: NHS number when given, the charity's own client id, and when neither
     is known a pseudonymous id derived from name, date of birth and postcode, so one person's
     events share a Kafka key; with none of these the person cannot be told apart from others."""
+    found = Findings()
     nhs = fields.get("nhs_number")
     local_id = fields.get("local_id")
     given = tuple((fields.get("given_name") or "").split())
     family = fields.get("family_name")
     birth = fields.get("birth_date")
-    born = _moment(birth, fields.where("birth_date"), date_only=True).date() if birth else None
-    if born is not None:
-        checked_birth_date(born, fields.where("birth_date"), occurred_on, "the activity date")
+    where = fields.where("birth_date")
+    born = None
+    if birth and (moment := found.take(_moment, birth, where, date_only=True)):
+        born = found.take(checked_birth_date, moment.date(), where, occurred_on, "the activity date")
     raw_postcode = fields.get("postcode")
     postcode = normal_postcode(raw_postcode) if raw_postcode else None
     identifiers: list[Identifier] = []
-    if nhs is not None:
-        identifiers.append(nhs_identifier(checked_nhs_number(nhs, fields.where("nhs_number"))))
+    if nhs is not None and (number := found.take(checked_nhs_number, nhs, fields.where("nhs_number"))):
+        identifiers.append(nhs_identifier(number))
     if local_id is not None:
         identifiers.append(Identifier(system=local_system(partner, "client"), value=local_id))
     elif given and family and born:
@@ -177,12 +185,13 @@ def _person(fields: Fields, partner: str, occurred_on: date) -> Person:
             "vcs-client", " ".join(given).lower(), family.lower(), born.isoformat(), postcode or ""
         )
         identifiers.append(Identifier(system=local_system(partner, "derived-client"), value=derived))
-    if not identifiers:
+    if not identifiers and not found:
         raise MappingError(
             "the person cannot be identified",
             fields.where("local_id"),
             hint="fill local_id, or nhs_number, or given_name, family_name and birth_date",
         )
+    found.check()
     return Person(
         identifiers=tuple(identifiers),
         given=given,
