@@ -267,6 +267,7 @@ class Findings:
         hundred thousand bad segments keeps no more than any other)."""
         self.count = 0
         self._first: MappingError | None = None
+        self._seen: set[Problem] = set()
 
     def take(self, read: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T | None:
         """`read(*args, **kwargs)`, or None with its problem noted."""
@@ -280,10 +281,14 @@ class Findings:
 
     def note(self, error: MappingError) -> None:
         """Keep `error`'s problems (each with its own path), or the error as one problem."""
-        self._first = self._first or error
         found = error.problems or (Problem(path=error.location or "", reason=_with_hint(error)),)
-        self.problems.extend(found[: MAX_KEPT - len(self.problems)])
-        self.count += error.count
+        new = [p for p in found if p not in self._seen]  # one field read by two checks is one problem
+        if not new:
+            return
+        self._first = self._first or error
+        self._seen.update(new)
+        self.problems.extend(new[: MAX_KEPT - len(self.problems)])
+        self.count += error.count - (len(found) - len(new))
 
     def check(self) -> None:
         """Raise for every problem noted so far; nothing when there was none."""
@@ -292,9 +297,6 @@ class Findings:
         if self.count == self._first.count:
             raise self._first
         raise problems_error(self.problems, total=self.count)
-
-    def __bool__(self) -> bool:
-        return self._first is not None
 
 
 def _with_hint(error: MappingError) -> str:

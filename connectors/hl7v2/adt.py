@@ -70,12 +70,14 @@ def visit_event(ctx: MessageContext) -> list[HubEvent]:
     visit = pv1.text(19)
     record_id = f"{trigger}:visit:{visit}" if visit else f"{trigger}:message:{control_id(message)}"
     patient = person(ctx, pid)
-    encounter = clinical.encounter(pv1, trigger, patient.ref, ctx.partner, ctx.rid(record_id, "Encounter"))
-    entries = [(encounter, pv1.label), *patient.entries()]
-    for obx in message.all("OBX"):
-        observation = clinical.observation(obx, patient.ref, ctx.rid(record_id, obx.label), None)
-        observation["encounter"] = {"reference": f"urn:uuid:{encounter['id']}"}
-        entries.append((observation, obx.label))
+    encounter = ctx.take(
+        clinical.encounter, pv1, trigger, patient.ref, ctx.partner, ctx.rid(record_id, "Encounter")
+    )
+    entries = [*([(encounter, pv1.label)] if encounter else []), *patient.entries()]
+    for observation, where in ctx.observations(message.all("OBX"), patient.ref, record_id, None):
+        if encounter is not None:
+            observation["encounter"] = {"reference": f"urn:uuid:{encounter['id']}"}
+        entries.append((observation, where))
     if trigger == "A02":  # a transfer happens when the event says, not when the visit began
         occurred = when(*event_time(message)) or ctx.sent_at
     else:

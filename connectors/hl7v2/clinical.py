@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from connectors.common.problems import Findings
 from connectors.hl7v2.datatypes import codeable_concept, coding_system, fhir_date, fhir_datetime
 from connectors.hl7v2.parsing import Segment, Value
 from connectors.hl7v2.people import identifiers
@@ -88,15 +89,25 @@ def _place(value: Value) -> str:
 
 
 def immunization(rxa: Segment, rxr: Segment | None, patient_ref: str, resource_id: str) -> dict[str, Any]:
-    """RXA: vaccine, date given, dose, lot; RXR: route and site; RXA-20 RE/NA = not given."""
+    """RXA: vaccine, date given, dose, lot; RXR: route and site; RXA-20 RE/NA = not given. Every
+    problem of the segment is named at once."""
+    found = Findings()
     vaccine = codeable_concept(rxa.value(5))
     if vaccine is None:
-        raise MappingError("the vaccine is missing", rxa.loc(5), hint="send the vaccine code in RXA-5")
-    given = fhir_datetime(rxa.value(3))
-    if given is None:
-        raise MappingError(
-            "the administration date is missing", rxa.loc(3), hint="send the date given in RXA-3"
+        found.note(MappingError("the vaccine is missing", rxa.loc(5), hint="send the vaccine code in RXA-5"))
+    given = found.take(fhir_datetime, rxa.value(3))
+    if given is None and not rxa.text(3):
+        found.note(
+            MappingError(
+                "the administration date is missing", rxa.loc(3), hint="send the date given in RXA-3"
+            )
         )
+    expiry = found.take(fhir_date, rxa.value(16))
+    amount = rxa.text(6)
+    dose = None
+    if _NUMBER.fullmatch(amount) and float(amount) != 999:  # 999 = amount not recorded (CDC guide)
+        dose = found.take(_quantity, amount, rxa.value(7))
+    found.check()
     not_done = rxa.text(20).upper() in _NOT_DONE
     resource: dict[str, Any] = {
         "resourceType": "Immunization",
@@ -108,12 +119,11 @@ def immunization(rxa: Segment, rxr: Segment | None, patient_ref: str, resource_i
     }
     if source := rxa.text(9):
         resource["primarySource"] = source == "00"
-    amount = rxa.text(6)
-    if _NUMBER.fullmatch(amount) and float(amount) != 999:  # 999 = amount not recorded (CDC guide)
-        resource["doseQuantity"] = _quantity(amount, rxa.value(7))
+    if dose is not None:
+        resource["doseQuantity"] = dose
     if lot := rxa.text(15):
         resource["lotNumber"] = lot
-    if expiry := fhir_date(rxa.value(16)):
+    if expiry:
         resource["expirationDate"] = expiry
     if maker := rxa.text(17, 2) or rxa.text(17):
         resource["manufacturer"] = {"display": maker}
@@ -130,10 +140,19 @@ def immunization(rxa: Segment, rxr: Segment | None, patient_ref: str, resource_i
 def observation(
     obx: Segment, patient_ref: str, resource_id: str, fallback_time: Value | None
 ) -> dict[str, Any]:
-    """OBX: code, value by OBX-2 type, units, range, flags, status, time (OBX-14, else the order's)."""
+    """OBX: code, value by OBX-2 type, units, range, flags, status, time (OBX-14, else the order's).
+    Every problem of the segment is named at once."""
+    found = Findings()
     code = codeable_concept(obx.value(3))
     if code is None:
-        raise MappingError("the observation has no code", obx.loc(3), hint="send what was observed in OBX-3")
+        found.note(
+            MappingError("the observation has no code", obx.loc(3), hint="send what was observed in OBX-3")
+        )
+    value = found.take(_observation_value, obx)
+    when = found.take(fhir_datetime, obx.value(14))
+    if when is None and fallback_time is not None:
+        when = found.take(fhir_datetime, fallback_time)
+    found.check()
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": resource_id,
@@ -141,10 +160,7 @@ def observation(
         "code": code,
         "subject": {"reference": patient_ref},
     }
-    resource.update(_observation_value(obx))
-    when = fhir_datetime(obx.value(14))
-    if when is None and fallback_time is not None:
-        when = fhir_datetime(fallback_time)
+    resource.update(value or {})
     if when:
         resource["effectiveDateTime"] = when
     if reference_range := obx.text(7):

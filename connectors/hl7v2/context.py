@@ -7,19 +7,24 @@ each message family (`adt`, `mapping`) build on these so they say only what diff
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from connectors.base import SourceContext
 from connectors.common.fhir_sensitivity import label, sensitivity_of
 from connectors.common.fhir_validation import validate_resource
-from connectors.hl7v2 import people
+from connectors.common.problems import Findings
+from connectors.hl7v2 import clinical, people
 from connectors.hl7v2.datatypes import to_datetime
 from connectors.hl7v2.parsing import Message, Segment, Value
 from schemas.envelope import Entry, HubEvent, Identifier, Sensitivity, resource_id
 from schemas.errors import MappingError
 from schemas.event_types import EventType
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +37,9 @@ class MessageContext:
     version: str
     sent_at: datetime
     validated: set[int] = field(default_factory=set)
+    found: Findings = field(default_factory=Findings)
+    """Every problem of the message so far: segments are read on past a bad one, so the sender is
+    told all of them at once; no event is made while there is any (`event`, `map_message`)."""
 
     @property
     def partner(self) -> str:
@@ -51,11 +59,10 @@ class MessageContext:
         restricted: bool = False,
         retracts: str | None = None,
     ) -> HubEvent:
-        """Validate each resource once (`where` = its segment) and wrap them in one hub event."""
-        for resource, where in resources:
-            if id(resource) not in self.validated:
-                validate_resource(resource, where)
-                self.validated.add(id(resource))
+        """Validate each resource once (`where` = its segment) and wrap them in one hub event;
+        raises every problem of the message found so far instead."""
+        self.validate(resources)
+        self.found.check()
         plain = [resource for resource, _ in resources]
         level = Sensitivity.RESTRICTED if restricted else sensitivity_of(plain)
         return HubEvent.create(
@@ -72,6 +79,38 @@ class MessageContext:
             ingested_at=self.source.received_at,
             retracts=retracts,
         )
+
+    def validate(self, resources: list[tuple[dict[str, Any], str]]) -> None:
+        """Check each resource against FHIR once, noting its problems with the message's."""
+        for resource, where in resources:
+            if id(resource) not in self.validated:
+                self.found.take(validate_resource, resource, where)
+                self.validated.add(id(resource))
+
+    def made(self, planned: list[Callable[[], HubEvent]]) -> list[HubEvent]:
+        """The events a mapper planned (each resource validated as it was planned), once the
+        whole message is read: every problem of every segment is raised together."""
+        self.found.check()
+        return [make() for make in planned]
+
+    def observations(
+        self, obxs: list[Segment], patient_ref: str, record_id: str, fallback_time: Value | None
+    ) -> list[tuple[dict[str, Any], str]]:
+        """The Observations of OBX segments; each one that cannot be read has its problems noted."""
+        read = (
+            (
+                self.take(
+                    clinical.observation, obx, patient_ref, self.rid(record_id, obx.label), fallback_time
+                ),
+                obx,
+            )
+            for obx in obxs
+        )
+        return [(resource, obx.label) for resource, obx in read if resource is not None]
+
+    def take(self, read: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """`read(...)`, or None with its problem noted among the message's."""
+        return self.found.take(read, *args, **kwargs)
 
     def retraction(self, record_id: str, occurred_at: datetime, patient: Person) -> HubEvent:
         """The sender's own record `record_id` retracted (a cancelled visit, a deleted order)."""
@@ -105,13 +144,14 @@ def person(ctx: MessageContext, pid: Segment) -> Person:
     follow the patient (not the event), so every event about one patient names the same Patient."""
     segments = following(ctx.message, pid, ("PD1", "NK1"), stop=("PID", "PV1", "ORC", "OBR", "RXA"))
     pd1 = next((s for s in segments if s.name == "PD1"), None)
-    identifiers = people.patient_identifiers(pid, ctx.partner)
-    key = identity_key(identifiers[0])
+    identifiers = people.patient_identifiers(pid, ctx.partner, ctx.found)
+    key = identity_key(identifiers[0]) if identifiers else f"unidentified:{pid.occurrence}"  # never used:
+    # without an identifier a problem is noted, so the message makes no event
     scope = f"patient:{key}"
-    resource = people.patient(pid, pd1, identifiers, ctx.rid(scope, "Patient"))
+    resource = people.patient(pid, pd1, identifiers, ctx.rid(scope, "Patient"), ctx.found)
     ref = f"urn:uuid:{resource['id']}"
     related = [
-        (people.related_person(nk1, ref, ctx.partner, ctx.rid(scope, nk1.label)), nk1.label)
+        (people.related_person(nk1, ref, ctx.partner, ctx.rid(scope, nk1.label), ctx.found), nk1.label)
         for nk1 in segments
         if nk1.name == "NK1"
     ]

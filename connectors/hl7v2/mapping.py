@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from connectors.base import SourceContext
 from connectors.common.fhir_time import utc_stamp
@@ -48,9 +48,12 @@ def map_message(message: Message, source: SourceContext) -> list[HubEvent]:
             location="MSH-7",
             hint="send MSH-7: hubnet orders updates of a record by it",
         )
-    return mapper(
-        MessageContext(message, source, _source_system(message, source.partner), utc_stamp(sent_at), sent_at)
+    ctx = MessageContext(
+        message, source, _source_system(message, source.partner), utc_stamp(sent_at), sent_at
     )
+    events = mapper(ctx)
+    ctx.found.check()  # a problem noted where no event was made still rejects the message
+    return events
 
 
 def _source_system(message: Message, partner: str) -> str:
@@ -69,7 +72,7 @@ def _immunisations(ctx: MessageContext) -> list[HubEvent]:
     """VXU^V04: one event per RXA; its RXR and OBX follow it, its ORC precedes it."""
     message = ctx.message
     patient = person(ctx, required(message, "PID", "the patient"))
-    events = []
+    events: list[Callable[[], HubEvent]] = []
     orc: Segment | None = None
     for segment in message.segments:
         if segment.name == "ORC":
@@ -79,21 +82,22 @@ def _immunisations(ctx: MessageContext) -> list[HubEvent]:
         rxa = segment
         key = _order_key(orc, 3, 2) or f"{patient.key}:{rxa.text(3)}:{rxa.text(5)}"
         record_id = f"V04:order:{key}"
-        occurred = when(rxa.value(3)) or ctx.sent_at
+        occurred = ctx.take(when, rxa.value(3)) or ctx.sent_at
         if rxa.text(21).upper() == "D":
-            events.append(ctx.retraction(record_id, occurred, patient))
+            events.append(partial(ctx.retraction, record_id, occurred, patient))
             continue
         children = following(message, rxa, ("RXR", "OBX"), stop=("RXA", "ORC"))
         rxr = next((s for s in children if s.name == "RXR"), None)
-        immunization = clinical.immunization(rxa, rxr, patient.ref, ctx.rid(record_id, "Immunization"))
-        entries = [(immunization, rxa.label), *patient.entries()]
-        entries += [
-            (clinical.observation(obx, patient.ref, ctx.rid(record_id, obx.label), rxa.value(3)), obx.label)
-            for obx in children
-            if obx.name == "OBX"
-        ]
+        rid = ctx.rid(record_id, "Immunization")
+        immunization = ctx.take(clinical.immunization, rxa, rxr, patient.ref, rid)
+        observations = ctx.observations(
+            [s for s in children if s.name == "OBX"], patient.ref, record_id, rxa.value(3)
+        )
+        entries = [*([(immunization, rxa.label)] if immunization else []), *patient.entries(), *observations]
+        ctx.validate(entries)
         events.append(
-            ctx.event(
+            partial(
+                ctx.event,
                 EventType.IMMUNISATION,
                 record_id,
                 occurred,
@@ -104,7 +108,7 @@ def _immunisations(ctx: MessageContext) -> list[HubEvent]:
         )
     if not events:
         required(message, "RXA", "the vaccination")
-    return events
+    return ctx.made(events)
 
 
 def _results(ctx: MessageContext) -> list[HubEvent]:
@@ -123,7 +127,7 @@ def _results(ctx: MessageContext) -> list[HubEvent]:
             if not groups or groups[-1][0] is not patient:
                 groups.append((patient, None, []))
             groups[-1][2].append(segment)
-    events = []
+    events: list[Callable[[], HubEvent]] = []
     for owner, obr, results in groups:
         if obr is not None:
             key = _order_key(obr, 3, 2) or f"{control_id(message)}:{obr.occurrence}"
@@ -131,14 +135,13 @@ def _results(ctx: MessageContext) -> list[HubEvent]:
             key = f"{control_id(message)}:{owner.pid.occurrence}:unordered"
         record_id = f"R01:order:{key}"
         requested = obr.value(7) if obr is not None else None
-        entries = [
-            (clinical.observation(obx, owner.ref, ctx.rid(record_id, obx.label), requested), obx.label)
-            for obx in results
-        ]
-        occurred = when(requested, *(obx.value(14) for obx in results)) or ctx.sent_at
+        entries = ctx.observations(results, owner.ref, record_id, requested)
+        occurred = ctx.take(when, requested, *(obx.value(14) for obx in results)) or ctx.sent_at
         if entries:
+            ctx.validate([*entries, *owner.entries()])
             events.append(
-                ctx.event(
+                partial(
+                    ctx.event,
                     EventType.OBSERVATION,
                     record_id,
                     occurred,
@@ -147,9 +150,9 @@ def _results(ctx: MessageContext) -> list[HubEvent]:
                     restricted=owner.restricted,
                 )
             )
-    if not events:
+    if not events and not ctx.found.count:
         required(message, "OBX", "the results")
-    return events
+    return ctx.made(events)
 
 
 def _order_key(segment: Segment | None, *fields: int) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from connectors.common.problems import Findings
 from connectors.hl7v2.datatypes import (
     address,
     codeable_concept,
@@ -46,11 +47,12 @@ ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
 _GP_PRACTICE_CODE = re.compile(r"[A-Z]\d{5}")
 
 
-def identifiers(values: list[Value], partner: str) -> list[dict[str, Any]]:
-    """FHIR identifiers of CX repetitions, duplicates dropped, NHS number first."""
+def identifiers(values: list[Value], partner: str, problems: Findings | None = None) -> list[dict[str, Any]]:
+    """FHIR identifiers of CX repetitions, duplicates dropped, NHS number first. With `problems`, a
+    repetition that fails its check is noted there and left out; without, it raises."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for value in values:
-        ident = identifier(value, partner)
+        ident = problems.take(identifier, value, partner) if problems is not None else identifier(value, partner)
         if ident:
             found.setdefault((ident["system"], ident["value"]), ident)
     return sorted(found.values(), key=lambda i: not i["system"].endswith("nhs-number"))
@@ -60,34 +62,43 @@ def subjects_of(fhir_identifiers: list[dict[str, Any]]) -> list[Identifier]:
     return [Identifier(system=i["system"], value=i["value"]) for i in fhir_identifiers]
 
 
-def patient_identifiers(pid: Segment, partner: str) -> list[dict[str, Any]]:
-    """Identifiers of PID-3, then PID-2 and PID-4; at least one is required."""
+def patient_identifiers(pid: Segment, partner: str, problems: Findings) -> list[dict[str, Any]]:
+    """Identifiers of PID-3, then PID-2 and PID-4; at least one is required. Each problem is noted
+    in `problems` (the identifiers that passed are returned)."""
     values = [v for field in _PATIENT_ID_FIELDS for v in pid.reps(field)]
-    found = identifiers(values, partner)
-    if not found:
-        raise MappingError(
-            "the patient has no identifier",
-            pid.loc(3),
-            hint="send the NHS number (authority NHS, type NH) or the local record number in PID-3",
+    before = problems.count
+    found = identifiers(values, partner, problems)
+    if not found and problems.count == before:
+        problems.note(
+            MappingError(
+                "the patient has no identifier",
+                pid.loc(3),
+                hint="send the NHS number (authority NHS, type NH) or the local record number in PID-3",
+            )
         )
     return found
 
 
 def patient(
-    pid: Segment, pd1: Segment | None, fhir_identifiers: list[dict[str, Any]], resource_id: str
+    pid: Segment,
+    pd1: Segment | None,
+    fhir_identifiers: list[dict[str, Any]],
+    resource_id: str,
+    problems: Findings,
 ) -> dict[str, Any]:
-    """The Patient resource of a PID segment, with the identifiers `patient_identifiers` found."""
+    """The Patient resource of a PID segment, with the identifiers `patient_identifiers` found; a
+    field with a problem is noted in `problems` and left out."""
     resource: dict[str, Any] = {"resourceType": "Patient", "id": resource_id, "identifier": fhir_identifiers}
     _put_people_fields(resource, pid, names=5, addresses=11)
     telecoms = [t for v in pid.reps(13) if (t := telecom(v, "home"))]
     telecoms += [t for v in pid.reps(14) if (t := telecom(v, "work"))]
     if telecoms:
         resource["telecom"] = telecoms
-    if birth := fhir_date(pid.value(7)):
+    if birth := problems.take(fhir_date, pid.value(7)):
         resource["birthDate"] = birth
-    if sex := gender(pid, 8):
+    if sex := problems.take(gender, pid, 8):
         resource["gender"] = sex
-    if death := fhir_datetime(pid.value(29)):
+    if death := problems.take(fhir_datetime, pid.value(29)):
         resource["deceasedDateTime"] = death
     elif pid.text(30).upper() == "Y":
         resource["deceasedBoolean"] = True
@@ -121,14 +132,17 @@ def is_protected(pd1: Segment | None) -> bool:
     return pd1 is not None and pd1.text(12).upper() == "Y"
 
 
-def related_person(nk1: Segment, patient_ref: str, partner: str, resource_id: str) -> dict[str, Any]:
-    """NK1 -> RelatedPerson: name, relationship (table 0063), address, phones, own identifiers."""
+def related_person(
+    nk1: Segment, patient_ref: str, partner: str, resource_id: str, problems: Findings
+) -> dict[str, Any]:
+    """NK1 -> RelatedPerson: name, relationship (table 0063), address, phones, own identifiers; a
+    field with a problem is noted in `problems` and left out."""
     resource: dict[str, Any] = {
         "resourceType": "RelatedPerson",
         "id": resource_id,
         "patient": {"reference": patient_ref},
     }
-    if found := identifiers(nk1.reps(33), partner):
+    if found := identifiers(nk1.reps(33), partner, problems):
         resource["identifier"] = found
     if relationship := codeable_concept(nk1.value(3)):
         resource["relationship"] = [relationship]
@@ -137,9 +151,9 @@ def related_person(nk1: Segment, patient_ref: str, partner: str, resource_id: st
     telecoms += [t for v in nk1.reps(6) if (t := telecom(v, "work"))]
     if telecoms:
         resource["telecom"] = telecoms
-    if sex := gender(nk1, 15):
+    if sex := problems.take(gender, nk1, 15):
         resource["gender"] = sex
-    if birth := fhir_date(nk1.value(16)):
+    if birth := problems.take(fhir_date, nk1.value(16)):
         resource["birthDate"] = birth
     return resource
 

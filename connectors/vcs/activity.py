@@ -185,7 +185,7 @@ def _person(fields: Fields, partner: str, occurred_on: date) -> Person:
             "vcs-client", " ".join(given).lower(), family.lower(), born.isoformat(), postcode or ""
         )
         identifiers.append(Identifier(system=local_system(partner, "derived-client"), value=derived))
-    if not identifiers and not found:
+    if not identifiers and not found.count:
         raise MappingError(
             "the person cannot be identified",
             fields.where("local_id"),
