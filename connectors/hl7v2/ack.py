@@ -7,7 +7,9 @@ HL7 senders wait for an ACK before sending the next message, and resend when non
   (no MSH, wrong encoding characters, a malformed segment, an unsupported message type or
   version). Resending it unchanged will fail the same way.
 - AE (error): the message was read but a value is wrong (an NHS number failing its check digit,
-  a missing vaccine code). The reason goes in MSA-3 and ERR, with the position in ERR.
+  a missing vaccine code). The reason goes in MSA-3; each problem has an ERR of its own (v2.5+:
+  ERR-2 its position, ERR-3 its HL7 table 0357 code, ERR-7 and ERR-8 its reason), so the sender
+  fixes every one before resending.
 
 - AR or AE from `refusal_ack`: refused by the gateway for a reason outside the content (a sender
   not registered to the partner, a frame over the size limit; AE 205 for a changed resend).
@@ -28,7 +30,7 @@ from hl7.util import escape
 
 from connectors.base import Outcome, Record, Rejection
 from connectors.hl7v2.parsing import Delimiters, Segment, parse_header
-from schemas.errors import MappingError
+from schemas.errors import MappingError, Problem
 
 DEFAULT_DELIMITERS = Delimiters(field="|", component="^", repetition="~", escape="\\", subcomponent="&")
 _LOCATION = re.compile(r"([A-Z][A-Z0-9]{2})(?:\((\d+)\))?(?:-(\d+)(?:\[(\d+)\])?(?:\.(\d+))?)?")
@@ -56,8 +58,7 @@ def build_ack(
     if problem is None:
         problem = next((o for o in outcomes if isinstance(o, Rejection)), None)
     code = _ack_code(problem, header)
-    condition = _condition(problem) if problem else ""
-    return _render(header, problem, code, condition, control_id=control_id, now=now)
+    return _render(header, problem, code, None, control_id=control_id, now=now)
 
 
 def refusal_ack(
@@ -88,7 +89,7 @@ def _render(
     header: Segment | None,
     problem: Rejection | None,
     code: str,
-    condition: str,
+    condition: str | None,
     *,
     control_id: str | None,
     now: datetime | None,
@@ -113,7 +114,8 @@ def _render(
     echoed = header.raw(10) if header is not None else ""
     segments = [msh, f.join(["MSA", code, echoed, _text(problem.reason, delims) if problem else ""])]
     if problem is not None:
-        segments.append(_err(problem, condition, delims, version))
+        each = problem.problems or (Problem(path=problem.location or "", reason=problem.reason),)
+        segments += [_err(one, condition or _condition(one), delims, version) for one in each]
     return ("\r".join(segments) + "\r").encode("utf-8")
 
 
@@ -134,9 +136,9 @@ def _ack_code(problem: Rejection | None, header: Segment | None) -> str:
     return "AE"
 
 
-def _condition(problem: Rejection) -> str:
+def _condition(problem: Problem) -> str:
     """HL7 table 0357 code: a best fit from where the problem is; the reason text says the rest."""
-    location = problem.location or ""
+    location = problem.path
     if location.startswith("MSH-9"):
         return "200"
     if location.startswith("MSH-12"):
@@ -149,9 +151,10 @@ def _condition(problem: Rejection) -> str:
     return "101" if "missing" in problem.reason or " has no " in problem.reason else "102"
 
 
-def _err(problem: Rejection, condition: str, delims: Delimiters, version: str) -> str:
+def _err(problem: Problem, condition: str, delims: Delimiters, version: str) -> str:
+    """One ERR: where (ERR-2), the condition code (ERR-3), severity E, the reason (ERR-7, ERR-8)."""
     f, c, s = delims.field, delims.component, delims.subcomponent
-    found = _LOCATION.match(problem.location or "")
+    found = _LOCATION.match(problem.path)
     position = []
     if found is not None:
         segment, sequence, field, repetition, component = found.groups()
@@ -162,7 +165,7 @@ def _err(problem: Rejection, condition: str, delims: Delimiters, version: str) -
         return f.join(["ERR", c.join([*position[:3], code])])
     location = c.join(position).rstrip(c)
     code = c.join([condition, _text(_CONDITIONS[condition], delims), "HL70357"])
-    return f.join(["ERR", "", location, code, "E", "", "", "", reason])
+    return f.join(["ERR", "", location, code, "E", "", "", reason, reason])
 
 
 def _text(text: str, delims: Delimiters) -> str:

@@ -52,7 +52,9 @@ def identifiers(values: list[Value], partner: str, problems: Findings | None = N
     repetition that fails its check is noted there and left out; without, it raises."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for value in values:
-        ident = problems.take(identifier, value, partner) if problems is not None else identifier(value, partner)
+        ident = (
+            problems.take(identifier, value, partner) if problems is not None else identifier(value, partner)
+        )
         if ident:
             found.setdefault((ident["system"], ident["value"]), ident)
     return sorted(found.values(), key=lambda i: not i["system"].endswith("nhs-number"))

@@ -28,7 +28,7 @@ import structlog
 
 from connectors.base import Rejection, SourceContext
 from connectors.hl7v2.ack import build_ack, refusal_ack
-from schemas.errors import InputLimitError, TransportError
+from schemas.errors import InputLimitError, Problem, TransportError
 from services.gateway import mllp
 from services.gateway.service import Gateway
 from services.gateway.submission import RateLimitedError, RefusedError, SubmissionResult
@@ -87,10 +87,14 @@ class Hl7Feed:
 
 
 def _ack(message: bytes, result: SubmissionResult) -> bytes:
-    """AA, or the first problem of the message's items with its reason."""
+    """AA, or the first rejected or refused item of the message: its reason, and an ERR for each
+    of its problems."""
     for item in result.items:
         if item.status == "rejected":
-            rejection = Rejection(reason=item.reason or "", original=message, location=item.location)
+            problems = tuple(Problem(path=p.location, reason=p.reason) for p in item.problems)
+            rejection = Rejection(
+                reason=item.reason or "", original=message, location=item.location, problems=problems
+            )
             return build_ack(message, [rejection])
         if item.status == "refused" and item.conflict:
             return refusal_ack(message, item.reason or "", code="AE", condition=DUPLICATE_KEY)

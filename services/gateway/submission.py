@@ -18,7 +18,7 @@ sent again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal, NoReturn
@@ -30,7 +30,7 @@ from connectors.base import Connector, Refusal, Rejection, SourceContext
 from connectors.input_limits import InputLimits
 from schemas.dead_letter import DeadLetter
 from schemas.envelope import HubEvent
-from schemas.errors import AuthorisationError, HubnetError
+from schemas.errors import AuthorisationError, HubnetError, Problem
 from services.consent.rules import consent_refusal
 from services.core.dead_letters import dead_letter_for, dead_letter_message
 from services.core.outbox import OutboundMessage
@@ -49,6 +49,13 @@ CHANGED_RESEND = (
 )
 
 
+class ItemProblem(BaseModel):
+    """One problem of a rejected record, at its own place."""
+
+    location: str = Field(description="Where: FHIR path, HL7 position (PID-8), CSV line and column.")
+    reason: str = Field(description="What is wrong, and what to do.")
+
+
 class ItemResult(BaseModel):
     """The outcome of one record of an input."""
 
@@ -61,6 +68,11 @@ class ItemResult(BaseModel):
     reason: str | None = Field(default=None, description="Why it was rejected or refused, and what to do.")
     location: str | None = Field(
         default=None, description="Field path: FHIR path, HL7 field, CSV line/column."
+    )
+    problems: list[ItemProblem] = Field(
+        default_factory=list,
+        description="Each problem of a rejected record with its own location, when it has several "
+        "(`reason` counts them and lists the first 10; up to 100 are kept here).",
     )
     duplicate: bool = Field(default=False, description="Sent before: this is the first result, nothing new.")
     conflict: bool = Field(
@@ -107,7 +119,7 @@ class SubmissionResult(BaseModel):
             if listed > 0:
                 listed -= 1
                 continue
-            self.items[index] = item.model_copy(update={"reason": None, "location": None})
+            self.items[index] = item.model_copy(update={"reason": None, "location": None, "problems": []})
             self.reasons_omitted += 1
         return self
 
@@ -280,7 +292,7 @@ def _dead_item(
 ) -> ItemResult:
     item = ItemResult(
         status="rejected", dead_letter_id=dead.dead_letter_id, record_ref=rejection.record_ref,
-        reason=rejection.reason, location=rejection.location,
+        reason=rejection.reason, location=rejection.location, problems=item_problems(rejection.problems),
     )  # fmt: skip
     first = known.get(dead.dead_letter_id)
     if first is not None:
@@ -293,3 +305,8 @@ def _dead_item(
     batch.queue(lambda: dead_letter_message(dead), dead.dead_letter_id)
     batch.statuses.append(status)
     return item
+
+
+def item_problems(problems: Sequence[Problem]) -> list[ItemProblem]:
+    """A rejection's problems as the answer lists them."""
+    return [ItemProblem(location=p.path, reason=p.reason) for p in problems]
