@@ -35,6 +35,7 @@ from services.gateway.service import Gateway
 from tests.e2e.serving import served
 from tests.integration.kafka_helpers import read_all
 from tests.integration.test_connector_samples import sample_files
+from tests.public_data import public_sample
 from tests.unit.gateway.support import FORMAT, add_partner, connector_for, line
 
 pytestmark = pytest.mark.integration
@@ -234,6 +235,33 @@ def test_a_fhir_record_with_several_problems_is_answered_with_each_over_real_htt
     assert "time zone" in item["reason"]
     assert "<class" not in item["reason"]
     assert "\n" not in item["reason"]
+
+
+def test_a_csv_row_with_several_problems_is_answered_with_each_over_real_http(
+    server: str, gateway: Gateway, unique: str
+) -> None:
+    """#19 follow-up: one SSDA903 episode (the public data-to-insight sample's first row) with four bad
+    cells is answered 422 with every one, each at its own line and column, not only the first."""
+    key = add_partner(gateway, f"la903-{unique}", formats=("ssda903",))
+    lines = public_sample("childrens-social-care", "ssda903", "episodes.csv").read_text("utf-8").splitlines()
+    header, row = lines[0], lines[1].split(",")
+    columns = header.lower().split(",")
+    for column, value in {"decom": "31/02/2016", "ls": "ZZ", "place": "Q9", "rne": "?"}.items():
+        row[columns.index(column)] = value
+    body = f"{header}\n{','.join(row)}\n".encode()
+    response = httpx.post(
+        f"{server}/v1/validate/ssda903", content=body, headers={"X-API-Key": key}, timeout=30
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["location"] == "line 2"
+    assert error["reason"].startswith("line 2: 4 problems: ")
+    [item] = response.json()["result"]["items"]
+    places = [problem["location"] for problem in item["problems"]]
+    assert places == [f"line 2, column {c}" for c in ("decom", "ls", "place", "rne")]
+    for problem in item["problems"]:
+        assert f"{problem['location']}: {problem['reason']}" in error["reason"]
+        assert problem["reason"].endswith(")")  # what to do, after the reason
 
 
 def test_social_care_returns_over_real_http_reach_fh_events_with_their_local_authority(

@@ -23,6 +23,7 @@ from services.core.settings import Settings
 from services.gateway.mllp import send_mllp
 from tests.conftest import REPO
 from tests.integration.kafka_helpers import read_until
+from tests.public_data import public_sample
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +97,66 @@ def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique:
 
     (audit,) = refused(read_until(settings, bootstrap, AUDIT, lambda rs: bool(refused(rs))))
     assert "RQ3" in (audit.reason or "")
+
+
+def test_listener_acks_every_problem_of_a_message_with_an_err_each(
+    settings: Settings, bootstrap: str, unique: str, tmp_path: Path
+) -> None:
+    """#19 follow-up: the public VXU^V04 sample (microsoft/FHIR-Converter, HL7 v2.8) broken in PID-3's
+    second repetition, PID-7, PID-8 and RXA-5 is answered AE with one ERR per problem (ERR-2 its
+    position, ERR-3 its table 0357 code, ERR-7 and ERR-8 its reason), and its dead letter's reason
+    lists all four."""
+    admin = kafka_clients.admin(settings, bootstrap)
+    topics.apply(admin, catalogue())
+    admin.close()
+    port = free_port()
+    partner = f"ghh-{unique.lower()}"
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUBNET_DATA_DIR": str(tmp_path)}
+    hubnet = [sys.executable, "-m", "services.cli"]
+    subprocess.run(
+        [*hubnet, "partners", "add", partner, "--name", "GHH immunisations", "--org-id", "GHHSFacility",
+         "--format", "hl7v2"],
+        cwd=REPO, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    vxu = public_sample("hl7v2-samples", "VXU-V04-01.hl7").read_bytes()
+    broken = (
+        vxu.replace(b"|198808181126+0215|M|", b"|19881318|Q|")
+        .replace(b"|49281021588^TENIVAC^NDC|", b"||")
+        .replace(b"~123456789^^^USSSA^SS|", b"~9990001007^^^NHS^NH|")
+    )
+    process = subprocess.Popen(
+        [*hubnet, "listen", "hl7", "--partner", partner, "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process)
+        ack = send_mllp("127.0.0.1", port, broken).decode()
+    finally:
+        process.terminate()
+        assert process.wait(30) == 0
+    segments = [line.split("|") for line in ack.replace("\n", "\r").split("\r") if line]
+    [msa] = [s for s in segments if s[0] == "MSA"]
+    errs = [s for s in segments if s[0] == "ERR"]
+    assert msa[1] == "AE"
+    assert msa[3].startswith("4 problems: ")
+    assert [(e[2], e[3].split("^")[0]) for e in errs] == [
+        ("PID^1^3^2^1", "102"),
+        ("PID^1^7^^1", "102"),
+        ("PID^1^8", "102"),
+        ("RXA^1^5", "101"),
+    ]
+    for err, words in zip(
+        errs, ("modulus 11", "calendar", "administrative sex", "vaccine is missing"), strict=True
+    ):
+        assert words in err[7]
+        assert err[7] == err[8]
+
+    def mine(records: list[Any]) -> list[bytes]:
+        return [r.value for r in records if dict(r.headers).get("source_partner") == partner.encode()]
+
+    [dead] = [
+        DeadLetter.from_bytes(v)
+        for v in mine(read_until(settings, bootstrap, DLQ, lambda rs: bool(mine(rs))))
+    ]
+    for place in ("PID-3[2].1", "PID-7.1", "PID-8", "RXA-5"):
+        assert f"{place}: " in dead.reason

@@ -74,6 +74,26 @@ def test_versions_before_2_5_get_the_old_err_layout() -> None:
     assert parts["ERR"] == ["ERR", "PID^1^3^102&Data type error&HL70357"]
 
 
+def test_every_problem_of_a_message_gets_an_err_of_its_own() -> None:
+    two = BAD_NHS.replace(b"|20250110|F", b"|20251310|Q")
+    three = two.replace(b"|P|2.5", b"|P|2.3")
+    for message, layout in ((two, "2.5"), (three, "2.3")):
+        ack = build_ack(message, convert(message)).decode()
+        errs = [line.split("|") for line in ack.split("\r") if line.startswith("ERR")]
+        assert ack_code(ack.encode()) == "AE"
+        assert "3 problems: " in ack.split("\r")[1]
+        if layout == "2.5":
+            assert [e[2] for e in errs] == ["PID^1^3^1^1", "PID^1^7^^1", "PID^1^8"]
+            assert ["modulus 11" in errs[0][7], "calendar" in errs[1][7], "sex" in errs[2][7]] == [True] * 3
+            assert [e[7] for e in errs] == [e[8] for e in errs]
+        else:
+            assert [e[1].split("^")[:3] for e in errs] == [
+                ["PID", "1", "3"],
+                ["PID", "1", "7"],
+                ["PID", "1", "8"],
+            ]
+
+
 @pytest.mark.parametrize(
     ("message", "condition"),
     [
