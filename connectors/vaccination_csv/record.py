@@ -88,25 +88,25 @@ def read_vaccination(row: CsvRow, partner: str) -> Vaccination | Withdrawal:
     unique_id, uri = found.take(row.require, "unique_id"), found.take(row.require, "unique_id_uri")
     record_id = f"{uri}|{unique_id}"
     if action == "delete":
-        withdrawn = found.take(_person, row, partner, record_id, full=False)
+        withdrawn = _person(row, partner, record_id, found, full=False)
         found.check()
-        return Withdrawal(row.line, str(unique_id), str(uri), cast(Person, withdrawn))
+        return Withdrawal(row.line, str(unique_id), str(uri), withdrawn)
     for column in MANDATORY:
         found.take(row.require, column)
     occurred = found.take(_date_time, row, "date_and_time")
-    person = found.take(_person, row, partner, record_id, full=True)
-    if person is not None and person.birth_date is not None and occurred is not None:
+    person = _person(row, partner, record_id, found, full=True)
+    if person.birth_date is not None and occurred is not None:
         found.take(
             checked_birth_date, person.birth_date, row.where("person_dob"), occurred.date(), "the vaccination"
         )
-    details = found.take(_details, row)
+    details = _details(row, found)
     found.check()
     return Vaccination(
         line=row.line,
         action=str(action),
         unique_id=str(unique_id),
         unique_id_uri=str(uri),
-        person=cast(Person, person),
+        person=person,
         occurred=cast(datetime, occurred),
         site=(row.require("site_code"), row.require("site_code_type_uri")),
         location=(row.require("location_code"), row.require("location_code_type_uri")),
@@ -116,14 +116,14 @@ def read_vaccination(row: CsvRow, partner: str) -> Vaccination | Withdrawal:
             if p
         )
         or None,
-        **cast(dict[str, Any], details),
+        **details,
     )
 
 
-def _details(row: CsvRow) -> dict[str, Any]:
-    """The optional cells of a `new` or `update` row by field, each checked on its own."""
-    found = Findings()
-    details = {
+def _details(row: CsvRow, found: Findings) -> dict[str, Any]:
+    """The optional cells of a `new` or `update` row by field, each checked on its own (a problem
+    is noted in `found`, and the cell left out)."""
+    return {
         "recorded": found.take(_date, row, "recorded_date"),
         "primary_source": found.take(_boolean, row, "primary_source"),
         "procedure": found.take(_coded, row, "vaccination_procedure_code", "vaccination_procedure_term"),
@@ -137,8 +137,6 @@ def _details(row: CsvRow) -> dict[str, Any]:
         "dose": found.take(_dose, row),
         "indication": found.take(_snomed, row, "indication_code"),
     }
-    found.check()
-    return details
 
 
 def _action(row: CsvRow) -> str:
@@ -150,10 +148,10 @@ def _action(row: CsvRow) -> str:
     return action
 
 
-def _person(row: CsvRow, partner: str, record_id: str, *, full: bool) -> Person:
+def _person(row: CsvRow, partner: str, record_id: str, found: Findings, *, full: bool) -> Person:
     """The vaccinated person. Without an NHS number the subject is local to this record only, so
-    identity resolution matches the demographics instead of joining people by a record id."""
-    found = Findings()
+    identity resolution matches the demographics instead of joining people by a record id. A cell
+    with a problem is noted in `found` and left out (one list for the whole row, cheaply)."""
     nhs = row.get("nhs_number")
     identifiers: list[Identifier] = []
     if nhs is not None:
@@ -163,19 +161,17 @@ def _person(row: CsvRow, partner: str, record_id: str, *, full: bool) -> Person:
         identifiers.append(Identifier(system=local_system(partner, RECORD_SCOPED_KIND), value=record_id))
     gender = found.take(_gender, row)
     if not full:
-        found.check()
         return Person(identifiers=tuple(identifiers))
     postcode = found.take(row.require, "person_postcode")
     given, family = found.take(row.require, "person_forename"), found.take(row.require, "person_surname")
     born = found.take(_date, row, "person_dob")
-    found.check()
     return Person(
         identifiers=tuple(identifiers),
-        given=tuple(str(given).split()),
+        given=tuple((given or "").split()),
         family=family,
         birth_date=born,
         gender=gender,
-        postcode=normal_postcode(str(postcode)),
+        postcode=normal_postcode(postcode) if postcode else None,
     )
 
 

@@ -119,7 +119,7 @@ class SubmissionResult(BaseModel):
             if listed > 0:
                 listed -= 1
                 continue
-            self.items[index] = item.model_copy(update={"reason": None, "location": None, "problems": []})
+            self.items[index] = item.model_copy(update={"reason": None, "location": None})
             self.reasons_omitted += 1
         return self
 
@@ -222,6 +222,9 @@ class Submissions:
             if publish:
                 self._store.record(batch.statuses)
         result.count().list_reasons(self.limits.max_errors)
+        for item, outcome in zip(result.items, outcomes, strict=True):  # one item per outcome
+            if item.reason is not None and isinstance(outcome, Rejection):
+                item.problems = item_problems(outcome.problems)
         if publish:
             count_input(fmt, ctx, accepted=result.accepted, rejected=result.rejected)
         return result
@@ -292,7 +295,7 @@ def _dead_item(
 ) -> ItemResult:
     item = ItemResult(
         status="rejected", dead_letter_id=dead.dead_letter_id, record_ref=rejection.record_ref,
-        reason=rejection.reason, location=rejection.location, problems=item_problems(rejection.problems),
+        reason=rejection.reason, location=rejection.location,
     )  # fmt: skip
     first = known.get(dead.dead_letter_id)
     if first is not None:
@@ -308,5 +311,6 @@ def _dead_item(
 
 
 def item_problems(problems: Sequence[Problem]) -> list[ItemProblem]:
-    """A rejection's problems as the answer lists them."""
+    """A rejection's problems as the answer lists them: only for the items listed with their reason
+    (an input of 10,000 bad rows has 100,000s of problems)."""
     return [ItemProblem(location=p.path, reason=p.reason) for p in problems]

@@ -5,8 +5,10 @@ server of its own in a child process (uvicorn on loopback, the durable outbox wr
 not started), where one partner may use every format, and is sent once to `/v1/validate/{format}`
 (`--publish`: `/v1/events/{format}`, which also writes every record to the outbox). The server is
 idle when its peak resident set is reset (`/proc/PID/clear_refs`), so the peak printed is that
-input's. Target (issue #18): under 300 MB and under 5 s for a 10 MiB input. Figures, never assertions; the
-bounded answer and the caps are tested in tests/security/test_bounded_cost*.py.
+input's. Target (issue #18): under 300 MB and under 5 s for a 10 MiB input. Figures, never
+assertions; the bounded answer and the caps are tested in tests/security/test_bounded_cost*.py.
+Two inputs are bad in every part (an ORU of OBX without a code, CSV rows with every cell wrong):
+every problem of a record is listed (#19 follow-up), so reading on past the first must stay bounded.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: the test helpers' package
+from connectors.vaccination_csv.layout import COLUMNS as VACCINATION_LAYOUT
 from connectors.vcs.connector import CSV_REQUIRED
 from services.core.broker import free_port
 
@@ -47,6 +50,14 @@ PATIENT = (
 )
 RECORD = b'{"record_id":"r%05d","notes":"%s"}'
 VCS_COLUMNS = ",".join(CSV_REQUIRED)
+HL7_ORU = (
+    b"MSH|^~\\&|APP|RQ3|HUB|HUB|20240501093000||ORU^R01|1|P|2.5\r"
+    b"PID|1||9990000018^^^NHS^NH||TEST^PERSON||20200101|M\rOBR|1||X1\r"
+)
+VACCINATION_COLUMNS = "|".join(c.upper() for c in VACCINATION_LAYOUT)
+VACCINATION_BAD = (  # every cell of a `new` row that is checked, wrong: each row has ~20 problems
+    "|".join("not-a-value" if c != "action_flag" else "new" for c in VACCINATION_LAYOUT) + "\n"
+).encode()
 INPUTS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "JSON array of empty objects": ("csc-events", lambda: _fill(b"[{}", b",{}", b"]")),
     "JSON array of empty objects (vcs)": ("vcs-json", lambda: _fill(b"[{}", b",{}", b"]")),
@@ -86,6 +97,14 @@ INPUTS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "CTF of empty pupils": (
         "ctf",
         lambda: _fill(b"<CTfile><Header/><CTFpupilData>", b"<Pupil/>", b"</CTFpupilData></CTfile>"),
+    ),
+    "HL7 v2: one ORU of 10 MiB of OBX without a code": (
+        "hl7v2",
+        lambda: _fill(HL7_ORU, b"OBX|1|NM|||1|\r", b""),
+    ),
+    "CSV of 10,000 rows, every cell wrong": (
+        "vaccination-csv",
+        lambda: _csv_header(VACCINATION_COLUMNS) + VACCINATION_BAD * 10_000,
     ),
     "CIN census of empty children": (
         "cin-census",

@@ -295,16 +295,19 @@ def test_findings_list_each_problem_with_its_hint_and_drop_repeats() -> None:
     )
 
 
-def test_findings_bound_what_they_keep_but_count_every_problem() -> None:
+def test_findings_stop_reading_at_the_last_problem_they_keep() -> None:
+    """A message of 750,000 bad OBX is not read to its end for problems nobody is shown."""
     found = Findings()
-    for n in range(MAX_KEPT + 50):
-        found.take(_fail, f"OBX({n})-3", "the observation has no code", None)
+    read = 0
     with pytest.raises(ValidationError) as raised:
-        found.check()
+        for n in range(MAX_KEPT + 50):
+            read += 1
+            found.take(_fail, f"OBX({n})-3", "the observation has no code", None)
+    assert read == MAX_KEPT
     assert len(raised.value.problems) == MAX_KEPT
-    assert raised.value.count == MAX_KEPT + 50
-    assert raised.value.reason.startswith(f"{MAX_KEPT + 50} problems: ")
-    assert raised.value.reason.endswith(f"and {MAX_KEPT + 50 - MAX_LISTED} more not listed")
+    assert raised.value.reason.startswith(f"{MAX_KEPT} problems: ")
+    assert raised.value.reason.endswith(f"and {MAX_KEPT - MAX_LISTED} more not listed")
+    assert "stops reading a record at its 100th problem" in (raised.value.hint or "")
 
 
 def _fail(location: str, reason: str, hint: str | None) -> None:
