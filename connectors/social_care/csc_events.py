@@ -65,7 +65,8 @@ def source_system(partner: str) -> str:
 def map_csc_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
     """Hub events of one row, or `MappingError` naming the line and column (or JSON path) of every
     problem. The row is read whole: a child cell that fails is left out of the child, so the event's
-    own cells are still checked; nothing is returned from a row with any problem."""
+    own cells are still checked once the row's ids are read; nothing is returned from a row with any
+    problem."""
     row = read_record(record)
     found = Findings()
     record_id = found.take(row.require, "record_id") or ""
@@ -73,7 +74,8 @@ def map_csc_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
     purge = found.take(row.choice, "purge", (*_TRUE, *_FALSE), default="false") in _TRUE
     family = family_identifier(ctx.partner, row.get("family_id"))
     version = found.take(row.record_version) or ""
-    child = _child(row, ctx, purge, found)
+    person_id = found.take(row.require, "person_id") or ""
+    child = _child(row, ctx, person_id, purge, found)
     events = ChildEvents.start(ctx, source_system(ctx.partner), version, child, family)
     day = found.take(row.as_date, "event_date")
     if purge:
@@ -90,7 +92,7 @@ def map_csc_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
     if born is not None and day is not None:
         found.take(checked_birth_date, born, row.where("birth_date"), day, "the event date")
     mapped = None
-    if kind is not None and day is not None:
+    if kind is not None and day is not None and record_id and version and person_id:
         mapper = _MAPPERS[kind.rsplit("-", 1)[0] if kind.endswith(("-start", "-end")) else kind]
         mapped = found.take(mapper, row, events, record_id, day, kind.endswith("-end"))
     found.check()
@@ -104,7 +106,7 @@ def _kind(row: CsvRow) -> str:
     return kind
 
 
-def _child(row: CsvRow, ctx: SourceContext, purge: bool, found: Findings) -> Child:
+def _child(row: CsvRow, ctx: SourceContext, person_id: str, purge: bool, found: Findings) -> Child:
     """The child; names are required except on a purge row, which only needs to say whose record.
     A cell with a problem is noted in `found` and left out."""
     given = row.get("given_name")
@@ -121,7 +123,7 @@ def _child(row: CsvRow, ctx: SourceContext, purge: bool, found: Findings) -> Chi
     postcode = row.get("postcode")
     return make_child(
         ctx.partner,
-        found.take(row.require, "person_id") or "",
+        person_id,
         source="csc-events",
         nhs_number=row.get("nhs_number"),
         upn=row.get("upn"),
