@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from connectors.base import Record, SourceContext
 from connectors.common.csv_records import CsvRow
@@ -40,7 +40,7 @@ from connectors.social_care.codes import (
 )
 from connectors.social_care.csc_rows import read_record
 from connectors.social_care.events import STEP_DOWN_SUFFIX, ChildEvents
-from connectors.social_care.identity import Child, family_identifier, make_child
+from connectors.social_care.identity import family_identifier, make_child
 from connectors.social_care.timing import check_not_future
 from schemas.envelope import HubEvent
 from schemas.event_types import EventType
@@ -64,39 +64,47 @@ def source_system(partner: str) -> str:
 
 def map_csc_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
     """Hub events of one row, or `MappingError` naming the line and column (or JSON path) of every
-    problem. The row is read whole: a child cell that fails is left out of the child, so the event's
-    own cells are still checked once the row's ids are read; nothing is returned from a row with any
-    problem."""
+    problem. The row is read whole: the child's cells and the event's date are checked even when
+    an id is missing, the event kind's own cells once the ids are read; nothing is returned from a
+    row with any problem."""
     row = read_record(record)
     found = Findings()
-    record_id = found.take(row.require, "record_id") or ""
+    record_id = found.take(row.require, "record_id")
     kind = found.take(_kind, row)
     purge = found.take(row.choice, "purge", (*_TRUE, *_FALSE), default="false") in _TRUE
-    family = family_identifier(ctx.partner, row.get("family_id"))
-    version = found.take(row.record_version) or ""
-    person_id = found.take(row.require, "person_id") or ""
-    child = _child(row, ctx, person_id, purge, found)
-    events = ChildEvents.start(ctx, source_system(ctx.partner), version, child, family)
+    version = found.take(row.record_version)
+    person_id = found.take(row.require, "person_id")
+    person = _child_cells(row, ctx, purge, found)
     day = found.take(row.as_date, "event_date")
+    if not purge:
+        _check_day(row, day, person.get("birth_date"), ctx, found)
+    if record_id is None or version is None or person_id is None:
+        found.check()  # a missing id was noted: no event can be named without it
+    child = make_child(ctx.partner, str(person_id), source="csc-events", **person)
+    family = family_identifier(ctx.partner, row.get("family_id"))
+    events = ChildEvents.start(ctx, source_system(ctx.partner), str(version), child, family)
     if purge:
         found.check()
         when = day or ctx.received_at
-        retracted = [events.retraction(record_id, when)]
+        retracted = [events.retraction(str(record_id), when)]
         if kind == "case-closure":
-            retracted.append(events.retraction(record_id + STEP_DOWN_SUFFIX, when))
+            retracted.append(events.retraction(f"{record_id}{STEP_DOWN_SUFFIX}", when))
         return retracted
+    mapped = None
+    if kind is not None and day is not None:
+        mapper = _MAPPERS[kind.rsplit("-", 1)[0] if kind.endswith(("-start", "-end")) else kind]
+        mapped = found.take(mapper, row, events, str(record_id), day, kind.endswith("-end"))
+    found.check()
+    return mapped or []
+
+
+def _check_day(row: CsvRow, day: date | None, born: object, ctx: SourceContext, found: Findings) -> None:
+    """The event date: given, not in the future, not before the child's birth."""
     if day is None and row.get("event_date") is None:
         found.note(row.empty("event_date"))
     found.take(check_not_future, day, ctx.received_at.date(), row.where("event_date"))
-    born = child.person.birth_date
-    if born is not None and day is not None:
+    if isinstance(born, date) and day is not None:
         found.take(checked_birth_date, born, row.where("birth_date"), day, "the event date")
-    mapped = None
-    if kind is not None and day is not None and record_id and version and person_id:
-        mapper = _MAPPERS[kind.rsplit("-", 1)[0] if kind.endswith(("-start", "-end")) else kind]
-        mapped = found.take(mapper, row, events, record_id, day, kind.endswith("-end"))
-    found.check()
-    return mapped or []
 
 
 def _kind(row: CsvRow) -> str:
@@ -106,9 +114,9 @@ def _kind(row: CsvRow) -> str:
     return kind
 
 
-def _child(row: CsvRow, ctx: SourceContext, person_id: str, purge: bool, found: Findings) -> Child:
-    """The child; names are required except on a purge row, which only needs to say whose record.
-    A cell with a problem is noted in `found` and left out."""
+def _child_cells(row: CsvRow, ctx: SourceContext, purge: bool, found: Findings) -> dict[str, Any]:
+    """The child's cells as `make_child` takes them; names are required except on a purge row,
+    which only needs to say whose record. A cell with a problem is noted in `found` and left out."""
     given = row.get("given_name")
     family = row.get("family_name")
     if not purge:
@@ -121,18 +129,15 @@ def _child(row: CsvRow, ctx: SourceContext, person_id: str, purge: bool, found: 
             checked_birth_date, born, row.where("birth_date"), arrived, "the date the file arrived"
         )
     postcode = row.get("postcode")
-    return make_child(
-        ctx.partner,
-        person_id,
-        source="csc-events",
-        nhs_number=row.get("nhs_number"),
-        upn=row.get("upn"),
-        given=tuple(given.split()) if given else (),
-        family=family,
-        birth_date=born,
-        gender=found.take(row.choice, "sex", SEXES),
-        postcode=normal_postcode(postcode) if postcode else None,
-    )
+    return {
+        "nhs_number": row.get("nhs_number"),
+        "upn": row.get("upn"),
+        "given": tuple(given.split()) if given else (),
+        "family": family,
+        "birth_date": born,
+        "gender": found.take(row.choice, "sex", SEXES),
+        "postcode": normal_postcode(postcode) if postcode else None,
+    }
 
 
 def _reasons(row: CsvRow) -> tuple[list[dict[str, object]], bool]:
