@@ -171,10 +171,7 @@ Period = Callable[[ChildEvents, str], HubEvent]
 def _episode(row: CsvRow, born: date | None, received: date) -> Period:
     """A period of care with one legal status and one placement (a new row when either changes)."""
     found = Findings()
-    start = found.take(_required_date, row, "decom", received)
-    end = found.take(_date, row, "dec", received)
-    found.take(check_order, born, start, row.where("decom"))
-    found.take(check_order, start, end, row.where("dec"))
+    start, end = _span(row, ("decom", "dec"), born, received, found)
     place_column = "pl" if "pl" in row.cells and "place" not in row.cells else "place"  # PL: older name
     coded = [
         (LEGAL_STATUS_SYSTEM, "ls", LEGAL_STATUSES),
@@ -217,10 +214,7 @@ def _episode(row: CsvRow, born: date | None, received: date) -> Period:
 def _missing(row: CsvRow, born: date | None, received: date) -> Period:
     """A missing or away-without-authorisation episode: an urgent alert while it lasts."""
     found = Findings()
-    start = found.take(_required_date, row, "mis_start", received)
-    end = found.take(_date, row, "mis_end", received)
-    found.take(check_order, born, start, row.where("mis_start"))
-    found.take(check_order, start, end, row.where("mis_end"))
+    start, end = _span(row, ("mis_start", "mis_end"), born, received, found)
     kind = found.take(_coded, row, "missing", MISSING_SYSTEM, MISSING_TYPES)
     found.check()
     first = cast(date, start)
@@ -239,6 +233,18 @@ def _missing(row: CsvRow, born: date | None, received: date) -> Period:
         return events.event(EventType.FLAG_RAISED, record_id, first, [alert], restricted=True)
 
     return made
+
+
+def _span(
+    row: CsvRow, columns: tuple[str, str], born: date | None, received: date, found: Findings
+) -> tuple[date | None, date | None]:
+    """A period's start (required) and end, each in the past, the start not before birth and the
+    end not before the start; each problem noted in `found`."""
+    start = found.take(_required_date, row, columns[0], received)
+    end = found.take(_date, row, columns[1], received)
+    found.take(check_order, born, start, row.where(columns[0]))
+    found.take(check_order, start, end, row.where(columns[1]))
+    return start, end
 
 
 _PERIODS: dict[str, Callable[[CsvRow, date | None, date], Period]] = {

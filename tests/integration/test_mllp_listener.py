@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,28 +41,42 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float 
     raise AssertionError("the listener did not open its port")
 
 
-def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique: str, tmp_path: Path) -> None:
+@contextmanager
+def listening(
+    settings: Settings, bootstrap: str, data_dir: Path, partner: str, *registration: str
+) -> Iterator[int]:
+    """`hubnet listen hl7` for `partner` (registered with `registration`: its name, ids, formats) as a
+    real process on a free port; stopped with SIGTERM, as Kubernetes stops it: it must flush, then
+    exit 0."""
     admin = kafka_clients.admin(settings, bootstrap)
     topics.apply(admin, catalogue())
     admin.close()
     port = free_port()
-    partner = f"rq8-{unique.lower()}"
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUBNET_DATA_DIR": str(tmp_path)}
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUBNET_DATA_DIR": str(data_dir)}
     hubnet = [sys.executable, "-m", "services.cli"]
     subprocess.run(
-        [*hubnet, "partners", "add", partner, "--name", "Essex child health", "--org-id", "RQ8",
-         "--sender-id", "ESSEX CHILD HEALTH", "--format", "hl7v2"],
-        cwd=REPO, env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "listen", "hl7", "--partner", partner, "--port", str(port)],
+        [*hubnet, "partners", "add", partner, *registration],
         cwd=REPO,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        check=True,
+        capture_output=True,
     )
+    process = subprocess.Popen(
+        [*hubnet, "listen", "hl7", "--partner", partner, "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
     try:
         wait_for_port(port, process)
+        yield port
+    finally:
+        process.terminate()
+        assert process.wait(30) == 0
+
+
+def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique: str, tmp_path: Path) -> None:
+    partner = f"rq8-{unique.lower()}"
+    registration = ("--name", "Essex child health", "--org-id", "RQ8", "--sender-id", "ESSEX CHILD HEALTH")
+    with listening(settings, bootstrap, tmp_path, partner, *registration, "--format", "hl7v2") as port:
         feed = (REPO / "samples" / "hl7v2" / "family-hub-feed.hl7").read_bytes()
         start = feed.index(b"MSH|")
         first = feed[start : feed.index(b"\rMSH|", start)]
@@ -74,9 +90,6 @@ def test_listener_acks_and_publishes(settings: Settings, bootstrap: str, unique:
         foreign = send_mllp("127.0.0.1", port, first.replace(b"|ESSEX CHILD HEALTH|", b"|RQ3|"))
         assert b"MSA|AR|" in foreign
         assert b"RQ3" in foreign
-    finally:
-        process.terminate()  # SIGTERM, as Kubernetes stops it: the listener must flush, then exit 0
-        assert process.wait(30) == 0
 
     def mine(records: list[Any]) -> list[bytes]:
         return [r.value for r in records if dict(r.headers).get("source_partner") == partner.encode()]
@@ -106,34 +119,16 @@ def test_listener_acks_every_problem_of_a_message_with_an_err_each(
     second repetition, PID-7, PID-8 and RXA-5 is answered AE with one ERR per problem (ERR-2 its
     position, ERR-3 its table 0357 code, ERR-7 and ERR-8 its reason), and its dead letter's reason
     lists all four."""
-    admin = kafka_clients.admin(settings, bootstrap)
-    topics.apply(admin, catalogue())
-    admin.close()
-    port = free_port()
     partner = f"ghh-{unique.lower()}"
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "HUBNET_DATA_DIR": str(tmp_path)}
-    hubnet = [sys.executable, "-m", "services.cli"]
-    subprocess.run(
-        [*hubnet, "partners", "add", partner, "--name", "GHH immunisations", "--org-id", "GHHSFacility",
-         "--format", "hl7v2"],
-        cwd=REPO, env=env, check=True, capture_output=True,
-    )  # fmt: skip
     vxu = public_sample("hl7v2-samples", "VXU-V04-01.hl7").read_bytes()
     broken = (
         vxu.replace(b"|198808181126+0215|M|", b"|19881318|Q|")
         .replace(b"|49281021588^TENIVAC^NDC|", b"||")
         .replace(b"~123456789^^^USSSA^SS|", b"~9990001007^^^NHS^NH|")
     )
-    process = subprocess.Popen(
-        [*hubnet, "listen", "hl7", "--partner", partner, "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, process)
+    registration = ("--name", "GHH immunisations", "--org-id", "GHHSFacility", "--format", "hl7v2")
+    with listening(settings, bootstrap, tmp_path, partner, *registration) as port:
         ack = send_mllp("127.0.0.1", port, broken).decode()
-    finally:
-        process.terminate()
-        assert process.wait(30) == 0
     segments = [line.split("|") for line in ack.replace("\n", "\r").split("\r") if line]
     [msa] = [s for s in segments if s[0] == "MSA"]
     errs = [s for s in segments if s[0] == "ERR"]
