@@ -21,7 +21,7 @@ The rule (docs/timeline.md, "Free text"):
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -229,23 +229,29 @@ def may_read(text: str, reader: Reader, domain: Domain) -> bool:
 
 
 def redact(value: Any, reader: Reader, domain: Domain, *, free: bool = False) -> tuple[Any, int]:
-    """A copy of a FHIR value with every free text the reader may not read replaced by WITHHELD,
-    and how many were replaced. `free` marks a value found under a free-text element."""
+    """A FHIR value with every free text the reader may not read replaced by WITHHELD, and how
+    many were replaced. `free` marks a value found under a free-text element. Copy on write: a
+    list or object with nothing withheld in it is returned as it is (a family summary redacts
+    hundreds of entries a page, nearly all with nothing to withhold)."""
     if isinstance(value, str):
         if free and not may_read(value, reader, domain):
             return WITHHELD, 1
         return value, 0
+    if not isinstance(value, list | dict):
+        return value, 0
+    items: Iterable[tuple[Any, Any]] = enumerate(value) if isinstance(value, list) else value.items()
+    changed: dict[Any, Any] = {}
+    count = 0
+    for key, item in items:
+        if isinstance(item, str) and not (free or key in FREE_TEXT_KEYS):
+            continue  # plain text outside a free-text element: kept, without a call
+        changed[key], n = redact(item, reader, domain, free=free or key in FREE_TEXT_KEYS)
+        count += n
+    if not count:
+        return value, 0
     if isinstance(value, list):
-        pairs = [redact(item, reader, domain, free=free) for item in value]
-        return [item for item, _ in pairs], sum(n for _, n in pairs)
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        count = 0
-        for key, item in value.items():
-            out[key], n = redact(item, reader, domain, free=free or key in FREE_TEXT_KEYS)
-            count += n
-        return out, count
-    return value, 0
+        return [changed.get(n, item) for n, item in enumerate(value)], count
+    return {key: changed.get(key, item) for key, item in value.items()}, count
 
 
 def redact_entry(entry: TimelineEntry, reader: Reader) -> tuple[TimelineEntry, int]:

@@ -23,10 +23,11 @@ def utc_text(moment: datetime) -> str:
 
 def parse_utc(text: str) -> datetime:
     """The inverse of `utc_text`; `fromisoformat` (about 20x faster than `strptime`: a family page
-    parses two times per entry read) after checking the fixed shape `utc_text` writes."""
+    parses two times per entry read) after checking the fixed shape `utc_text` writes. It reads
+    the `Z` itself (Python 3.11), giving UTC without the `replace` that took most of the time."""
     if len(text) != UTC_TEXT_LENGTH or text[-1] != "Z" or text[10] != "T":
         raise ValueError(f"not a timeline time: {text!r}")
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 UTC_TEXT_LENGTH = len("2024-01-01T00:00:00.000000Z")

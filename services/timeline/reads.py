@@ -32,6 +32,10 @@ ENTRY_COLUMNS = (
     "source_record_id, record_version, domain, event_type, title, summary, sensitivity, resources, trace_id"
 )
 MAX_CHAIN = 64
+DOMAINS = {d.value: d for d in Domain}
+SENSITIVITIES = {s.value: s for s in Sensitivity}
+"""Stored values to their enum members: a dict lookup is several times cheaper than an enum call,
+made twice for every row a page reads."""
 _CARER_WORDS = ("mother", "father", "parent", "carer", "guardian", "mth", "fth")
 
 
@@ -214,11 +218,11 @@ def entry_of(row: Sequence[Any]) -> TimelineEntry:
         source_system=row[7],
         source_record_id=row[8],
         record_version=row[9],
-        domain=Domain(row[10]),
+        domain=DOMAINS[row[10]],
         event_type=row[11],
         title=row[12],
         summary=row[13],
-        sensitivity=Sensitivity(row[14]),
+        sensitivity=SENSITIVITIES[row[14]],
         resources=tuple(orjson.loads(row[15])),
         trace_id=row[16],
     )

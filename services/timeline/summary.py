@@ -230,22 +230,23 @@ def practitioners(resources: Iterable[dict[str, Any]]) -> set[str]:
     for resource in resources:
         if resource.get("resourceType") == "Practitioner":
             names.update(filter(None, (_human_name(n) for n in resource.get("name") or ())))
-        names.update(_named_references(resource))
+        _named_references(resource, names)
     return names
 
 
-def _named_references(node: Any) -> set[str]:
-    found: set[str] = set()
+def _named_references(node: Any, found: set[str]) -> None:
+    """Add to `found` the display of every reference to a practitioner under `node` (one set for
+    the whole walk: the summary walks hundreds of entries a page)."""
     if isinstance(node, list):
         for item in node:
-            found |= _named_references(item)
+            if isinstance(item, dict | list):
+                _named_references(item, found)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key in PRACTITIONER_KEYS and isinstance(value, dict) and _is_practitioner(value):
                 found.add(str(value["display"]))
             elif isinstance(value, dict | list):
-                found |= _named_references(value)
-    return found
+                _named_references(value, found)
 
 
 def _is_practitioner(reference: dict[str, Any]) -> bool:
