@@ -32,6 +32,7 @@ ENTRY_COLUMNS = (
     "source_record_id, record_version, domain, event_type, title, summary, sensitivity, resources, trace_id"
 )
 MAX_CHAIN = 64
+NEWEST = "ORDER BY occurred_at DESC, event_id DESC LIMIT ?"
 DOMAINS = {d.value: d for d in Domain}
 SENSITIVITIES = {s.value: s for s in Sensitivity}
 """Stored values to their enum members: a dict lookup is several times cheaper than an enum call,
@@ -113,9 +114,14 @@ class TimelineReads(ConsentRecords):
         domains: Iterable[str] | None = None,
     ) -> list[TimelineEntry]:
         """Entries of these persons, newest first, after `cursor`. `domains` (None: all) and
-        `hide_partners` are what the reader may not see; `filters` are what they asked for."""
-        clauses = [f"person_id IN ({marks(len(person_ids))})"]
-        params: list[Any] = list(person_ids)
+        `hide_partners` are what the reader may not see; `filters` are what they asked for.
+
+        One branch per person, merged (`UNION ALL`): each reads its person's newest entries from
+        `entry_person_time` in order and stops at `limit`, so a page of a family costs its size,
+        not the family's history, whatever other indexes the planner could choose from (with one
+        `person_id IN (...)` SQLite took any index leading with the person and sorted them all)."""
+        clauses: list[str] = []
+        params: list[Any] = []
 
         def within(column: str, values: Iterable[str], negate: bool = False) -> None:
             chosen = sorted(values)
@@ -142,11 +148,12 @@ class TimelineReads(ConsentRecords):
         if cursor:
             clauses.append("(occurred_at < ? OR (occurred_at = ? AND event_id < ?))")
             params += [cursor.occurred_at, cursor.occurred_at, cursor.event_id]
-        sql = (
-            f"SELECT {ENTRY_COLUMNS} FROM entry WHERE {' AND '.join(clauses)} "  # noqa: S608
-            "ORDER BY occurred_at DESC, event_id DESC LIMIT ?"
-        )
-        return [entry_of(row) for row in self._all(sql, [*params, limit])]
+        persons = list(dict.fromkeys(person_ids))
+        where = " AND ".join(["person_id = ?", *clauses])
+        branch = f"SELECT * FROM (SELECT {ENTRY_COLUMNS} FROM entry WHERE {where} {NEWEST}) AS newest"  # noqa: S608
+        sql = f"{' UNION ALL '.join([branch] * len(persons))} {NEWEST}"
+        values = [value for person_id in persons for value in (person_id, *params, limit)]
+        return [entry_of(row) for row in self._all(sql, [*values, limit])] if persons else []
 
     def entry(self, event_id: str) -> TimelineEntry | None:
         row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entry WHERE event_id = ?", (event_id,))  # noqa: S608

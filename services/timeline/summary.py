@@ -31,8 +31,10 @@ SEVERE_ABSENCE = 50.0
 VISIT_GAP = timedelta(minutes=30)
 """Reads of a family closer together than this are one visit (paging, filtering, coming back)."""
 PRACTITIONER_KEYS = ("actor", "individual", "performer", "requester", "author", "recorder", "asserter")
-CHILD_HEALTH_TYPES = frozenset({EventType.IMMUNISATION.value, EventType.HEALTH_VISITOR_REVIEW.value})
-"""Read over a child's whole life (a few dozen entries per child)."""
+CHILD_HEALTH_TYPES = (EventType.IMMUNISATION.value, EventType.HEALTH_VISITOR_REVIEW.value)
+"""Read over a child's whole life (a few dozen entries per child), one read per type: with one type
+the store seeks them by type (`entry_type_person`); with two, SQLite read the family's whole
+history in time order to find them."""
 ATTENDANCE_TYPES = frozenset({EventType.ATTENDANCE.value})
 ATTENDANCE_READ = 60
 """Newest attendance returns read: three terms a year, so years of every school-age child's latest."""
@@ -44,7 +46,7 @@ history (organisations only seen before those are not named)."""
 def summary_reads(since: datetime) -> list[tuple[Filters, int]]:
     """What the summary reads, as (filters, how many newest): bounded whatever the family's size."""
     return [
-        (Filters(event_types=CHILD_HEALTH_TYPES), FACTS_MAX),
+        *((Filters(event_types=frozenset({kind})), FACTS_MAX) for kind in CHILD_HEALTH_TYPES),
         (Filters(event_types=ATTENDANCE_TYPES), ATTENDANCE_READ),
         (Filters(since=since), KEY_WORKER_READ),
     ]
