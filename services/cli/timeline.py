@@ -10,6 +10,7 @@ import typer
 
 from schemas.errors import ConfigurationError
 from services.cli.runtime import friendly_errors, start
+from services.core import heap
 from services.core.broker import require_bootstrap
 
 app = typer.Typer(help="Rebuild a view from its topic.", no_args_is_help=True)
@@ -74,6 +75,7 @@ def serve_api(
     install_consent(web, settings)  # staff record a family's consent (on the same outbox as audit)
     install_identity_reviews(web, settings)
     install_ops(web, settings)  # /ops for the operations role: status, charts, dead letters
+    heap.settle()  # a family page makes thousands of short-lived dicts; keep the app out of their GC
     try:
         # proxy_headers off: forwarded headers count only from HUBNET_TRUSTED_PROXIES (web/proxy.py)
         uvicorn.run(web, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)

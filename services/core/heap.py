@@ -1,5 +1,5 @@
 """Garbage-collector settings for hubnet's long-running processes: workers, the MLLP listener, the
-ingestion API, the file drop and replays.
+ingestion API, the staff API and pages, the file drop and replays.
 
 CPython's cyclic collector walks every tracked object of a generation each time it collects it.
 By default the youngest generation is collected every 700 allocations, and the oldest whenever it
