@@ -46,11 +46,20 @@ digests: neither a session id nor a typed user name is stored as such."""
 SCHEMA_4 = "ALTER TABLE staff_session ADD COLUMN openid TEXT"
 """An OpenID sign-in's mapped grants and ID token (JSON), kept with its session record rather
 than in the cookie: the browser never holds the token, and the grants end with the record."""
+SCHEMA_5 = """
+ALTER TABLE staff_session ADD COLUMN door TEXT;
+UPDATE staff_session SET ended_at = last_seen WHERE ended_at IS NULL
+"""
+"""Each session record names the door that started it (a local account's password or the OpenID
+provider), and a record is believed only when its door and its grants agree. Sessions live at this
+migration end (staff sign in again): a record from before migration 4 cannot tell an OpenID
+session from a local one, and must never open a local account that happens to share the name."""
 MIGRATIONS = (
     Migration(1, "local hub staff accounts", SCHEMA_1),
     Migration(2, "per-service assignment of hub staff", SCHEMA_2),
     Migration(3, "staff sessions and sign-in failures", SCHEMA_3),
     Migration(4, "OpenID sessions keep their grants and ID token server-side", SCHEMA_4),
+    Migration(5, "session records name their door; earlier sessions end", SCHEMA_5),
 )
 _COLUMNS = "username, display_name, role, areas, services"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}

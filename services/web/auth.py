@@ -30,7 +30,7 @@ from services.timeline.users import Principal, UserStore, principal_from_claims
 from services.web.proxy import ProxyTrust
 from services.web.sessions import COOKIE, Signer
 from services.web.signin import Door, Refusal, SignInGuard
-from services.web.signin_store import LiveSession, SignInStore
+from services.web.signin_store import LOCAL, OPENID, LiveSession, SignInStore
 
 _UNSET = object()
 NO_RECORD = LiveSession()
@@ -83,10 +83,12 @@ class Authenticator:
         username = self.session(request).get("user")
         if not username:
             return None
-        openid = self._record(request).openid
-        if openid is not None:
-            return _from_oidc(str(username), openid)
-        return self.users.get(str(username)) if self.local_accounts else None
+        record = self._record(request)
+        if record.door == OPENID and record.openid is not None:
+            return _from_oidc(str(username), record.openid)
+        if record.door == LOCAL and self.local_accounts:
+            return self.users.get(str(username))
+        return None
 
     def _from_proxy(self, request: Request) -> bool:
         """Identity headers count only from a trusted proxy when HUBNET_TRUSTED_PROXIES names
@@ -152,7 +154,7 @@ class Authenticator:
             )
         )
         request.state.save_session = True
-        request.state.session_record = LiveSession(openid)
+        request.state.session_record = LiveSession(LOCAL if openid is None else OPENID, openid)
         self.forget(request)
         self.guard.signed_in(who, door, self.proxy.client_address(request))
 

@@ -7,7 +7,9 @@ the absolute expiry holds whatever the cookie says, and an idle session ends on 
 Session ids and throttle subjects are stored as SHA-256 digests, so a reader of the database
 learns neither a live session id nor a mistyped user name (people type passwords there). An
 OpenID sign-in's record also holds what its claims were mapped to and its ID token (the hint for
-ending the provider's session): the cookie carries neither.
+ending the provider's session): the cookie carries neither. Every record names its door (`LOCAL`
+or `OPENID`, migration 5), and one whose door and grants disagree opens nothing: an OpenID user
+never becomes the local account that shares their name, nor a local session an OpenID one.
 
 Each method is one short transaction on this store's own connection, behind a lock: the API
 calls it from FastAPI's thread pool.
@@ -19,7 +21,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -31,6 +33,11 @@ TOUCH_EVERY_S = 10.0
 that is shorter: a write per request would cost more than the idle timeout's precision is worth."""
 KEEP_ENDED_S = 24 * 3600.0
 """Ended and expired session rows are deleted this long after their expiry."""
+SessionDoor = Literal["local", "openid"]
+LOCAL: SessionDoor = "local"
+"""A local account's password started the session: who it is comes from the account store."""
+OPENID: SessionDoor = "openid"
+"""The OpenID provider started it: who it is comes from the grants its record holds."""
 
 
 def digest(text: str) -> str:
@@ -47,9 +54,10 @@ class Limit:
 
 @dataclass(frozen=True)
 class LiveSession:
-    """A live session's record, as a request reads it: `openid` holds an OpenID sign-in's mapped
-    grants and ID token (None for a local account's session)."""
+    """A live session's record, as a request reads it: its door, and for an OpenID sign-in
+    (`door` OPENID, and only then) its mapped grants and ID token in `openid`."""
 
+    door: SessionDoor | None = None
     openid: Mapping[str, Any] | None = None
 
 
@@ -69,38 +77,40 @@ class SignInStore(SqlStore):
         self, session_id: str, username: str, now: float, absolute_s: float,
         openid: Mapping[str, Any] | None = None,
     ) -> float:  # fmt: skip
-        """Record a new signed-in session (with an OpenID sign-in's grants and ID token);
-        returns its absolute expiry (epoch seconds)."""
+        """Record a new signed-in session: an OpenID sign-in's (door OPENID) with its grants and ID
+        token, else a local account's (door LOCAL); returns its absolute expiry (epoch seconds)."""
         expires = now + absolute_s
         kept = orjson.dumps(dict(openid)).decode() if openid is not None else None
+        door = LOCAL if openid is None else OPENID
         with self._lock, self.transaction():
             self._run("DELETE FROM staff_session WHERE expires_at < ?", (now - KEEP_ENDED_S,))
             self._run(
                 "INSERT INTO staff_session (session_key, username, started_at, last_seen, expires_at, "
-                "ended_at, openid) VALUES (?, ?, ?, ?, ?, NULL, ?)",
-                (digest(session_id), username, now, now, expires, kept),
+                "ended_at, openid, door) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)",
+                (digest(session_id), username, now, now, expires, kept, door),
             )
         return expires
 
     def live(self, session_id: str, username: str, now: float, idle_s: float) -> LiveSession | None:
         """The record when the session was started for `username`, is not ended, not past its
-        absolute expiry and not idle for `idle_s`, else None; a live session's last-seen time
-        moves to `now`."""
+        absolute expiry, not idle for `idle_s`, and its door and grants agree, else None (a record
+        failing any of these ends); a live session's last-seen time moves to `now`."""
         key = digest(session_id)
         with self._lock, self.transaction():
             row = self._one(
-                "SELECT username, last_seen, expires_at, ended_at, openid FROM staff_session "
+                "SELECT username, last_seen, expires_at, ended_at, openid, door FROM staff_session "
                 "WHERE session_key = ?",
                 (key,),
             )
             if row is None or row[0] != username or row[3] is not None:
                 return None
-            if now >= float(row[2]) or now - float(row[1]) >= idle_s:
+            record = _record(row[5], row[4])
+            if record is None or now >= float(row[2]) or now - float(row[1]) >= idle_s:
                 self._run("UPDATE staff_session SET ended_at = ? WHERE session_key = ?", (now, key))
                 return None
             if now - float(row[1]) >= min(TOUCH_EVERY_S, idle_s / 10):
                 self._run("UPDATE staff_session SET last_seen = ? WHERE session_key = ?", (now, key))
-        return LiveSession(orjson.loads(row[4]) if row[4] else None)
+        return record
 
     def end(self, session_id: str, now: float) -> None:
         """Sign-out: the session's cookie opens nothing from now on, on any replica."""
@@ -158,3 +168,13 @@ class SignInStore(SqlStore):
                 return  # the usual case: no write for every successful API request
             with self.transaction():
                 self._run("DELETE FROM signin_failure WHERE subject = ?", (key,))
+
+
+def _record(door: Any, openid: Any) -> LiveSession | None:
+    """The record when its door and grants agree: an OpenID session has grants, a local one none.
+    Anything else (no door: a record from before migration 5) is believed as neither."""
+    if door == OPENID and openid:
+        return LiveSession(OPENID, orjson.loads(openid))
+    if door == LOCAL and openid is None:
+        return LiveSession(LOCAL)
+    return None
