@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import getpass
 import time
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from schemas.audit import AuditRecord
 from services.cli.runtime import friendly_errors, start
 from services.cli.tables import table_console
 from services.timeline.policy import COUNTY_WIDE, GRANTS, Role
@@ -79,9 +81,29 @@ def add(
 
 @app.command("sign-out")
 @friendly_errors
-def sign_out(username: str) -> None:
-    """End every session of the user now, on every API replica (their next page asks them to sign in)."""
+def sign_out(
+    username: str,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who signs them out (default: your login name).")
+    ] = None,
+) -> None:
+    """End every session of the user now, on every API replica (their next page asks them to sign in).
+    Audited (`hubnet audit`) as `staff.sign-out` by the administrator, with how many ended."""
+    from services.timeline.audit import AuditTrail
+    from services.timeline.audit_store import AuditStore
+
+    settings = start()
     ended = _sign_ins().end_all(username, time.time())
+    audit = AuditStore.from_settings(settings)
+    try:
+        AuditTrail(audit).write(
+            AuditRecord(
+                actor=by or getpass.getuser(), action="staff.sign-out", target=username, outcome="allowed",
+                reason=f"{ended} session(s) ended by an administrator (hubnet users sign-out)",
+            )
+        )  # fmt: skip
+    finally:
+        audit.close()
     out.print(f"{ended} session(s) of {username} ended")
 
 

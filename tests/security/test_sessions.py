@@ -239,9 +239,10 @@ def test_an_administrator_signs_a_user_out_everywhere_and_a_new_password_ends_ol
 ) -> None:
     with replica(county) as first, replica(county) as second:
         on_first, on_second = signed_in(first), signed_in(second)
-        assert "2 session(s) of hv ended" in hubnet_users(county, "sign-out", "hv")
+        assert "2 session(s) of hv ended" in hubnet_users(county, "sign-out", "hv", "--by", "admin-ann")
         assert on_first.get("/v1/families/f1").status_code == 401
         assert on_second.get("/v1/families/f1").status_code == 401
+        assert "0 session(s) of hv ended" in hubnet_users(county, "sign-out", "hv", "--by", "admin-ann")
         again = signed_in(first)
         hubnet_users(
             county,
@@ -255,6 +256,13 @@ def test_an_administrator_signs_a_user_out_everywhere_and_a_new_password_ends_ol
             "a new password!",
         )
         assert again.get("/v1/families/f1").status_code == 401
+    trail = AuditStore.open(county.audit)
+    rows = [r for r in trail.audit_rows(actor="admin-ann") if r["action"] == "staff.sign-out"]
+    trail.close()
+    assert [(r["target"], r["outcome"], r["reason"]) for r in rows] == [
+        ("hv", "allowed", "0 session(s) ended by an administrator (hubnet users sign-out)"),
+        ("hv", "allowed", "2 session(s) ended by an administrator (hubnet users sign-out)"),
+    ]  # newest first: who signed whom out, and how many sessions each time
 
 
 def test_an_administrator_lifts_an_account_lockout(county: County) -> None:
