@@ -38,7 +38,13 @@ LEEWAY_S = 30
 
 
 class SignInError(Exception):
-    """The sign-in cannot be trusted; the message is for the user (never token contents)."""
+    """The sign-in cannot be trusted; the message is for the user (never token contents).
+    `subject` is the verified ID token's subject when the refusal came after it verified (a
+    UserInfo answer missing or for someone else), so the audit names who was refused."""
+
+    def __init__(self, message: str, subject: str | None = None) -> None:
+        super().__init__(message)
+        self.subject = subject
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,8 @@ class OidcClient:
         if not endpoint:
             raise SignInError(
                 "Your organisation's sign-in service offers no user details (UserInfo), which hubnet's "
-                "county settings read. Tell your Family Hub administrator."
+                "county settings read. Tell your Family Hub administrator.",
+                subject,
             )
         found: Any = None
         if isinstance(access_token, str) and access_token:
@@ -155,11 +162,13 @@ class OidcClient:
         if not isinstance(found, dict):
             raise SignInError(
                 "Your organisation's sign-in service did not give your role details. Sign in again; if "
-                "this keeps happening, tell your Family Hub administrator."
+                "this keeps happening, tell your Family Hub administrator.",
+                subject,
             )
         if found.get("sub") != subject:
             raise SignInError(
-                "Your organisation's sign-in service gave details of another account. Sign in again."
+                "Your organisation's sign-in service gave details of another account. Sign in again.",
+                subject,
             )
         return found
 

@@ -70,7 +70,7 @@ def callback(
     try:
         claims, id_token = oidc.finish(pending, code, state)
     except SignInError as failure:
-        return _refuse(request, str(failure), None, 401)
+        return _refuse(request, str(failure), failure.subject, 401)
     try:
         who = oidc.claim_map.principal(claims)
     except UnmappedError as unmapped:

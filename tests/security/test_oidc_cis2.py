@@ -176,4 +176,6 @@ def test_a_userinfo_endpoint_that_fails_or_answers_for_someone_else_gives_a_sign
             assert "Traceback" not in refused.text
             assert client.get("/v1/families/f3").status_code == 401
     [record] = sign_in_audit(world.county)
-    assert (record.outcome, record.actor) == ("denied", "unknown-user")
+    assert (record.outcome, record.actor) == ("denied", "oidc:cara")  # the verified ID token's subject
+    for claim in ("someone-else", NURSE, TRUST, "maintenance"):
+        assert claim not in (record.reason or "")  # nothing of either answer reaches the audit
