@@ -174,6 +174,10 @@ class Team(_Row):
 
 
 Code = Annotated[str, Field(min_length=1)]
+SELECTED_ROLE = "selected_role."
+"""Claims of the NHS CIS2 role a person selected at sign-in are named `selected_role.<field>`
+(services/web/national_rbac.py makes them; `hubnet county check` warns of a rule reading them in a
+map without `national_rbac = true`): here, where the pack's schema and the sign-in path both read it."""
 
 
 class SignInRule(BaseModel):

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from schemas.county import CountyPack, SignInRule
+from schemas.county import SELECTED_ROLE, CountyPack, SignInRule
 from services.timeline.policy import COUNTY_WIDE, Role
-from services.web.national_rbac import PREFIX as SELECTED_ROLE
 
 Loc = tuple[str | int, ...]
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from schemas.county import SELECTED_ROLE as PREFIX
+
 ROLES = "nhsid_nrbac_roles"
 SELECTED = "selected_roleid"
-PREFIX = "selected_role."
 
 
 class NoSelectedRoleError(Exception):
