@@ -6,8 +6,8 @@ connectors, linked by the `IdentityService` the identity worker runs and project
 worker does with the county's own pack deciding hub areas, and routed by the `ReferralService` the
 referral worker runs (the real network, on a morning the test sets), with no broker. The county's
 reference data is loaded as `hubnet up` loads it, for organisation names. The accounts are those of
-`hubnet users demo` (every role, county-wide, the demo services) and a hub practitioner scoped to
-each hub area of the pack (`practitioner-<hub area>`)."""
+`hubnet users demo` (every role, county-wide, the demo services), and a hub practitioner and a hub
+manager scoped to each hub area of the pack (`practitioner-<hub area>`, `manager-<hub area>`)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ class DemoCounty:
     """Family id -> its postcode as last stated ('' when no record named one)."""
     practitioners: dict[str, str]
     """Username -> the one hub area that hub practitioner account is scoped to."""
+    managers: dict[str, str]
+    """Username -> the one hub area that hub manager account is scoped to."""
     folder: Path
     """The generated county."""
     area_of: Callable[[str | None], str | None]
@@ -133,6 +135,14 @@ def _reference(county: Path, pack: CountyPack) -> tuple[dict[str, list[Row]], li
     return read_reference(county, {kind: f"{REFERENCE_DIR}/{name}" for kind, name in COUNTY_FILES.items()})
 
 
+def _scoped(users: UserStore, role: Role, prefix: str, hub_areas: Sequence[str]) -> dict[str, str]:
+    """An account of `role` scoped to each hub area (`<prefix>-<hub area>`): username -> hub area."""
+    accounts = {f"{prefix}-{area}": area for area in hub_areas}
+    for username, area in accounts.items():
+        users.add(username, PASSWORD, role, [area], f"{GRANTS[role].label}, {area}")
+    return accounts
+
+
 def load(folder: Path, which: County, morning: datetime = MORNING) -> DemoCounty:
     """Generate and load the county under `folder`; its referrals are routed at `morning`."""
     county = generated(which, folder / "county")
@@ -154,14 +164,25 @@ def load(folder: Path, which: County, morning: datetime = MORNING) -> DemoCounty
     for role in Role:
         label = f"Demo {GRANTS[role].label.lower()}"
         users.add(role.value, PASSWORD, role, [COUNTY_WIDE], label, services=DEMO_SERVICES.get(role, ()))
-    practitioners = {
-        f"practitioner-{area}": area for area in sorted({rule.hub_area for rule in pack.hub_areas})
-    }
-    for username, area in practitioners.items():
-        users.add(username, PASSWORD, Role.HUB_PRACTITIONER, [area], f"Hub practitioner, {area}")
+    hub_areas = sorted({rule.hub_area for rule in pack.hub_areas})
+    practitioners = _scoped(users, Role.HUB_PRACTITIONER, "practitioner", hub_areas)
+    managers = _scoped(users, Role.HUB_MANAGER, "manager", hub_areas)
     audit = AuditTrail(AuditStore.open(":memory:"))
     loaded = DemoCounty(
-        store, users, audit, [], [], {}, {}, practitioners, county, area_of, identity, referrals, names
+        store,
+        users,
+        audit,
+        [],
+        [],
+        {},
+        {},
+        practitioners,
+        managers,
+        county,
+        area_of,
+        identity,
+        referrals,
+        names,
     )
     loaded.deliver(hub_events(county))
     with sqlite3.connect(store_path) as db:

@@ -234,3 +234,22 @@ def test_pages_name_organisations_areas_needs_and_services_not_their_codes(
                 shown[url] = codes
     assert seen > len(county.families) // 2, f"{role.value} opened only {seen} pages"
     assert shown == {}, f"codes shown instead of names: {dict(list(shown.items())[:5])}"
+
+
+@pytest.mark.parametrize("county", COUNTIES, indirect=True, ids=lambda which: which.name)
+def test_a_hub_manager_opens_exactly_the_referrals_of_their_hub_area(county: DemoCounty, site: Site) -> None:
+    """Referrals are routed on the county's own pack, so they carry its hub areas; a hub manager
+    scoped to one opens exactly the referrals from or to it (docs/referrals.md, rule 3), over HTTP."""
+    referrals = county.referrals.store.find("1=1 ORDER BY referral_id")
+    assert referrals, "the county's partners referred some of its families"
+    assert {r.district for r in referrals} <= {*county.managers.values(), None}
+    assert any(r.district for r in referrals), "some referral was placed in a hub area"
+    for username, area in county.managers.items():
+        with httpx.Client(base_url=site.base, timeout=30) as client:
+            _client_sign_in(client, username)
+            statuses = {
+                r.referral_id: client.get(f"/referrals/{r.referral_id}").status_code for r in referrals
+            }
+        theirs = {r.referral_id for r in referrals if area in (r.district, r.home_district)}
+        assert {ref for ref, status in statuses.items() if status == 200} == theirs, username
+        assert set(statuses.values()) <= {200, 403, 404}, username
