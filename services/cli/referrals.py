@@ -71,7 +71,7 @@ def worker(
     if networks.version == 0:
         log.warning("referrals.no_county_pack", problem=NO_PACK)
     app_, _service = build(settings, bootstrap, networks, scan_interval_s=scan_interval)
-    with Presence(settings, bootstrap, "referrals", worker="referrals"):
+    with Presence(settings, bootstrap, "referrals", worker="referrals", checks=[networks.problem]):
         run_worker(app_, loglevel=settings.log_level.lower())
 
 

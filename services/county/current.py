@@ -11,6 +11,7 @@ never by a guessed hub area's staff), and the referral worker routes nothing.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -43,6 +44,7 @@ class CurrentPack(Generic[Built]):
         self._version = -1
         self._checked_at = float("-inf")
         self._built: Built | None = None
+        self._lock = threading.Lock()  # a health check's thread asks too (the referral worker's /readyz)
 
     @property
     def version(self) -> int:
@@ -56,16 +58,17 @@ class CurrentPack(Generic[Built]):
         return self._built
 
     def _refresh(self) -> None:
-        now = self._clock()
-        if now - self._checked_at < self._poll_s:
-            return
-        self._checked_at = now
-        latest = self._store.latest_version()
-        if latest == self._version:
-            return
-        loaded = self._store.get(latest) if latest else None
-        self._built = self._build(loaded.pack) if loaded else None
-        self._version = latest
+        with self._lock:
+            now = self._clock()
+            if now - self._checked_at < self._poll_s:
+                return
+            self._checked_at = now
+            latest = self._store.latest_version()
+            if latest == self._version:
+                return
+            loaded = self._store.get(latest) if latest else None
+            self._built = self._build(loaded.pack) if loaded else None
+            self._version = latest
         log.info("county.version_in_use", version=latest)
 
 

@@ -10,6 +10,7 @@ A stream worker (`worker=`) also fails `/healthz` and `/readyz` when stalled
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from http.server import ThreadingHTTPServer
 from types import TracebackType
@@ -31,12 +32,14 @@ class Presence:
         *,
         serve_http: bool = True,
         worker: str | None = None,
+        checks: Sequence[Check] = (),
     ) -> None:
+        """`checks`: the service's own readiness checks, beside the broker and store ones (the
+        referral worker's: a county pack is loaded)."""
         progress = progress_of(worker) if worker else None
         liveness: list[Check] = [partial(progress.problem, settings.worker_stall_after_s)] if progress else []
-        self.health = Health(
-            service, [broker_and_topics(settings, bootstrap), store_writable(settings.data_dir)], liveness
-        )
+        ready = [broker_and_topics(settings, bootstrap), store_writable(settings.data_dir), *checks]
+        self.health = Health(service, ready, liveness)
         self._serve_http = serve_http and settings.health_port is not None
         self._port = settings.health_port
         self._server: ThreadingHTTPServer | None = None

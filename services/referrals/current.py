@@ -60,6 +60,10 @@ class CurrentNetwork:
         """The county pack version in use (0: none loaded)."""
         return self._pack.version
 
+    def problem(self) -> str | None:
+        """For `/readyz` and the heartbeat (`hubnet status`): why nothing can be routed, or None."""
+        return NO_PACK if self.version == 0 else None
+
     def network(self) -> Network:
         """The network in use; `NoCountyPackError` while no pack is loaded."""
         found = self._pack.current()

@@ -2,17 +2,22 @@
 (embedded) broker: with no pack it routes nothing and says why (its progress names the error, as
 /readyz and `hubnet status` show it); the London pack loaded, the waiting referral for a London
 postcode reaches a London service; a new pack version loaded while it runs is used for the next
-referral, without a restart.
+referral, without a restart. And `hubnet worker referrals`, as a process, answers `/readyz` with
+503 and the reason until a pack is loaded, then 200, without a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from kafka.admin import NewTopic
 from typer.testing import CliRunner
@@ -21,6 +26,7 @@ from schemas.envelope import HubEvent
 from schemas.topics import catalogue
 from services.cli.main import app as cli
 from services.core import kafka_clients, topics
+from services.core.broker import free_port
 from services.core.settings import Settings
 from services.referrals.current import NO_PACK, CurrentNetwork
 from services.referrals.sla import ManualClock
@@ -121,3 +127,50 @@ def test_the_worker_routes_on_the_loaded_london_pack_and_follows_a_new_version(
     assert {r.district for r in stored} == {"southall"}  # the London hub area, as staff scopes name it
     assert not read_all(settings, bootstrap, dlq, 0, 1.0), "a referral waiting for a pack was dead-lettered"
     service.store.close()
+
+
+def readiness(port: int, timeout_s: float = 60.0) -> tuple[int, list[str]]:
+    """The worker's `/readyz` answer, once its health server answers at all."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5.0)
+            return answer.status_code, list(answer.json()["problems"])
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_the_worker_process_is_not_ready_until_a_county_pack_is_loaded(
+    tmp_path: Path, bootstrap: str
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    admin = kafka_clients.admin(settings, bootstrap)
+    topics.apply(admin, catalogue())
+    admin.close()
+    port = free_port()
+    env = {
+        **os.environ, "HUBNET_DATA_DIR": str(tmp_path), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "HUBNET_HEALTH_PORT": str(port), "HUBNET_COUNTY_POLL_S": "0.2", "HUBNET_LOG_FORMAT": "json",
+    }  # fmt: skip
+    env.pop("HUBNET_DATABASE_URL", None)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "worker", "referrals"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        status, problems = readiness(port)
+        assert status == 503
+        assert NO_PACK in problems
+        load_pack(settings, bootstrap, PACKS_DIR / "london")
+        deadline = time.monotonic() + 30
+        while (status, problems) != (200, []) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status, problems = readiness(port)
+        assert (status, problems) == (200, [])
+        assert worker.poll() is None, "the worker restarted or died instead of following the pack"
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+    assert "referrals.no_county_pack" in output
