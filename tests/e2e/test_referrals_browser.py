@@ -198,23 +198,28 @@ def test_a_health_visitors_morning_as_the_readme_walks_it(
     assert done.status is Status.COMPLETED
 
 
-def _pages(client: httpx.Client, county: DemoCounty) -> Iterator[tuple[str, str]]:
-    """(address, main text) of the referral pages and every family page the client may open, and
-    every referral page linked from them."""
-    referrals: set[str] = set()
-    for url in ["/referrals", *(f"/families/{family}" for family in county.families)]:
+def _pages(client: httpx.Client, county: DemoCounty, *, persons: bool) -> Iterator[tuple[str, str]]:
+    """(address, main text) of the referral inbox and every family (and with `persons`, person)
+    page the client may open, then every referral page and the first entry page linked from them."""
+    linked: set[str] = set()
+    urls = ["/referrals", *(f"/families/{family}" for family in county.families)]
+    urls += [f"/persons/{person}" for person in county.persons] if persons else []
+    for url in urls:
         page = client.get(url)
         if page.status_code != 200:
             continue
-        referrals |= set(re.findall(r'href="(/referrals/[0-9a-f-]{36})"', page.text))
+        linked |= set(re.findall(r'href="(/referrals/[0-9a-f-]{36})"', page.text))
+        linked |= set(re.findall(r'href="(/entries/[^"]+)"', page.text)[:1])
         yield url, _main_text(page.text)
-    for url in sorted(referrals):
+    for url in sorted(linked):
         yield url, _main_text(client.get(url).text)
 
 
 def _main_text(html: str) -> str:
-    """The page's main content as words (tags dropped: codes in links and ids are not shown)."""
+    """The page's main content as words (tags dropped: codes in links and ids are not shown; an
+    entry's FHIR resources, collapsed under the words, show the record as the partner sent it)."""
     main = html[html.index("<main") : html.index("</main>")]
+    main = re.sub(r'<pre class="govuk-body-s hub-resources">.*?</pre>', " ", main, flags=re.S)
     return unescape(re.sub(r"<[^>]+>", " ", main))
 
 
@@ -227,7 +232,7 @@ def test_pages_name_organisations_areas_needs_and_services_not_their_codes(
     seen = 0
     with httpx.Client(base_url=site.base, timeout=30) as client:
         _client_sign_in(client, role)
-        for url, text in _pages(client, county):
+        for url, text in _pages(client, county, persons=role is Role.HUB_MANAGER):  # who sees the most
             seen += 1
             codes = _codes_in(text, county)
             if codes:
