@@ -18,10 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import cast
 from xml.etree.ElementTree import Element
 
 from connectors.base import Record, SourceContext
 from connectors.common.fhir_time import utc_stamp
+from connectors.common.problems import Findings
 from connectors.common.xml_elements import XmlNode, parse_xml, to_document
 from connectors.social_care.cin_details import map_details
 from connectors.social_care.events import ChildEvents
@@ -78,15 +80,22 @@ def _message(header: Element, child: Element, details: Element | None) -> Elemen
 
 
 def map_census_record(record: Record, ctx: SourceContext) -> list[HubEvent]:
-    """Hub events of one CINdetails, or `MappingError` naming the element path."""
+    """Hub events of one CINdetails, or `MappingError` naming the element path of every problem: the
+    header, the child and each part of the episode are read whole before any event is made."""
     root = parse_xml(record.raw, root=ROOT)
     header = root.require("Header")
-    version = _version(header)
     child_node, details = _located(root, record.ref)
+    found = Findings()
+    version = found.take(_version, header)
+    authority = found.take(_authority, header)
     received = ctx.received_at.date()
-    child = _child(child_node.require("ChildIdentifiers"), ctx.partner, received, _authority(header))
-    events = ChildEvents.start(ctx, source_system(ctx.partner), version, child)
-    return map_details(events, details, received)
+    child = _child(child_node.require("ChildIdentifiers"), ctx.partner, received, authority, found)
+    if version is None or child is None:
+        found.check()  # no event can be named without the version and the child's id
+    events = ChildEvents.start(ctx, source_system(ctx.partner), str(version), cast(Child, child))
+    made = map_details(events, details, received, found)
+    found.check()
+    return made
 
 
 def _version(header: XmlNode) -> str:
@@ -141,27 +150,35 @@ def _located(root: XmlNode, ref: str | None) -> tuple[XmlNode, XmlNode]:
     return child, details[0]
 
 
-def _child(ids: XmlNode, partner: str, received: date, authority: str | None) -> Child:
-    """The child's identity; the expected birth date of an unborn child is not a birth date."""
-    born = ids.as_date("PersonBirthDate")
-    died = ids.as_date("PersonDeathDate")
-    check_not_future(born, received, ids.at("PersonBirthDate"))
-    check_not_future(died, received, ids.at("PersonDeathDate"))
-    check_order(born, died, ids.at("PersonDeathDate"))
+def _child(
+    ids: XmlNode, partner: str, received: date, authority: str | None, found: Findings
+) -> Child | None:
+    """The child's identity (None without its LAchildID); the expected birth date of an unborn child
+    is not a birth date. Each problem is noted in `found`, the element left out."""
+    born = found.take(ids.as_date, "PersonBirthDate")
+    died = found.take(ids.as_date, "PersonDeathDate")
+    found.take(check_not_future, born, received, ids.at("PersonBirthDate"))
+    found.take(check_not_future, died, received, ids.at("PersonDeathDate"))
+    found.take(check_order, born, died, ids.at("PersonDeathDate"))
     sex = ids.text("GenderCurrent") or ids.text("Sex")
     if sex is not None and sex.upper() not in GENDERS:
-        raise MappingError(
-            "the value is not one of the codes the specification allows",
-            ids.at("GenderCurrent" if ids.find("GenderCurrent") else "Sex"),
-            hint=f"use one of: {', '.join(GENDERS)}",
+        found.note(
+            MappingError(
+                "the value is not one of the codes the specification allows",
+                ids.at("GenderCurrent" if ids.find("GenderCurrent") else "Sex"),
+                hint=f"use one of: {', '.join(GENDERS)}",
+            )
         )
+    local_id = found.take(ids.require_text, "LAchildID")
+    if local_id is None:
+        return None
     return make_child(
         partner,
-        ids.require_text("LAchildID"),
+        local_id,
         source="cin-census",
         upn=ids.text("UPN"),
         birth_date=born,
-        gender=GENDERS[sex.upper()] if sex else None,
+        gender=GENDERS.get(sex.upper()) if sex else None,
         death_date=died,
         authority=authority,
     )

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
+from connectors.common.problems import Findings
 from connectors.common.xml_elements import XmlNode
 from connectors.social_care import resources
 from connectors.social_care.codes import (
@@ -46,22 +47,26 @@ from schemas.event_types import EventType
 NFA = ("true", "1")
 
 
-def map_details(events: ChildEvents, details: XmlNode, received: date) -> list[HubEvent]:
-    """Every event of one referral episode, in the order the census lists its parts."""
-    referred = details.require_date("CINreferralDate")
-    check_not_future(referred, received, details.at("CINreferralDate"))
+def map_details(events: ChildEvents, details: XmlNode, received: date, found: Findings) -> list[HubEvent]:
+    """Every event of one referral episode, in the order the census lists its parts; each part's
+    problems are noted in `found` and the other parts read on (the caller raises them)."""
+    referred = found.take(details.require_date, "CINreferralDate")
+    found.take(check_not_future, referred, received, details.at("CINreferralDate"))
+    if referred is None:
+        return []  # every part's record id names the referral date
     parts = _Parts(
         events=events,
         base=f"{events.child.subjects[0].value}/{referred.isoformat()}",
         received=received,
         restricted=bool(details.children("Section47") or details.children("ChildProtectionPlans")),
     )
-    out = [parts.referral(details, referred)]
-    out += [parts.assessment(item) for item in details.children("Assessments")]
-    out += [parts.cin_plan(item) for item in details.children("CINPlanDates")]
-    out += [parts.section47(item) for item in details.children("Section47")]
-    out += [parts.protection_plan(item) for item in details.children("ChildProtectionPlans")]
-    return out + parts.closure(details, referred)
+    out = [found.take(parts.referral, details, referred)]
+    out += [found.take(parts.assessment, item) for item in details.children("Assessments")]
+    out += [found.take(parts.cin_plan, item) for item in details.children("CINPlanDates")]
+    out += [found.take(parts.section47, item) for item in details.children("Section47")]
+    out += [found.take(parts.protection_plan, item) for item in details.children("ChildProtectionPlans")]
+    out += found.take(parts.closure, details, referred) or []
+    return [event for event in out if event is not None]
 
 
 @dataclass
@@ -84,13 +89,16 @@ class _Parts:
         return record_id
 
     def _span(self, node: XmlNode, start_name: str, end_name: str) -> tuple[date, date | None]:
-        """A start and optional end date: neither in the future, the end not before the start."""
-        start = node.require_date(start_name)
-        end = node.as_date(end_name)
-        check_not_future(start, self.received, node.at(start_name))
-        check_not_future(end, self.received, node.at(end_name))
-        check_order(start, end, node.at(end_name))
-        return start, end
+        """A start and optional end date: neither in the future, the end not before the start; every
+        problem of the two named at once."""
+        found = Findings()
+        start = found.take(node.require_date, start_name)
+        end = found.take(node.as_date, end_name)
+        found.take(check_not_future, start, self.received, node.at(start_name))
+        found.take(check_not_future, end, self.received, node.at(end_name))
+        found.take(check_order, start, end, node.at(end_name))
+        found.check()
+        return cast(date, start), end
 
     def _event(
         self,
@@ -104,8 +112,10 @@ class _Parts:
 
     def referral(self, details: XmlNode, referred: date) -> HubEvent:
         record_id = f"{self.base}/referral"
-        source = details.code("ReferralSource", REFERRAL_SOURCES)
-        need = details.code("PrimaryNeedCode", PRIMARY_NEEDS)
+        found = Findings()
+        source = found.take(details.code, "ReferralSource", REFERRAL_SOURCES)
+        need = found.take(details.code, "PrimaryNeedCode", PRIMARY_NEEDS)
+        found.check()
         closed = details.as_date("CINclosureDate") is not None or (details.text("ReferralNFA") or "") in NFA
         request = resources.service_request(
             self.events.resource_id("ServiceRequest", record_id),
@@ -165,9 +175,12 @@ class _Parts:
     def protection_plan(self, node: XmlNode) -> HubEvent:
         start, end = self._span(node, "CPPstartDate", "CPPendDate")
         record_id = self._record_id("cp-plan", start)
+        found = Findings()
         codes = [
-            node.code(name, ABUSE_CATEGORIES) for name in ("InitialCategoryOfAbuse", "LatestCategoryOfAbuse")
+            found.take(node.code, name, ABUSE_CATEGORIES)
+            for name in ("InitialCategoryOfAbuse", "LatestCategoryOfAbuse")
         ]
+        found.check()
         categories = [
             resources.codeable(ABUSE_CATEGORY_SYSTEM, code, ABUSE_CATEGORIES)
             for code in dict.fromkeys(c for c in codes if c)
@@ -196,15 +209,20 @@ class _Parts:
         closed = details.as_date("CINclosureDate")
         if closed is None:
             return []
-        check_not_future(closed, self.received, details.at("CINclosureDate"))
-        check_order(referred, closed, details.at("CINclosureDate"))
-        reason = details.code("ReasonForClosure", CLOSURE_REASONS)
-        if reason is None:
-            raise MappingError(
-                "a closed episode needs its reason for closure",
-                details.at("ReasonForClosure"),
-                hint="add ReasonForClosure (RC1 to RC9) when CINclosureDate is given",
+        found = Findings()
+        found.take(check_not_future, closed, self.received, details.at("CINclosureDate"))
+        found.take(check_order, referred, closed, details.at("CINclosureDate"))
+        reason = found.take(details.code, "ReasonForClosure", CLOSURE_REASONS)
+        if reason is None and details.text("ReasonForClosure") is None:
+            found.note(
+                MappingError(
+                    "a closed episode needs its reason for closure",
+                    details.at("ReasonForClosure"),
+                    hint="add ReasonForClosure (RC1 to RC9) when CINclosureDate is given",
+                )
             )
+        found.check()
+        reason = str(reason)
         record_id = f"{self.base}/closure"
         extra = [resources.codeable(CLOSURE_REASON_SYSTEM, reason, CLOSURE_REASONS)]
         case = resources.episode(

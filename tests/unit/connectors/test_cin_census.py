@@ -78,10 +78,12 @@ def test_public_2024_sample_rejects_the_impossible_episode_and_steps_down_the_ot
     data = (shared_data("cin-census") / "CIN_Census_2024.xml").read_bytes()
     events, [rejection] = run(CONNECTOR, data)
     assert rejection.record_ref == "Message.Children.Child[0].CINdetails[0]"
-    assert rejection.location == (
-        "Message.Children.Child[0].CINdetails[0].Assessments[0].AssessmentActualStartDate"
-    )
-    assert "future" in rejection.reason
+    assessment = "Message.Children.Child[0].CINdetails[0].Assessments[0]"
+    assert rejection.location == assessment  # both of its problems, each at its own element
+    assert [(p.path, p.reason.split(" (")[0]) for p in rejection.problems] == [
+        (f"{assessment}.AssessmentActualStartDate", "the date is in the future"),
+        (f"{assessment}.AssessmentAuthorisationDate", "the end date is before the start date"),
+    ]
     assert all(e.subjects[0].value == "child_fails_assessments" for e in events)
     codes = [e.event_type for e in events]
     assert codes[-2:] == [EventType.CARE_EPISODE, EventType.REFERRAL_REQUESTED]
