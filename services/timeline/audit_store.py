@@ -22,6 +22,12 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor)
 """
+SCHEMA_2 = """
+CREATE INDEX IF NOT EXISTS audit_actor_target_at ON audit (actor, target, at)
+"""
+"""The family page's "new since your last visit" marker reads one user's records of one family,
+newest first: with only single-column indexes that read every record of the family (or of the
+user) and sorted them, a cost that grows with the life of the audit trail on every page view."""
 _COLUMNS = ("audit_id", "at", "actor", "actor_role", "action", "target", "outcome", "reason", "trace_id")
 
 
@@ -29,7 +35,10 @@ class AuditStore(SqlStore):
     """Audit rows, one per record, idempotent on the audit id."""
 
     STORE = "audit"
-    MIGRATIONS = (Migration(1, "audit trail", SCHEMA_1),)
+    MIGRATIONS = (
+        Migration(1, "audit trail", SCHEMA_1),
+        Migration(2, "one user's reads of one record, newest first", SCHEMA_2),
+    )
 
     def add_audit(self, row: dict[str, Any]) -> None:
         with self.transaction():
