@@ -23,6 +23,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -223,10 +224,10 @@ class SignIn(BaseModel):
 
     rule: tuple[SignInRule, ...] = ()
     identity: SignInIdentity = SignInIdentity()
-    userinfo: bool = Field(
+    userinfo: StrictBool = Field(
         default=False, description="Read the provider's UserInfo claims too (NHS CIS2 gives its roles there)."
     )
-    national_rbac: bool = Field(
+    national_rbac: StrictBool = Field(
         default=False,
         description="NHS CIS2: rules read the role selected at sign-in (`selected_role.role_code`, "
         "`selected_role.org_code`, ...); a sign-in without a selected role is refused.",

@@ -47,7 +47,10 @@ def add(
     role: Annotated[Role, typer.Option(help="What the user does; decides what they may see.")],
     area: Annotated[
         list[str],
-        typer.Option(help=f"Hub area (district code, e.g. E07000076), repeatable; {COUNTY_WIDE} = all."),
+        typer.Option(
+            help=f"Hub area id of the county pack (hub-areas.csv; the demo's are district codes, e.g. "
+            f"E07000076), repeatable; {COUNTY_WIDE} = all."
+        ),
     ],
     name: Annotated[str, typer.Option(help="Display name.")] = "",
     service: Annotated[

@@ -215,7 +215,8 @@ class Settings(BaseSettings):
     oidc_claim_map: Path | None = Field(
         default=None,
         description="TOML file mapping token claims (groups, roles, ODS or team code) to hubnet roles, hub "
-        "areas and services (docs/county.md); required with HUBNET_OIDC_ISSUER.",
+        "area ids and services: the county pack's county.toml (checked with its pack) or a file of its own "
+        "(docs/county.md); required with HUBNET_OIDC_ISSUER.",
     )
     oidc_local_accounts: bool = Field(
         default=False,

@@ -14,9 +14,9 @@ import csv
 import io
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -166,6 +166,42 @@ def check_pack(folder: Path) -> CountyPack | list[Problem]:
     cross_check(pack, reading)
     check_sign_in(pack, reading)
     return reading.problems or pack
+
+
+def read_sign_in(path: Path) -> SignIn:
+    """The staff sign-in map HUBNET_OIDC_CLAIM_MAP names, read by the one `SignIn` schema: a county
+    pack's manifest (a TOML file with a `[sign_in]` table) is read with its whole pack, checked as
+    `hubnet county check` checks it, so every area a rule grants is a hub area of hub-areas.csv;
+    any other file holds `[sign_in]`'s keys at its top level. Raises `PackError` listing every
+    problem with its file, line and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except OSError as error:
+        raise PackError(
+            [Problem(str(path), None, "", f"cannot read the claim map ({error.strerror})")]
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise PackError([Problem(str(path), None, "", f"not valid TOML: {error}")]) from None
+    if isinstance(data.get("sign_in"), dict):
+        if path.name != MANIFEST:
+            why = f"read from a pack's {MANIFEST} only: name the pack's, or put its keys at the top level"
+            raise PackError([Problem(str(path), toml_line(text, ("sign_in",)), "sign_in", why)])
+        found = check_pack(path.parent)
+        if isinstance(found, list):
+            raise PackError([replace(p, file=str(path.parent / p.file)) for p in found])
+        return found.manifest.sign_in
+    try:
+        return SignIn.model_validate(data)
+    except ValidationError as error:
+        raise PackError([_map_problem(str(path), text, detail) for detail in error.errors()]) from None
+
+
+def _map_problem(file: str, text: str, detail: Any) -> Problem:
+    """A schema error of a stand-alone map (the `[sign_in]` keys at its top level)."""
+    loc: Loc = tuple(detail["loc"])
+    message = _manifest_message(("sign_in", *loc), detail["type"], detail["msg"])
+    return Problem(file, toml_line(text, loc), _field_name(loc), message)
 
 
 def _manifest(reading: _Reading) -> Manifest | None:

@@ -28,7 +28,7 @@ from services.timeline.model import TimelineEntry
 from services.timeline.titles import describe
 
 AreaOf = Callable[[str], str | None]
-"""Postcode -> hub area (district code), or None outside the county."""
+"""Postcode -> hub area id of the loaded county pack, or None outside the county."""
 
 
 @dataclass(frozen=True)

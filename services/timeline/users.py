@@ -102,7 +102,9 @@ class UserStore(SqlStore):
         if len(password) < MIN_PASSWORD:
             raise HubnetError(f"a password needs at least {MIN_PASSWORD} characters")
         if not areas:
-            raise HubnetError(f"give at least one hub area (district code, or {COUNTY_WIDE} for county-wide)")
+            raise HubnetError(
+                f"give at least one hub area (an id of the county pack's, or {COUNTY_WIDE} for county-wide)"
+            )
         salt = secrets.token_bytes(16)
         with self.transaction():
             self._run(

@@ -3,7 +3,7 @@ an OIDC identity asserted by a trusted reverse proxy (production).
 
 With `trust_proxy=True` the proxy in front (for example oauth2-proxy after the county's OIDC
 provider) must verify the ID token and pass its claims as headers: `X-Auth-Request-User`,
-`X-Hubnet-Role`, `X-Hubnet-Areas` (space-separated district codes) and, for referral work,
+`X-Hubnet-Role`, `X-Hubnet-Areas` (space-separated hub-area ids of the county pack) and, for referral work,
 `X-Hubnet-Services` (space-separated service ids or service@site offers). The headers count only
 on connections from the proxies in HUBNET_TRUSTED_PROXIES, which `--trust-proxy` requires.
 

@@ -4,15 +4,22 @@ hub areas and services.
 Why a map and not claims named after hubnet: a county's identity provider already says who people
 are (Entra ID security groups or app roles, CIS2 role codes and ODS organisation codes); asking it
 to mint hubnet-specific claims means a change request per staff move. The map is data the county
-writes. HUBNET_OIDC_CLAIM_MAP names a TOML file holding the rules at its top level, or the county
-pack's manifest (county.toml), whose `[sign_in]` section holds them (`[[sign_in.rule]]`):
+writes. HUBNET_OIDC_CLAIM_MAP names the county pack's manifest (county.toml), whose `[sign_in]`
+section holds the rules (`[[sign_in.rule]]`), or a TOML file holding the section's keys at its top
+level. Either is read by the one schema `hubnet county check` uses (schemas/county.py `SignIn`,
+services/county/pack.py `read_sign_in`); a pack's map is checked with its pack:
 
     [[rule]]
     claim = "groups"            # a claim of the ID token (a string or a list of strings)
     value = "6f1c...-hub-north" # matches when the claim is, or contains, this value
-    role = "hub_worker"         # optional: the first matching rule with a role decides it
-    areas = ["E07000066"]       # hub areas (district codes), added up over every matching rule
+    role = "hub-practitioner"   # optional: the first matching rule with a role decides it
+    areas = ["north"]           # hub area ids, added up over every matching rule
     services = ["family-support"]
+
+Areas are hub-area ids of the county pack (hub-areas.csv `hub_area`, `*` county-wide): the unit the
+timeline worker gives each family from the loaded pack and the access policy compares
+(services/timeline/policy.py `family_access`). They equal district codes only where a pack keys
+hub areas by district, as the Essex demo does.
 
 Two switches at the top of the map serve NHS CIS2: `userinfo = true` adds the claims of the
 provider's UserInfo endpoint to the ID token's (CIS2 gives RBAC roles only there), and
@@ -24,13 +31,15 @@ A user whose claims give no role or no area is refused: when unsure, withhold an
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.county import SignIn, SignInRule
 from schemas.errors import ConfigurationError
+from services.county.pack import read_sign_in
+from services.county.problems import PackError
 from services.timeline.policy import Role
 from services.timeline.users import Principal
 from services.web.national_rbac import NoSelectedRoleError, selected_role_claims
@@ -66,29 +75,31 @@ class ClaimMap:
 
     @classmethod
     def load(cls, path: Path) -> ClaimMap:
-        """The map in `path`; a problem is a `ConfigurationError` naming the file, rule and field."""
+        """The map in `path` (a pack's county.toml, checked with its pack, or a stand-alone map),
+        read as `hubnet county check` reads it; a problem is a `ConfigurationError` listing each
+        with its file, line and field."""
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ConfigurationError(f"{path}: cannot read the claim map ({error.strerror})") from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigurationError(f"{path}: not valid TOML ({error})") from None
-        if isinstance(data.get("sign_in"), dict):
-            return cls.parse(data["sign_in"], f"{path} [sign_in]")
-        return cls.parse(data, str(path))
+            section = read_sign_in(path)
+        except PackError as error:
+            listed = "\n".join(f"  {problem}" for problem in error.problems)
+            raise ConfigurationError(
+                f"{path}: the staff sign-in map (HUBNET_OIDC_CLAIM_MAP) has {len(error.problems)} "
+                f"problem(s); `hubnet county check` lists a pack's:\n{listed}"
+            ) from None
+        return cls.of(section, f"{path}")
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any], where: str) -> ClaimMap:
-        rules = data.get("rule")
-        if not isinstance(rules, list) or not rules:
+    def of(cls, section: SignIn, where: str) -> ClaimMap:
+        """The map a `[sign_in]` section holds; one without rules, or with a role hubnet does not
+        have (a stand-alone map; a pack's is checked against hubnet's roles already), is refused."""
+        if not section.rule:
             raise ConfigurationError(f"{where}: no [[rule]] entries; add one per group, role or team code")
-        identity = data.get("identity", {})
         return cls(
-            tuple(_rule(item, f"{where}: rule {n}") for n, item in enumerate(rules, start=1)),
-            str(identity.get("username_claim", "preferred_username")),
-            str(identity.get("name_claim", "name")),
-            _switch(data, "userinfo", where),
-            _switch(data, "national_rbac", where),
+            tuple(_rule(rule, f"{where}: rule[{n}]") for n, rule in enumerate(section.rule, start=1)),
+            section.identity.username_claim,
+            section.identity.name_claim,
+            section.userinfo,
+            section.national_rbac,
         )
 
     def principal(self, claims: Mapping[str, Any]) -> Principal:
@@ -120,13 +131,6 @@ class ClaimMap:
         )
 
 
-def _switch(data: Mapping[str, Any], field: str, where: str) -> bool:
-    value = data.get(field, False)
-    if not isinstance(value, bool):
-        raise ConfigurationError(f"{where}, {field}: true or false, e.g. {field} = true")
-    return value
-
-
 def _union(groups: Any) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for group in groups:
@@ -134,24 +138,10 @@ def _union(groups: Any) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _strings(item: Mapping[str, Any], field: str, where: str) -> tuple[str, ...]:
-    value = item.get(field, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigurationError(f'{where}, {field}: a list of codes, e.g. {field} = ["E07000066"]')
-    return tuple(value)
-
-
-def _rule(item: Any, where: str) -> Rule:
-    if not isinstance(item, dict):
-        raise ConfigurationError(f"{where}: a table with claim, value and what it grants")
-    for field in ("claim", "value"):
-        if not isinstance(item.get(field), str) or not item[field]:
-            raise ConfigurationError(f"{where}, {field}: required (the claim's name and the value to match)")
-    role = item.get("role")
-    if role is not None and role not in {r.value for r in Role}:
+def _rule(rule: SignInRule, where: str) -> Rule:
+    try:
+        role = Role(rule.role) if rule.role is not None else None
+    except ValueError:
         known = ", ".join(r.value for r in Role)
-        raise ConfigurationError(f"{where}, role: {role!r} is not a hubnet role ({known})")
-    return Rule(
-        item["claim"], item["value"], Role(role) if role is not None else None,
-        _strings(item, "areas", where), _strings(item, "services", where),
-    )  # fmt: skip
+        raise ConfigurationError(f"{where}.role: {rule.role!r} is not a hubnet role ({known})") from None
+    return Rule(rule.claim, rule.value, role, rule.areas, rule.services)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import re
 import time
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from html import unescape
@@ -47,16 +46,27 @@ def staff_app_provider(accounts: Mapping[str, Mapping[str, Any]]) -> Iterator[tu
 
 
 def oidc_world(
-    tmp_path: Path, provider: tuple[str, Provider], claim_map: str, scopes: str, **options: Any
+    tmp_path: Path,
+    provider: tuple[str, Provider],
+    claim_map: str | Path,
+    scopes: str,
+    *,
+    county: County | None = None,
+    **options: Any,
 ) -> Iterator[World]:
-    """A staff server on the address the provider knows, signing in with `claim_map` (TOML text)
-    and `scopes`; `options` go to `create_app` (e.g. `local_accounts`)."""
+    """A staff server on the address the provider knows, signing in with `claim_map` (TOML text, or
+    the file HUBNET_OIDC_CLAIM_MAP would name, such as a pack's county.toml) and `scopes`, over
+    `county` (default: the session tests' three families); `options` go to `create_app` (e.g.
+    `local_accounts`)."""
     base, running = provider
     config = OidcConfig(
         running.issuer, running.client_id, running.client_secret, scopes, f"{base}/sign-in/oidc/callback"
     )
-    oidc = OidcClient(config, ClaimMap.parse(tomllib.loads(claim_map), "test map"))
-    county = make_county(tmp_path)
+    if isinstance(claim_map, str):
+        (tmp_path / "claim-map.toml").write_text(claim_map, encoding="utf-8")
+        claim_map = tmp_path / "claim-map.toml"
+    oidc = OidcClient(config, ClaimMap.load(claim_map))
+    county = county or make_county(tmp_path)
     with replica(county, port=int(base.rpartition(":")[2]), oidc=oidc, **options):
         yield World(county, base, running, oidc)
 

@@ -3,6 +3,7 @@ services add up, and a bad file named by file, rule and field."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from schemas.errors import ConfigurationError
 from services.core.settings import Settings
 from services.timeline.policy import Role
 from services.web.claim_map import ClaimMap, UnmappedError
+from tests.unit.county.packs import PACKS_DIR
 
 MAP = """
 [identity]
@@ -49,14 +51,32 @@ def test_the_first_matching_rule_with_a_role_decides_it_and_areas_and_services_a
     assert who.services == ("family-support",)
 
 
-def test_the_map_is_read_from_a_county_pack_manifest_sign_in_section(tmp_path: Path) -> None:
-    manifest = 'id = "ealing"\nname = "Ealing"\n\n[sign_in]\n' + MAP.replace(
-        "[identity]", "[sign_in.identity]"
+def test_the_map_is_read_from_a_county_pack_manifest_checked_with_its_pack(tmp_path: Path) -> None:
+    pack = tmp_path / "london"
+    shutil.copytree(PACKS_DIR / "london", pack)
+    manifest = pack / "county.toml"
+    plain = manifest.read_text()
+    sign_in = "\n[sign_in]\n" + MAP.replace("[identity]", "[sign_in.identity]").replace(
+        "[[rule]]", "[[sign_in.rule]]"
     )
-    claims_map = load(tmp_path, manifest.replace("[[rule]]", "[[sign_in.rule]]"))
-    assert claims_map.principal({"upn": "a", "groups": ["north"]}).areas == ("E07000066",)
-    with pytest.raises(ConfigurationError, match=r"claims\.toml \[sign_in\]: no \[\[rule\]\] entries"):
-        load(tmp_path, 'id = "ealing"\n\n[sign_in]\nnote = "to do"\n')
+    manifest.write_text(
+        plain
+        + sign_in.replace("E07000066", "southall")
+        .replace("E07000070", "acton")
+        .replace("family-support", "acton-family-support")
+    )
+    claims_map = ClaimMap.load(manifest)
+    assert claims_map.principal({"upn": "a", "groups": ["north"]}).areas == ("southall",)
+    sign_in = sign_in.replace("family-support", "acton-family-support")
+    manifest.write_text(plain + sign_in.replace("E07000070", "acton"))  # a district code, no hub area
+    with pytest.raises(ConfigurationError, match=r"county\.toml:\d+ sign_in\.rule\[2\]\.areas: E07000066"):
+        ClaimMap.load(manifest)
+    manifest.write_text(plain + '\n[sign_in]\nnote = "to do"\n')
+    with pytest.raises(ConfigurationError, match=r"sign_in\.note: note is not read here"):
+        ClaimMap.load(manifest)
+    manifest.write_text(plain + "\n[sign_in]\nuserinfo = false\n")
+    with pytest.raises(ConfigurationError, match=r"county\.toml: no \[\[rule\]\] entries"):
+        ClaimMap.load(manifest)
 
 
 def test_a_single_string_claim_matches_as_a_one_item_list(tmp_path: Path) -> None:
@@ -78,13 +98,17 @@ def test_a_user_without_a_role_or_an_area_is_unmapped_and_told_what_is_missing(
     ("text", "where"),
     [
         ("", "no [[rule]] entries"),
-        ("[[rule]]\nclaim = 'groups'\n", "rule 1, value: required"),
+        ("[[rule]]\nclaim = 'groups'\n", "claims.toml:1 rule[1].value: Field required"),
         (
             "[[rule]]\nclaim = 'g'\nvalue = 'v'\nrole = 'admin'\n",
-            "rule 1, role: 'admin' is not a hubnet role",
+            "claims.toml: rule[1].role: 'admin' is not a hubnet role",
         ),
-        ("[[rule]]\nclaim = 'g'\nvalue = 'v'\nareas = 'E07000066'\n", "rule 1, areas: a list of codes"),
+        (
+            "[[rule]]\nclaim = 'g'\nvalue = 'v'\nareas = 'E07000066'\n",
+            "claims.toml:4 rule[1].areas: Input should be",
+        ),
         ("[[rule]\n", "not valid TOML"),
+        ("[[sign_in.rule]]\nclaim = 'g'\n", "claims.toml sign_in: read from a pack's county.toml only"),
     ],
 )
 def test_a_bad_claim_map_names_the_file_rule_and_field(tmp_path: Path, text: str, where: str) -> None:
@@ -140,5 +164,5 @@ def test_national_rbac_reads_only_the_selected_role_and_a_job_role_code_within_i
 def test_the_userinfo_and_national_rbac_switches_are_true_or_false(tmp_path: Path) -> None:
     assert load(tmp_path, "userinfo = true\n" + CIS2_MAP).userinfo
     assert not load(tmp_path, MAP).userinfo
-    with pytest.raises(ConfigurationError, match=r"claims\.toml, userinfo: true or false"):
+    with pytest.raises(ConfigurationError, match=r"claims\.toml:1 userinfo: Input should be a valid boolean"):
         load(tmp_path, 'userinfo = "yes"\n' + CIS2_MAP)
