@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import cast
 from xml.etree.ElementTree import Element, SubElement
 from zoneinfo import ZoneInfo
 
 from connectors.common.demographics import checked_birth_date, normal_postcode
+from connectors.common.problems import Findings
 from connectors.common.xml_elements import XmlNode, parse_xml, to_document
 from connectors.education.absence import Attendance, checked_attendance
 from connectors.education.codes import (
@@ -175,33 +177,46 @@ def pupil_nodes(root: XmlNode) -> list[XmlNode]:
 
 
 def read_pupil(node: XmlNode, header: CtfHeader) -> CtfPupil:
-    born = checked_birth_date(
-        node.require_date("DOB"), node.at("DOB"), header.created.date(), "the date the file was made"
+    """The pupil, or one error naming every problem of it (each element read, not only the first)."""
+    found = Findings()
+    dob = found.take(node.require_date, "DOB")
+    made = header.created.date()
+    born = (
+        found.take(checked_birth_date, dob, node.at("DOB"), made, "the date the file was made")
+        if dob
+        else None
     )
-    gender = node.code(node.pick("Gender", "Sex"), GENDERS)
+    gender = found.take(node.code, node.pick("Gender", "Sex"), GENDERS)
     lines, postcode = _address(node)
+    upn = found.take(lambda: checked_upn(node.require_text("UPN"), node.at("UPN")))
+    family, forename = found.take(node.require_text, "Surname"), found.take(node.require_text, "Forename")
+    uln = found.take(_uln, node)
+    enrolments = [found.take(_enrolment, s, header, born) for s in node.items("SchoolHistory", "School")]
+    sen = [found.take(_sen, s) for s in node.items("SENhistory", "SEN")]
+    years = [found.take(_attendance, year, header) for year in node.items("Attendance", "YearData")]
+    exclusions = [found.take(_exclusion, e) for e in node.items("Exclusions", "Exclusion")]
+    contacts = [found.take(_contact, c, n) for n, c in enumerate(node.items("Contacts", "Contact"), 1)]
+    found.check()
     pupil = Pupil(
-        upn=checked_upn(node.require_text("UPN"), node.at("UPN")),
-        family=node.require_text("Surname"),
-        given=(node.require_text("Forename"), *(node.text("MiddleNames") or "").split()),
-        birth_date=born,
+        upn=str(upn),
+        family=str(family),
+        given=(str(forename), *(node.text("MiddleNames") or "").split()),
+        birth_date=cast(date, born),
         gender=GENDERS[gender] if gender else None,
         preferred_family=node.text("PreferredSurname"),
         preferred_given=node.text("PreferredForename"),
         former_family=node.text("FormerSurname"),
-        uln=_uln(node),
+        uln=uln,
         address_lines=lines,
         postcode=postcode,
     )
     return CtfPupil(
         pupil=pupil,
-        enrolments=tuple(_enrolment(s, header, born) for s in node.items("SchoolHistory", "School")),
-        sen=tuple(_sen(s) for s in node.items("SENhistory", "SEN")),
-        attendance=tuple(
-            item for year in node.items("Attendance", "YearData") for item in _attendance(year, header)
-        ),
-        exclusions=tuple(_exclusion(e) for e in node.items("Exclusions", "Exclusion")),
-        contacts=tuple(_contact(c, n) for n, c in enumerate(node.items("Contacts", "Contact"), 1)),
+        enrolments=tuple(e for e in enrolments if e is not None),
+        sen=tuple(s for s in sen if s is not None),
+        attendance=tuple(item for year in years for item in year or ()),
+        exclusions=tuple(e for e in exclusions if e is not None),
+        contacts=tuple(c for c in contacts if c is not None),
     )
 
 
@@ -251,15 +266,19 @@ def _school(node: XmlNode) -> School:
     )
 
 
-def _enrolment(node: XmlNode, header: CtfHeader, born: date) -> Enrolment:
+def _enrolment(node: XmlNode, header: CtfHeader, born: date | None) -> Enrolment:
     school = _school(node)
     if school.urn is None and school.laestab and school.laestab == header.source.laestab:
         school = replace(school, urn=header.source.urn)
-    entry = node.require_date("EntryDate")
-    leaving = node.as_date("LeavingDate")
-    checked_birth_date(born, node.at("EntryDate"), entry, "the school entry date")
-    check_order(entry, leaving, node.at("LeavingDate"))
-    return Enrolment(school=school, entry=entry, leaving=leaving)
+    found = Findings()
+    entry = found.take(node.require_date, "EntryDate")
+    leaving = found.take(node.as_date, "LeavingDate")
+    if born is not None and entry is not None:
+        found.take(checked_birth_date, born, node.at("EntryDate"), entry, "the school entry date")
+    if entry is not None:
+        found.take(check_order, entry, leaving, node.at("LeavingDate"))
+    found.check()
+    return Enrolment(school=school, entry=cast(date, entry), leaving=leaving)
 
 
 def _sen(node: XmlNode) -> SenPeriod:

@@ -175,6 +175,55 @@ def test_an_ssda903_missing_row_names_the_child_and_the_episode_problems() -> No
     )
 
 
+def test_a_cin_census_episode_names_the_childs_and_every_parts_problems() -> None:
+    """The public CIN census 2024 sample (data-to-insight fake data): its first child's sex, its
+    referral source and its CIN plan's start date broken, beside the assessment dates the sample
+    already has wrong (a start in the future, an end before it)."""
+    xml = public_sample("childrens-social-care", "cin-census", "CIN_Census_2024.xml").read_bytes()
+    broken = (
+        xml.replace(b"<Sex>1</Sex>", b"<Sex>7</Sex>", 1)
+        .replace(b"<ReferralSource>1A</ReferralSource>", b"<ReferralSource>ZZ</ReferralSource>", 1)
+        .replace(b"<CINPlanStartDate>2023-01-24<", b"<CINPlanStartDate>2023-02-30<", 1)
+    )
+    events, rejections = convert("cin-census", broken)
+    assert events, "the other episodes of the file still convert"
+    [rejection] = [r for r in rejections if r.record_ref == "Message.Children.Child[0].CINdetails[0]"]
+    child = "Message.Children.Child[0]"
+    episode = f"{child}.CINdetails[0]"
+    assert_every_problem(
+        rejection,
+        {
+            f"{child}.ChildIdentifiers.Sex": "use one of",
+            f"{episode}.ReferralSource": "use one of",
+            f"{episode}.Assessments[0].AssessmentActualStartDate": "in the future",
+            f"{episode}.Assessments[0].AssessmentAuthorisationDate": "before the start date",
+            f"{episode}.CINPlanDates[0].CINPlanStartDate": "date",
+        },
+    )
+
+
+def test_a_ctf_pupil_names_every_problem_at_its_element() -> None:
+    """No public CTF sample exists (tests/data/public/README.md): the format's own sample, its first
+    pupil's UPN, date of birth and second school's entry date broken; the second pupil converts."""
+    xml = (SAMPLES / "ctf" / "ctf-transfer.xml").read_bytes()
+    broken = (
+        xml.replace(b"<UPN>P881200119001</UPN>", b"<UPN>P881200119009</UPN>", 1)
+        .replace(b"<DOB>2015-06-02</DOB>", b"<DOB>2015-02-30</DOB>", 1)
+        .replace(b"<EntryDate>2022-09-05</EntryDate>", b"<EntryDate>soon</EntryDate>", 1)
+    )
+    events, [rejection] = convert("ctf", broken)
+    assert events, "the second pupil still converts"
+    pupil = "CTfile.CTFpupilData.Pupil[0]"
+    assert_every_problem(
+        rejection,
+        {
+            f"{pupil}.UPN": "UPN",
+            f"{pupil}.DOB": "date",
+            f"{pupil}.SchoolHistory.School[1].EntryDate": "date",
+        },
+    )
+
+
 def test_a_csc_events_json_record_names_every_problem_at_its_json_path() -> None:
     item = {"record_id": "A", "person_id": "P", "given_name": "T", "family_name": "C", "sex": "x"}
     body = {"events": [{**item, "event_type": "lac-start", "event_date": "2025-13-01"}]}
