@@ -123,7 +123,7 @@ def test_a_sqlite_file_from_before_migrations_opens_with_its_rows(tmp_path: Path
     assert principal is not None
     assert principal.role is Role.HEALTH_VISITOR
     assert principal.services == (), "an account from before service assignment works for no service"
-    assert Migrator(connect_sqlite(path)).applied() == [1, 2, 3, 4]
+    assert Migrator(connect_sqlite(path)).applied() == [m.version for m in UserStore.MIGRATIONS]
 
 
 def test_sqlite_types_in_postgresql_words() -> None:
