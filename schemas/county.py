@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.directory import Tier
+from schemas.directory import ServiceCatalogue, Tier
 
 GSS_CODE = r"^[EWSN]\d{8}$"
 """An ONS Government Statistical Service code: country letter and eight digits (E07000076)."""
@@ -258,7 +258,9 @@ class Manifest(BaseModel):
 
 
 class CountyPack(BaseModel):
-    """A whole pack as loaded: the manifest and every table."""
+    """A whole pack as loaded: the manifest, every table, and the Open Referral UK directory that
+    `services_from` names, as read when the pack was checked (so a pack version routes on the
+    directory it was checked with, whatever happens to the file afterwards)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -269,3 +271,4 @@ class CountyPack(BaseModel):
     sites: tuple[Site, ...]
     services: tuple[Service, ...] = ()
     teams: tuple[Team, ...] = ()
+    directory: ServiceCatalogue | None = None

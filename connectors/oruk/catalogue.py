@@ -63,6 +63,8 @@ class Parts:
     locations: list[Location] = field(default_factory=list)
     terms: dict[str, TaxonomyCode] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    where: dict[tuple[Kind, str], str] = field(default_factory=dict)
+    """Where each service and location was read (JSON path or CSV row), for checks to point at."""
 
 
 def read_record(node: Node, kind: Kind | None = None) -> Parts:
@@ -120,6 +122,7 @@ def _organisation(node: Node, parts: Parts) -> Organisation:
 
 
 def _location(node: Node, parts: Parts) -> Location:
+    parts.where.setdefault(("location", node.required("id")), node.path)
     addresses = node.children("addresses", "physical_addresses", "postal_addresses")
     address = addresses[0] if addresses else None
     latitude, longitude = node.number("latitude"), node.number("longitude")
@@ -188,6 +191,7 @@ def _service(node: Node, parts: Parts, extra_location: tuple[Node, Node] | None 
             )
         locations.append(ServiceAtLocation(id=link.text("id") or location_id, location_id=location_id))
     terms = _service_terms(node, parts)
+    parts.where.setdefault(("service", node.required("id")), node.path)
     eligibility = node.children("eligibilities", "eligibility", "eligibilitys")
     min_age, max_age = _ages(node, eligibility)
     eligibility_text = " ".join(item.text("eligibility", "description") or "" for item in eligibility)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -60,6 +60,8 @@ class DirectoryImport:
     resources: tuple[DirectoryResource, ...]
     rejections: tuple[Rejection, ...]
     warnings: tuple[DirectoryWarning, ...]
+    where: Mapping[tuple[Kind, str], str] = field(default_factory=dict)
+    """Where each service and location was first read (`$.contents[2]`, `services.csv line 4`)."""
 
     @property
     def services(self) -> list[Service]:
@@ -147,7 +149,7 @@ def _import(records: Iterator[tuple[Any, str, Kind | None]], rejections: list[Re
         rejections=len(rejections),
         warnings=len(warnings),
     )
-    return DirectoryImport(catalogue, tuple(resources), tuple(rejections), tuple(warnings))
+    return DirectoryImport(catalogue, tuple(resources), tuple(rejections), tuple(warnings), builder.where)
 
 
 def _resources(catalogue: ServiceCatalogue, rejections: list[Rejection]) -> list[DirectoryResource]:
@@ -198,11 +200,13 @@ class _Builder:
         self.parts = Parts()
         self.services: dict[str, Service] = {}
         self.warnings: list[DirectoryWarning] = []
+        self.where: dict[tuple[Kind, str], str] = {}
 
     def add(self, parts: Parts) -> None:
         self.parts.organisations += parts.organisations
         self.parts.locations += parts.locations
         self.parts.terms.update(parts.terms)
+        self.where = {**parts.where, **self.where}  # first read wins
         self.warnings += [DirectoryWarning(location, reason) for location, reason in parts.warnings]
         for service in parts.services:
             earlier = self.services.get(service.id)

@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from schemas.county import CountyPack, SiteKind
 from services.cli.publishing import publishing
@@ -81,9 +82,17 @@ def _store(settings: Settings, folder: Path, pack: CountyPack, who: str) -> Load
 def _refuse(folder: Path, problems: list[Problem]) -> NoReturn:
     """Every problem printed, and exit status 2."""
     for problem in problems:
-        out.print(f"[red]problem[/] {problem}", highlight=False)
+        out.print(f"[red]problem[/] {escape(str(problem))}", highlight=False)  # `[oruk.needs]` is text
     out.print(f"{folder}: {len(problems)} problem(s); nothing was loaded", highlight=False)
     raise typer.Exit(EXIT_FAILED)
+
+
+def _services(pack: CountyPack) -> str:
+    """`4 service(s)`, and how many of them come from the pack's Open Referral directory."""
+    if pack.directory is None:
+        return f"{len(pack.services)} service(s)"
+    listed = len(pack.directory.services)
+    return f"{len(pack.services) + listed} service(s) ({listed} from {pack.manifest.services_from})"
 
 
 def _summarise(folder: Path, found: CountyPack) -> None:
@@ -92,7 +101,7 @@ def _summarise(folder: Path, found: CountyPack) -> None:
     out.print(
         f"{found.manifest.name} ({found.manifest.id}, version {found.manifest.version}): ok; "
         f"{len(found.districts)} district(s), {len({r.hub_area for r in found.hub_areas})} hub area(s), "
-        f"{placed} postcode(s) placed, sites {kinds}, {len(found.services)} service(s), "
+        f"{placed} postcode(s) placed, sites {kinds}, {_services(found)}, "
         f"{len(found.teams)} team(s), {len(found.manifest.sign_in.rule)} sign-in rule(s), "
         f"reference {', '.join(found.manifest.reference) or 'none'}; sha256 {pack_digest(folder, found)}",
         highlight=False,

@@ -28,37 +28,15 @@ NetworkOption = Annotated[
     Path,
     typer.Option("--network", help="Hub needs, SLAs and calendar (TOML); places come from the county pack."),
 ]
-DirectoryOption = Annotated[
-    Path | None,
-    typer.Option("--directory", help="An Open Referral UK file (JSON or CSV zip): more services."),
-]
-
-
-def network_from(settings: Settings, config: Path, directory: Path | None) -> CurrentNetwork:
-    """The hub network of the loaded county pack (followed live), its config, and the services of
-    an ORUK directory placed by the pack's postcodes."""
-    catalogue = None
-    if directory is not None:
-        from connectors.oruk.importer import load_directory
-
-        if not directory.is_file():
-            fail(f"cannot read {directory}: no such file")
-        result = load_directory(directory.read_bytes())
-        if result.rejections:
-            out.print(
-                f"[yellow]{len(result.rejections)} directory records rejected; see `hubnet directory import`"
-            )
-        catalogue = result.catalogue
-    return CurrentNetwork.from_settings(settings, config, catalogue)
 
 
 @friendly_errors
 def worker(
     config: NetworkOption = DEFAULT_CONFIG,
-    directory: DirectoryOption = None,
     scan_interval: Annotated[float, typer.Option(help="Seconds between SLA scans.")] = SCAN_INTERVAL_S,
 ) -> None:
-    """Route referral requests from fh.linked to the services of the loaded county pack; Task
+    """Route referral requests from fh.linked to the services of the loaded county pack (its
+    services.csv and the Open Referral UK directory it names in `services_from`); Task
     lifecycle on fh.referrals; SLA escalation. With no pack loaded, referrals wait (and say so)."""
     from services.core.broker import require_bootstrap
     from services.ops.presence import Presence
@@ -67,7 +45,7 @@ def worker(
 
     settings = start()
     bootstrap = require_bootstrap(settings)
-    networks = network_from(settings, config, directory)
+    networks = CurrentNetwork.from_settings(settings, config)
     if networks.version == 0:
         log.warning("referrals.no_county_pack", problem=NO_PACK)
     app_, _service = build(settings, bootstrap, networks, scan_interval_s=scan_interval)

@@ -63,7 +63,8 @@ def pack_digest(folder: Path, pack: CountyPack) -> str:
 
 
 def counts(pack: CountyPack | None) -> dict[str, int]:
-    """What a pack holds, table by table (all 0 before any pack was loaded)."""
+    """What a pack holds, table by table (all 0 before any pack was loaded); services are those of
+    services.csv and of the directory `services_from` names."""
     if pack is None:
         return dict.fromkeys(
             ("districts", "hub areas", "postcodes", "sites", "services", "teams", "sign-in rules"), 0
@@ -73,7 +74,7 @@ def counts(pack: CountyPack | None) -> dict[str, int]:
         "hub areas": len({rule.hub_area for rule in pack.hub_areas}),
         "postcodes": len(pack.postcodes),
         "sites": len(pack.sites),
-        "services": len(pack.services),
+        "services": len(pack.services) + len(pack.directory.services if pack.directory else ()),
         "teams": len(pack.teams),
         "sign-in rules": len(pack.manifest.sign_in.rule),
     }

@@ -2,10 +2,11 @@
 
 Reading never stops at the first problem: a county fixing its pack wants the whole list at once.
 Each CSV row is validated against its row model (schemas/county.py), the manifest against its own
-(with its staff sign-in map), and each reference file in its publisher's layout; then the tables
+(with its staff sign-in map), each reference file in its publisher's layout, and the Open Referral
+UK directory `services_from` names (services/county/directory.py); then the tables, the directory
 and the sign-in map are checked against each other (a neighbour, hub area, site, role or service
-that names nothing). Pure: no stores, no Kafka; `hubnet county check` prints the problems, `hubnet
-county load` refuses a pack with any.
+that names nothing, a directory service routing could not place). Pure: no stores, no Kafka;
+`hubnet county check` prints the problems, `hubnet county load` refuses a pack with any.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from connectors.oruk.importer import DirectoryImport
 from schemas.county import (
     CountyPack,
     District,
@@ -34,6 +36,7 @@ from schemas.county import (
     Team,
 )
 from services.county.consistency import cross_check
+from services.county.directory import check_directory, read_directory
 from services.county.problems import PackError, Problem
 from services.county.reference import read_reference
 from services.county.sign_in import Loc, check_sign_in
@@ -152,8 +155,9 @@ def check_pack(folder: Path) -> CountyPack | list[Problem]:
     reading = _Reading(folder, [], {})
     manifest = _manifest(reading)
     tables = {name: reading.table(name, model) for name, model in TABLES.items()}
+    imported, refused = _directory(folder, manifest)
     if manifest is None or reading.problems:
-        return reading.problems
+        return reading.problems + refused
     pack = CountyPack(
         manifest=manifest,
         districts=tuple(tables["districts.csv"]),
@@ -162,9 +166,12 @@ def check_pack(folder: Path) -> CountyPack | list[Problem]:
         sites=tuple(tables["sites.csv"]),
         services=tuple(tables["services.csv"]),
         teams=tuple(tables["teams.csv"]),
+        directory=imported.catalogue if imported else None,
     )
     cross_check(pack, reading)
     check_sign_in(pack, reading)
+    if manifest.services_from and imported:
+        reading.problems += refused + check_directory(pack, manifest.services_from, imported.where)
     return reading.problems or pack
 
 
@@ -202,6 +209,16 @@ def _map_problem(file: str, text: str, detail: Any) -> Problem:
     loc: Loc = tuple(detail["loc"])
     message = _manifest_message(("sign_in", *loc), detail["type"], detail["msg"])
     return Problem(file, toml_line(text, loc), _field_name(loc), message)
+
+
+def _directory(folder: Path, manifest: Manifest | None) -> tuple[DirectoryImport | None, list[Problem]]:
+    """The directory `services_from` names, read and validated record by record, and the records
+    it refuses (which do not stop the other checks). None when the pack names none, or it is
+    missing: the manifest check says so."""
+    name = manifest.services_from if manifest else None
+    if not name or not (folder / name).is_file():
+        return None, []
+    return read_directory(folder, name)
 
 
 def _manifest(reading: _Reading) -> Manifest | None:

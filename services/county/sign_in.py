@@ -43,10 +43,8 @@ def check_sign_in(pack: CountyPack, report: ManifestReporter) -> None:
             if area not in areas:
                 report.manifest_at((*at, "areas"), f"{area} is defined by no row of hub-areas.csv")
         for service in rule.services:
-            if offers is not None and service not in offers:
-                report.manifest_at(
-                    (*at, "services"), f"{service} is not a service of services.csv (an id, or id@site)"
-                )
+            if service not in offers:
+                report.manifest_at((*at, "services"), _unknown_service(service, pack))
         if not (rule.role or rule.areas or rule.services):
             report.manifest_at(at, "grants nothing: give it a role, areas or services")
         if rule.claim.startswith(SELECTED_ROLE) and not pack.manifest.sign_in.national_rbac:
@@ -63,12 +61,25 @@ def check_sign_in(pack: CountyPack, report: ManifestReporter) -> None:
             report.manifest_at(("sign_in",), f"no rule gives {what}, so every sign-in would be refused")
 
 
-def _offers(pack: CountyPack) -> set[str] | None:
-    """Service ids and `service@site` offers of services.csv; None when the services come from an
-    Open Referral directory (`services_from`), whose ids the pack's tables do not hold."""
+def _offers(pack: CountyPack) -> set[str]:
+    """Service ids and `service@site` offers of services.csv and of the Open Referral directory
+    the pack names (`services_from`: its service ids, and `service@location` for each location)."""
+    offers = {s.id for s in pack.services} | {f"{s.id}@{s.site}" for s in pack.services}
+    if pack.directory is not None:
+        for service in pack.directory.services.values():
+            offers.add(service.id)
+            offers.update(f"{service.id}@{link.location_id}" for link in service.locations)
+    return offers
+
+
+def _unknown_service(service: str, pack: CountyPack) -> str:
+    """What a rule's service should name: an offer of services.csv, or of the pack's directory."""
     if pack.manifest.services_from:
-        return None
-    return {s.id for s in pack.services} | {f"{s.id}@{s.site}" for s in pack.services}
+        return (
+            f"{service} is neither a service of services.csv (an id, or id@site) nor of "
+            f"{pack.manifest.services_from} (an id, or id@location)"
+        )
+    return f"{service} is not a service of services.csv (an id, or id@site)"
 
 
 def _repeat(earlier: SignInRule, number: int, rule: SignInRule) -> str:

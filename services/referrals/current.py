@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from schemas.county import CountyPack
-from schemas.directory import ServiceCatalogue
 from schemas.errors import HubnetError
 from services.core.settings import Settings
 from services.county.current import CurrentPack
@@ -40,20 +39,17 @@ class CurrentNetwork:
         store: CountyStore,
         poll_s: float,
         config: NetworkConfig,
-        catalogue: ServiceCatalogue | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         def build(pack: CountyPack) -> Network:
-            return network_from_pack(pack, config, catalogue)
+            return network_from_pack(pack, config)
 
         self._pack = CurrentPack(store, poll_s, build, clock)
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, config: Path = DEFAULT_CONFIG, catalogue: ServiceCatalogue | None = None
-    ) -> CurrentNetwork:
+    def from_settings(cls, settings: Settings, config: Path = DEFAULT_CONFIG) -> CurrentNetwork:
         """The network of the county store the settings name, with the hub config at `config`."""
-        return cls(CountyStore.in_data_dir(settings), settings.county_poll_s, read_config(config), catalogue)
+        return cls(CountyStore.in_data_dir(settings), settings.county_poll_s, read_config(config))
 
     @property
     def version(self) -> int:

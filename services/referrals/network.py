@@ -4,10 +4,11 @@ capacity and priority places, plus the needs vocabulary.
 
 Two sources, each with its own job. The county's facts come from the county pack loaded with
 `hubnet county load` (schemas/county.py): `network_from_pack` builds the network of one pack
-version, optionally with the services of an Open Referral UK catalogue placed by the pack's
-postcodes. What is the same for every county comes from `network.toml`: the needs and the partner
-codes that mean them, safeguarding codes, working calendar and SLAs. Immutable once built; the
-referral worker builds a new one when a new pack version is loaded (services/referrals/current.py).
+version, with the services of the Open Referral UK directory the pack names (`services_from`)
+placed by the pack's postcodes. What is the same for every county comes from `network.toml`: the
+needs and the partner codes that mean them, safeguarding codes, working calendar and SLAs.
+Immutable once built; the referral worker builds a new one when a new pack version is loaded
+(services/referrals/current.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.county import CountyPack, GeographyField, Sector
-from schemas.directory import ServiceCatalogue, Tier
+from schemas.directory import Location, ServiceCatalogue, Tier
+from schemas.directory import Service as DirectoryService
 from schemas.errors import ConfigurationError
 from services.county.geography import deciding_rules
 from services.referrals.postcodes import normalise
@@ -329,24 +331,36 @@ def pack_offers(pack: CountyPack, config: NetworkConfig, sites: Mapping[str, Sit
     return offers
 
 
+def directory_needs(service: DirectoryService, config: OrukConfig) -> frozenset[str]:
+    """The hub needs a directory service meets: those its taxonomy codes map to (`[oruk.needs]`),
+    plus send-support when the directory marks it as a SEND service."""
+    needs = {config.needs[t.code] for t in service.taxonomy if t.code in config.needs}
+    if service.send and "send-support" in config.needs.values():
+        needs.add("send-support")
+    return frozenset(needs)
+
+
+def directory_home(location: Location, homes: Mapping[str, Home]) -> Home | None:
+    """Where the pack places a directory location: by its postcode, never by a guess."""
+    return homes.get(normalise(location.postcode)) if location.postcode else None
+
+
 def directory_offers(
     catalogue: ServiceCatalogue, config: OrukConfig, homes: Mapping[str, Home]
 ) -> tuple[list[Offer], dict[str, Site]]:
     """Offers from an Open Referral UK catalogue: each active service at each of its locations
-    whose postcode the county pack places in a hub area. A service meets the needs its taxonomy codes map to
-    (`[oruk.needs]`), plus send-support when the directory marks it as a SEND service; services
-    with no need, and locations outside the county, are left out (routing cannot use them)."""
+    whose postcode the county pack places in a hub area. Services with no need, and locations
+    outside the county, are left out (routing cannot use them; `hubnet county check` reports them
+    for a pack's own directory, services/county/directory.py)."""
     offers: list[Offer] = []
     sites: dict[str, Site] = {}
     for service in catalogue.services.values():
-        needs = {config.needs[t.code] for t in service.taxonomy if t.code in config.needs}
-        if service.send and "send-support" in config.needs.values():
-            needs.add("send-support")
+        needs = directory_needs(service, config)
         if service.status != "active" or not needs:
             continue
         for link in service.locations:
             location = catalogue.locations.get(link.location_id)
-            home = homes.get(normalise(location.postcode or "")) if location else None
+            home = directory_home(location, homes) if location else None
             if location is None or home is None:
                 continue
             where = frozenset({home.district})
@@ -362,7 +376,7 @@ def directory_offers(
                     site_id=location.id,
                     area=home.area,
                     districts=where,
-                    needs=frozenset(needs),
+                    needs=needs,
                     sector="statutory" if statutory else "voluntary",
                     tier=service.tier or "universal",
                     min_age=service.min_age,
@@ -375,14 +389,13 @@ def directory_offers(
     return offers, sites
 
 
-def network_from_pack(
-    pack: CountyPack, config: NetworkConfig, catalogue: ServiceCatalogue | None = None
-) -> Network:
-    """The hub network of one county pack, plus the services of a directory catalogue."""
+def network_from_pack(pack: CountyPack, config: NetworkConfig) -> Network:
+    """The hub network of one county pack: its `services.csv` rows and the services of the Open
+    Referral UK directory it names (`services_from`), both placed by its own geography."""
     places = county_places(pack)
     offers = pack_offers(pack, config, places.sites)
-    if catalogue is not None:
-        found, locations = directory_offers(catalogue, config.oruk, places.homes)
+    if pack.directory is not None:
+        found, locations = directory_offers(pack.directory, config.oruk, places.homes)
         offers += found
         places = dataclasses.replace(places, sites={**places.sites, **locations})
     return assemble(config, places, offers)

@@ -8,6 +8,7 @@ tpximpact/OpenReferralApi `Mocks/`, CC-BY-SA-4.0); the repository's own samples/
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,11 @@ def test_oruk_services_become_offers_at_locations_the_pack_places(tmp_path: Path
     config = read_config()
     offers, sites = directory_offers(catalogue, config.oruk, demo_network().homes)
     assert (offers, sites) == ([], {}), "its postcode (CO15 1AA) is not in the pack: none invented"
-    network = network_from_pack(read_pack(demo_pack(tmp_path, ("CO15 1AA",))), config, catalogue)
+    folder = demo_pack(tmp_path, ("CO15 1AA",))
+    shutil.copy(REPO / "samples" / "oruk" / "directory.json", folder / "directory.json")
+    manifest = folder / "county.toml"
+    manifest.write_text('services_from = "directory.json"\n' + manifest.read_text())
+    network = network_from_pack(read_pack(folder), config)
     found = [o for o in network.offers if o.source == "oruk"]
     by_service = {o.service_id: o for o in found}
     assert by_service["svc-stay-and-play-clacton"].needs == {"speech-language"}  # play-groups
