@@ -174,3 +174,46 @@ def test_the_worker_process_is_not_ready_until_a_county_pack_is_loaded(
         worker.terminate()
         output, _ = worker.communicate(timeout=30)
     assert "referrals.no_county_pack" in output
+
+
+def test_the_worker_routes_to_the_services_of_a_packs_oruk_directory_after_county_load(
+    tmp_path: Path, bootstrap: str, unique: str
+) -> None:
+    """The Essex pack whose services come from its Open Referral UK directory (`services_from`):
+    loaded with `hubnet county load`, a referral for a Jaywick baby reaches the directory's service
+    at the directory's Jaywick location, as a services.csv row would."""
+    settings = Settings(data_dir=tmp_path, consumer_max_poll_interval_s=5.0, county_poll_s=0.2)
+    source, sink, dlq = f"t.linked.{unique}", f"t.referrals.{unique}", f"t.dlq.{unique}"
+    admin = kafka_clients.admin(settings, bootstrap)
+    admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1), NewTopic(dlq, 1, 1)])
+    topics.apply(admin, catalogue())
+    admin.close()
+    load_pack(settings, bootstrap, PACKS_DIR / "essex-oruk")
+    networks = CurrentNetwork.from_settings(settings)
+    worker, service = build(
+        settings, bootstrap, networks, clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
+        group=f"t-referrals-{unique}",
+    )  # fmt: skip
+    baby = referral(
+        "jaywick-1", "infant-feeding-referral", serial=311, family="f-jaywick-1", age=1,
+        postcode="CO15 2QT", consent=True,
+    )  # fmt: skip
+    producer = kafka_clients.producer(settings, bootstrap)
+    producer.send(source, key=baby.key, value=baby.to_bytes(), headers=baby.headers())
+    producer.flush()
+    producer.close()
+
+    async def go() -> list[Any]:
+        await worker.start()
+        try:
+            return await asyncio.to_thread(read_all, settings, bootstrap, sink, 1, 90.0)
+        finally:
+            await worker.stop()
+
+    routed = asyncio.run(go())
+    assert owners(routed) == ["oruk-baby-feeding@loc-jaywick"]
+    assert networks.version == 1
+    stored = service.store.find("1=1")
+    assert [r.district for r in stored] == ["jaywick"]
+    assert not read_all(settings, bootstrap, dlq, 0, 1.0)
+    service.store.close()
