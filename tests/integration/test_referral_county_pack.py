@@ -3,7 +3,8 @@
 /readyz and `hubnet status` show it); the London pack loaded, the waiting referral for a London
 postcode reaches a London service; a new pack version loaded while it runs is used for the next
 referral, without a restart. And `hubnet worker referrals`, as a process, answers `/readyz` with
-503 and the reason until a pack is loaded, then 200, without a restart.
+503 and the reason until a pack is loaded, then 200, without a restart. A pack whose services come
+from its Open Referral UK directory (`services_from`) routes to the directory's services.
 """
 
 from __future__ import annotations
