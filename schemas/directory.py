@@ -87,6 +87,11 @@ class Service(_Frozen):
     max_age: int | None = Field(default=None, ge=0, le=MAX_AGE, description="Oldest age served, years.")
     send: bool = Field(default=False, description="Marked by the directory as a SEND service.")
     tier: Tier | None = Field(default=None, description="Level of need served, when the directory says.")
+    capacity_per_week: int | None = Field(
+        default=None,
+        ge=0,
+        description="Places per week, from an HSDS `capacities` entry whose unit is `places per week`.",
+    )
     locations: tuple[ServiceAtLocation, ...] = ()
     last_modified: datetime | None = None
 

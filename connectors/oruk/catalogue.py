@@ -209,6 +209,7 @@ def _service(node: Node, parts: Parts, extra_location: tuple[Node, Node] | None 
         send=any(_SEND.search(f"{t.name or ''} {t.code}") for t in terms)
         or bool(_SEND.search(eligibility_text)),
         tier=_tier(terms),
+        capacity_per_week=_weekly_places(node),
         locations=tuple(locations),
         last_modified=node.moment("last_modified"),
     )
@@ -239,6 +240,29 @@ def _ages(node: Node, eligibility: list[Node]) -> tuple[int | None, int | None]:
     if min_age is not None and max_age is not None and max_age < min_age:
         raise MappingError("the maximum age is below the minimum age", where, hint="check both ages")
     return min_age, max_age
+
+
+WEEKLY_PLACES = "places per week"
+"""The unit name (HSDS `service_capacity.unit.name`) of a capacity routing counts: HSDS units have no
+period of their own, so a directory says it counts weekly places by naming its unit so."""
+
+
+def _weekly_places(node: Node) -> int | None:
+    """The `maximum` (else `available`) of the service's `capacities` entry in places per week."""
+    for item in node.children("capacities"):
+        unit = item.child("unit")
+        if unit is None or (unit.text("name") or "").strip().lower() != WEEKLY_PLACES:
+            continue
+        key = "maximum" if item.has("maximum") else "available"
+        value = item.number(key)
+        if value is None or not value.is_integer() or value < 0:
+            raise MappingError(
+                "the weekly places are not a whole number of 0 or more",
+                item.at(key),
+                hint="give the places per week as a whole number",
+            )
+        return int(value)
+    return None
 
 
 def _tier(terms: list[TaxonomyCode]) -> Tier | None:

@@ -382,7 +382,11 @@ def directory_offers(
                     min_age=service.min_age,
                     max_age=service.max_age,
                     send_max_age=None,
-                    capacity_per_week=config.default_capacity_per_week,
+                    capacity_per_week=(
+                        config.default_capacity_per_week
+                        if service.capacity_per_week is None
+                        else service.capacity_per_week
+                    ),
                     source="oruk",
                 )
             )

@@ -59,13 +59,16 @@ def test_the_pack_supplies_its_services_from_its_directory_and_routing_places_th
         "oruk-stay-play", "oruk-parenting", "oruk-baby-feeding", "oruk-send-drop-in", "oruk-closed-cafe",
     }  # fmt: skip
     network = network_from_pack(pack, read_config())
-    placed = {o.offer_id: (o.area, o.needs, o.min_age, o.max_age, o.source) for o in network.offers}
+    placed = {
+        o.offer_id: (o.area, o.needs, o.min_age, o.max_age, o.capacity_per_week, o.source)
+        for o in network.offers
+    }
     assert placed == {
-        "oruk-stay-play@loc-colchester": ("colchester", {"speech-language"}, 0, 5, "oruk"),
-        "oruk-parenting@loc-clacton": ("tendring", {"parenting-support"}, 0, 18, "oruk"),
-        "oruk-baby-feeding@loc-jaywick": ("jaywick", {"infant-feeding"}, 0, 2, "oruk"),
-        "oruk-send-drop-in@loc-harlow": ("harlow", {"send-support"}, 0, 25, "oruk"),
-    }  # the inactive cafe is listed in the directory only
+        "oruk-stay-play@loc-colchester": ("colchester", {"speech-language"}, 0, 5, 12, "oruk"),
+        "oruk-parenting@loc-clacton": ("tendring", {"parenting-support"}, 0, 18, 10, "oruk"),
+        "oruk-baby-feeding@loc-jaywick": ("jaywick", {"infant-feeding"}, 0, 2, 10, "oruk"),
+        "oruk-send-drop-in@loc-harlow": ("harlow", {"send-support"}, 0, 25, 10, "oruk"),
+    }  # the inactive cafe is listed in the directory only; 12 places its capacities give, else 10
     assert network.offer("oruk-parenting@loc-clacton").tier == "targeted"  # type: ignore[union-attr]
     assert network.sites["loc-jaywick"].kind == "directory-location"
 
@@ -134,6 +137,19 @@ def test_check_names_each_directory_problem_with_its_json_path_and_what_to_do(tm
         in found[("directory.json", "$.contents[3].service_at_locations")]
     )
     assert "delivered at no location" in found[("directory.json", "$.contents[4].service_at_locations")]
+
+
+def test_weekly_places_that_are_not_a_whole_number_refuse_the_record(tmp_path: Path) -> None:
+    folder = copy_pack("essex-oruk", tmp_path)
+    edit_directory(folder, lambda contents: contents[0]["capacities"][0].update(maximum=2.5))
+    found = [(p.field, p.message) for p in problems_of(folder)]
+    assert found == [
+        (
+            "$.contents[0].capacities[0].maximum",
+            "the weekly places are not a whole number of 0 or more (give the places per week as a whole "
+            "number); the record is refused, so fix it in the directory",
+        )
+    ]
 
 
 def test_a_location_without_a_postcode_is_a_problem_and_an_online_one_is_not(tmp_path: Path) -> None:
