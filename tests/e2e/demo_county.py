@@ -11,7 +11,6 @@ manager scoped to each hub area of the pack (`practitioner-<hub area>`, `manager
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ from services.timeline.policy import COUNTY_WIDE, GRANTS, Role
 from services.timeline.projector import project
 from services.timeline.store import TimelineStore
 from services.timeline.users import UserStore
+from tests.sqlite_files import opened
 from tests.unit.county.packs import PACKS, PACKS_DIR
 
 PASSWORD = DEMO_PASSWORD
@@ -185,7 +185,7 @@ def load(folder: Path, which: County, morning: datetime = MORNING) -> DemoCounty
         names,
     )
     loaded.deliver(hub_events(county))
-    with sqlite3.connect(store_path) as db:
+    with opened(store_path) as db:  # closed here, so closing the county closes the file's last connection
         homes = list(db.execute("SELECT family_id, area, postcode FROM family ORDER BY family_id"))
         persons = [
             row[0] for row in db.execute("SELECT person_id FROM person WHERE merged_into IS NULL ORDER BY 1")
