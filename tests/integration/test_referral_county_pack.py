@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import faust
 import httpx
 import pytest
 from kafka.admin import NewTopic
@@ -30,6 +31,7 @@ from services.core import kafka_clients, topics
 from services.core.broker import free_port
 from services.core.settings import Settings
 from services.referrals.current import NO_PACK, CurrentNetwork
+from services.referrals.service import ReferralService
 from services.referrals.sla import ManualClock
 from services.referrals.worker import WORKER, build
 from services.streams.progress import progress_of
@@ -60,6 +62,28 @@ def london_v2(into: Path) -> Path:
     return folder
 
 
+def routing_topics(settings: Settings, bootstrap: str, unique: str) -> tuple[str, str, str]:
+    """This test's own source, sink and dead-letter topics, made with the catalogue's (fh.audit,
+    where `hubnet county load` audits each load)."""
+    source, sink, dlq = f"t.linked.{unique}", f"t.referrals.{unique}", f"t.dlq.{unique}"
+    admin = kafka_clients.admin(settings, bootstrap)
+    admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1), NewTopic(dlq, 1, 1)])
+    topics.apply(admin, catalogue())
+    admin.close()
+    return source, sink, dlq
+
+
+def router(
+    settings: Settings, bootstrap: str, networks: CurrentNetwork, unique: str, names: tuple[str, str, str]
+) -> tuple[faust.App, ReferralService]:
+    """The referral worker on this test's topics (`routing_topics`), on a manual clock."""
+    source, sink, dlq = names
+    return build(
+        settings, bootstrap, networks, clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
+        group=f"t-referrals-{unique}",
+    )  # fmt: skip
+
+
 def owners(records: list[Any]) -> list[str]:
     tasks = [HubEvent.from_bytes(r.value).entries[0].resource for r in records]
     return [str(t["owner"].get("identifier", {}).get("value", t["owner"]["display"])) for t in tasks]
@@ -79,17 +103,10 @@ def test_the_worker_routes_on_the_loaded_london_pack_and_follows_a_new_version(
     tmp_path: Path, bootstrap: str, unique: str
 ) -> None:
     settings = Settings(data_dir=tmp_path, consumer_max_poll_interval_s=5.0, county_poll_s=0.2)
-    source, sink, dlq = f"t.linked.{unique}", f"t.referrals.{unique}", f"t.dlq.{unique}"
-    admin = kafka_clients.admin(settings, bootstrap)
-    admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1), NewTopic(dlq, 1, 1)])
-    topics.apply(admin, catalogue())  # fh.audit, where `hubnet county load` audits each load
-    admin.close()
+    names = source, sink, dlq = routing_topics(settings, bootstrap, unique)
     networks = CurrentNetwork.from_settings(settings)
     assert networks.version == 0
-    worker, service = build(
-        settings, bootstrap, networks, clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
-        group=f"t-referrals-{unique}",
-    )  # fmt: skip
+    worker, service = router(settings, bootstrap, networks, unique, names)
     first = referral("ealing-1", "slcn", serial=301, family="f-ealing-1", age=3, postcode=SOUTHALL)
     second = referral("ealing-2", "slcn", serial=302, family="f-ealing-2", age=3, postcode=SOUTHALL)
     producer = kafka_clients.producer(settings, bootstrap)
@@ -184,17 +201,10 @@ def test_the_worker_routes_to_the_services_of_a_packs_oruk_directory_after_count
     loaded with `hubnet county load`, a referral for a Jaywick baby reaches the directory's service
     at the directory's Jaywick location, as a services.csv row would."""
     settings = Settings(data_dir=tmp_path, consumer_max_poll_interval_s=5.0, county_poll_s=0.2)
-    source, sink, dlq = f"t.linked.{unique}", f"t.referrals.{unique}", f"t.dlq.{unique}"
-    admin = kafka_clients.admin(settings, bootstrap)
-    admin.create_topics([NewTopic(source, 1, 1), NewTopic(sink, 1, 1), NewTopic(dlq, 1, 1)])
-    topics.apply(admin, catalogue())
-    admin.close()
+    names = source, sink, dlq = routing_topics(settings, bootstrap, unique)
     load_pack(settings, bootstrap, PACKS_DIR / "essex-oruk")
     networks = CurrentNetwork.from_settings(settings)
-    worker, service = build(
-        settings, bootstrap, networks, clock=ManualClock(NOW), source=source, sink=sink, dlq=dlq,
-        group=f"t-referrals-{unique}",
-    )  # fmt: skip
+    worker, service = router(settings, bootstrap, networks, unique, names)
     baby = referral(
         "jaywick-1", "infant-feeding-referral", serial=311, family="f-jaywick-1", age=1,
         postcode="CO15 2QT", consent=True,
