@@ -70,7 +70,8 @@ def add(
     for unknown in _unknown_services(user.services):
         out.print(
             f"[yellow]warning:[/] '{unknown}' is not a service (id or service@site) of the loaded county "
-            "pack; it gives referral work only if a directory import adds it",
+            "pack (its services.csv or its services_from directory); it gives no referral work until a "
+            "pack version holds it",
             highlight=False,
         )
     services = ", ".join(user.services) or "none"
