@@ -55,7 +55,9 @@ def _refused(name: str, rejection: Rejection) -> Problem:
     message = (
         rejection.reason.removeprefix(f"{rejection.location}: ") if rejection.location else rejection.reason
     )
-    return Problem(name, None, where, f"{message}; the record is refused, so fix it in the directory")
+    return Problem(
+        name, None, where, f"{message}; refused: a pack loads its directory only with none refused"
+    )
 
 
 def check_directory(pack: CountyPack, name: str, where: Where) -> list[Problem]:
@@ -84,7 +86,20 @@ def check_directory(pack: CountyPack, name: str, where: Where) -> list[Problem]:
             if reason is not None:
                 located = where.get(("location", link.location_id), f"{at}.service_at_locations")
                 problems.append(Problem(name, None, located, f"service {service.id}: {reason}"))
+        if service.locations and all(_online(pack.directory, link.location_id) for link in service.locations):
+            problems.append(
+                Problem(
+                    name, None, f"{at}.service_at_locations", f"service {service.id} is delivered online "
+                    "only (virtual locations): routing sends a family to a place, so it would never be "
+                    "routed to; add the place it runs at, or mark it inactive",
+                )
+            )  # fmt: skip
     return problems
+
+
+def _online(catalogue: ServiceCatalogue, location_id: str) -> bool:
+    location = catalogue.locations.get(location_id)
+    return location is not None and location.location_type == "virtual"
 
 
 def _no_need(service: Service, config: OrukConfig) -> str:
@@ -103,7 +118,7 @@ def _unplaced(catalogue: ServiceCatalogue, location_id: str, homes: Mapping[str,
     if location is None:
         return f"its location {location_id} is not in the directory: include the location record"
     if location.location_type == "virtual":
-        return None  # delivered online: nothing wrong, though routing sends families only to places
+        return None  # delivered online as well: fine (one delivered online only is reported)
     if location.postcode is None:
         return (
             f"location {location_id} has no postcode: routing places a service by the postcode of its "

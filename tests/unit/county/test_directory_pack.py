@@ -147,7 +147,7 @@ def test_weekly_places_that_are_not_a_whole_number_refuse_the_record(tmp_path: P
         (
             "$.contents[0].capacities[0].maximum",
             "the weekly places are not a whole number of 0 or more (give the places per week as a whole "
-            "number); the record is refused, so fix it in the directory",
+            "number); refused: a pack loads its directory only with none refused",
         )
     ]
 
@@ -166,6 +166,24 @@ def test_a_location_without_a_postcode_is_a_problem_and_an_online_one_is_not(tmp
             "$.contents[0].service_at_locations[0].location",
             "service oruk-stay-play: location loc-colchester has no postcode: routing places a service "
             "by the postcode of its location; give it an address with postal_code",
+        )
+    ]
+
+
+def test_a_service_delivered_online_only_is_a_problem(tmp_path: Path) -> None:
+    folder = copy_pack("essex-oruk", tmp_path)
+
+    def online_only(contents: list[dict[str, Any]]) -> None:
+        online = {"id": "loc-online", "location_type": "virtual", "name": "Online"}
+        contents[3]["service_at_locations"] = [{"id": "sal-online", "location": online}]
+
+    edit_directory(folder, online_only)
+    assert [(p.field, p.message) for p in problems_of(folder)] == [
+        (
+            "$.contents[3].service_at_locations",
+            "service oruk-send-drop-in is delivered online only (virtual locations): routing sends a "
+            "family to a place, so it would never be routed to; add the place it runs at, or mark it "
+            "inactive",
         )
     ]
 
