@@ -245,7 +245,9 @@ class Manifest(BaseModel):
         min_length=1, description="The county's own version label; each load is also numbered."
     )
     services_from: str | None = Field(
-        default=None, description="An ORUK directory file in the pack that supplies the services instead."
+        default=None,
+        description="An Open Referral UK directory file in the pack (JSON or zipped HSDS tables) whose "
+        "services are routed to, as well as or instead of services.csv.",
     )
     reference: dict[str, str] = Field(
         default_factory=dict,
