@@ -11,7 +11,10 @@ so a store can move to its own server later.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import sqlite3
+import weakref
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,26 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+class _StoreConnection(sqlite3.Connection):
+    """A store's SQLite connection; a subclass only so that `_OPEN` may hold it weakly."""
+
+
+_OPEN: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
+"""Every store connection of this process not yet collected, for `_close_at_exit`."""
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """Close every store connection still open when the process ends. A service (a worker, the
+    API, the gateway) holds its stores until it is stopped and never closes them itself, and SQLite
+    folds the write-ahead log into the main file only on the last close of a file: without this, a
+    stopped hubnet left most rows in `<store>.sqlite-wal`, and a copy of the main files alone lost
+    them (docs/operations.md, backups). A unit still open is rolled back, as a crash would leave it."""
+    for connection in list(_OPEN):
+        with contextlib.suppress(sqlite3.Error):  # e.g. a daemon thread still using it
+            connection.close()
+
+
 def connect_sqlite(
     path: Path | str, *, cache_kib: int = 65536, synchronous: str = "NORMAL", busy_timeout_s: float = 30.0
 ) -> Any:
@@ -56,7 +79,10 @@ def connect_sqlite(
     a write waits up to `busy_timeout_s` for another connection's lock, then fails as transient."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout_s)
+    connection = sqlite3.connect(
+        str(path), check_same_thread=False, timeout=busy_timeout_s, factory=_StoreConnection
+    )
+    _OPEN.add(connection)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute(f"PRAGMA cache_size=-{int(cache_kib)}")

@@ -3,12 +3,15 @@ the main file and removes the `-wal`: a copy of a stopped hubnet's data dir (`cp
 holds every row, and a long-running process that opens and closes stores leaks no file handle.
 
 A store has one connection however many threads use it (the API serves from a thread pool), so the
-test writes from several threads and checks that no second connection was left behind."""
+test writes from several threads and checks that no second connection was left behind. A service
+never closes its stores itself: the process closes them as it exits (services/stores/connect.py)."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from tests.e2e.demo_county import COUNTIES, load
 from tests.sqlite_files import opened
 
 THREADS, ROWS = 4, 50
+REPO = Path(__file__).resolve().parents[2]
 
 
 class NoteStore(SqlStore):
@@ -90,6 +94,38 @@ def test_closing_a_store_checkpoints_its_log_so_the_main_file_alone_holds_every_
     assert not (tmp_path / "notes.sqlite-shm").exists()
     assert _handles_on(path) == []
     assert _notes_in_copy(path, tmp_path / "after-close") == THREADS * ROWS
+
+
+def test_a_process_that_ends_without_closing_its_store_leaves_every_row_in_the_main_file(
+    tmp_path: Path,
+) -> None:
+    """Workers and the API hold their stores until they are stopped and never close them: the
+    process closes them as it exits (services/stores/connect.py), or a stopped hubnet's data dir
+    keeps its rows in `-wal` files."""
+    path = tmp_path / "notes.sqlite"
+    script = (
+        "import sys, threading\n"
+        "from tests.stores.test_store_close import NoteStore\n"
+        "store = NoteStore.open(sys.argv[1])\n"
+        f"for n in range({ROWS}):\n"
+        "    store.add(str(n), 'a note')\n"
+        "serving = threading.Event()\n"
+        "def serve(held):  # a server thread still holding the store at exit (uvicorn, faust)\n"
+        "    serving.set()\n"
+        "    threading.Event().wait()\n"
+        "threading.Thread(target=serve, args=(store,), daemon=True).start()\n"
+        "serving.wait()\n"
+        "del store\n"
+        "print('written, not closed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "written, not closed" in done.stdout
+
+    assert not (tmp_path / "notes.sqlite-wal").exists(), "the process ended with its store's log still there"
+    assert _notes_in_copy(path, tmp_path / "after-exit") == ROWS
 
 
 def test_a_connection_left_open_keeps_the_rows_in_the_log_past_the_stores_close(tmp_path: Path) -> None:
