@@ -64,8 +64,11 @@ def add(
         str,
         typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."),
     ] = "",
+    by: Annotated[str | None, typer.Option("--by", help="Who adds it (default: your login name).")] = None,
 ) -> None:
-    """Create or replace an account (the password is stored as a salted scrypt hash only)."""
+    """Create or replace an account (the password is stored as a salted scrypt hash only). Replacing
+    it ends the user's sessions (a new password or new grants must not ride on an old session), and
+    that ending is audited as `staff.sign-out` by the administrator, as `hubnet users sign-out` is."""
     user = _store().add(username, password, role, area, name, services=service or ())
     for unknown in _unknown_services(user.services):
         out.print(
@@ -80,6 +83,8 @@ def add(
     )
     ended = _sign_ins().end_all(user.username, time.time())  # a new password: old sessions end
     if ended:
+        why = f"{ended} session(s) ended: the account was replaced (hubnet users add)"
+        _audit_sign_out(by, user.username, why)
         out.print(f"{ended} earlier session(s) of {user.username} ended")
 
 
@@ -93,22 +98,27 @@ def sign_out(
 ) -> None:
     """End every session of the user now, on every API replica (their next page asks them to sign in).
     Audited (`hubnet audit`) as `staff.sign-out` by the administrator, with how many ended."""
+    ended = _sign_ins().end_all(username, time.time())
+    _audit_sign_out(by, username, f"{ended} session(s) ended by an administrator (hubnet users sign-out)")
+    out.print(f"{ended} session(s) of {username} ended")
+
+
+def _audit_sign_out(by: str | None, username: str, reason: str) -> None:
+    """An administrator ended `username`'s sessions: `staff.sign-out` under the administrator (`by`,
+    default the login name), with `reason` saying how many and why (`hubnet audit` shows it)."""
     from services.timeline.audit import AuditTrail
     from services.timeline.audit_store import AuditStore
 
-    settings = start()
-    ended = _sign_ins().end_all(username, time.time())
-    audit = AuditStore.from_settings(settings)
+    audit = AuditStore.from_settings(start())
     try:
         AuditTrail(audit).write(
             AuditRecord(
                 actor=by or getpass.getuser(), action="staff.sign-out", target=username, outcome="allowed",
-                reason=f"{ended} session(s) ended by an administrator (hubnet users sign-out)",
+                reason=reason,
             )
         )  # fmt: skip
     finally:
         audit.close()
-    out.print(f"{ended} session(s) of {username} ended")
 
 
 @app.command("unlock")

@@ -265,6 +265,26 @@ def test_an_administrator_signs_a_user_out_everywhere_and_a_new_password_ends_ol
     ]  # newest first: who signed whom out, and how many sessions each time
 
 
+def test_replacing_an_account_ends_its_sessions_and_the_audit_says_who_whose_how_many_and_why(
+    county: County,
+) -> None:
+    """`hubnet users add` over an existing account ends its sessions on every replica, audited as
+    `hubnet users sign-out` is; a new account has no session to end, so nothing is recorded."""
+    add = ("--role", "health-visitor", "--area", TENDRING, "--password", PASSWORD, "--by", "admin-bob")
+    with replica(county) as first, replica(county) as second:
+        on_first, on_second = signed_in(first), signed_in(second)
+        assert "2 earlier session(s) of hv ended" in hubnet_users(county, "add", "hv", *add)
+        assert on_first.get("/v1/families/f1").status_code == 401
+        assert on_second.get("/v1/families/f1").status_code == 401
+        assert "ended" not in hubnet_users(county, "add", "new-hv", *add)
+    trail = AuditStore.open(county.audit)
+    rows = [r for r in trail.audit_rows(actor="admin-bob") if r["action"] == "staff.sign-out"]
+    trail.close()
+    assert [(r["target"], r["outcome"], r["reason"]) for r in rows] == [
+        ("hv", "allowed", "2 session(s) ended: the account was replaced (hubnet users add)"),
+    ]
+
+
 def test_an_administrator_lifts_an_account_lockout(county: County) -> None:
     with replica(county, rules=SessionRules(max_failures=2, lockout_s=600)) as base:
         for _ in range(2):
