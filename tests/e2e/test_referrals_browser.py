@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,11 @@ import pytest
 from schemas.envelope import HubEvent
 from schemas.topics import EVENTS
 from services.cli.users import DEMO_SERVICES
+from services.county.pack import read_pack
 from services.reference.files import KINDS
 from services.referrals.lifecycle import Status
 from services.referrals.store import Referral
+from services.synthetic.county_pack import PACK_DIR
 from services.synthetic.registrations import county_partners
 from services.timeline.audit import AuditTrail
 from services.timeline.audit_store import AuditStore
@@ -43,6 +46,7 @@ from tests.e2e.demo_county import COUNTIES, PASSWORD, County, DemoCounty, load
 from tests.e2e.serving import served
 from tests.e2e.test_demo_county_pages import _sign_in as _client_sign_in
 from tests.e2e.test_timeline_browser import _axe, browser  # noqa: F401 - the shared browser fixture
+from tests.security.test_referral_ui_http import _csrf
 from tests.unit.gateway.support import ListPublisher
 
 pytestmark = pytest.mark.e2e
@@ -55,6 +59,9 @@ HEALTH_VISITOR = Role.HEALTH_VISITOR.value
 
 
 DEMO = next(which for which in COUNTIES if which.pack is None)  # the `make run` demo county
+PACKED = [which for which in COUNTIES if which.pack is not None]
+"""The counties generated inside a test pack (the demo county's consent is walked in the health
+visitor's morning)."""
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +265,46 @@ def test_a_hub_manager_opens_exactly_the_referrals_of_their_hub_area(county: Dem
         theirs = {r.referral_id for r in referrals if area in (r.district, r.home_district)}
         assert {ref for ref, status in statuses.items() if status == 200} == theirs, username
         assert set(statuses.values()) <= {200, 403, 404}, username
+
+
+@pytest.mark.parametrize("county", PACKED, indirect=True, ids=lambda which: which.name)
+def test_consent_sends_a_held_referral_to_a_service_of_the_pack_in_the_familys_own_hub_area(
+    county: DemoCounty, site: Site
+) -> None:
+    """Routing on the county's own pack (issue #22): a food bank referral held for the family's
+    consent, released by consent its hub area's practitioner records over HTTP, is sent to a food
+    bank the pack lists in the hub area the family lives in, and that hub area's manager reads it
+    there by name."""
+    held = [
+        r
+        for r in county.referrals.store.find("status = ? ORDER BY referral_id", (Status.HELD.value,))
+        if r.home_district is not None and r.home_district == county.areas.get(r.family_id)
+    ]
+    assert held, "no referral of a family living in a hub area waits for its consent"
+    referral, area = held[0], held[0].home_district
+    practitioner = next(user for user, scope in county.practitioners.items() if scope == area)
+    sent = len(site.outbox.on(EVENTS))
+    with httpx.Client(base_url=site.base, timeout=30) as client:
+        _client_sign_in(client, practitioner)
+        form = client.get(f"/families/{referral.family_id}/consent")
+        assert form.status_code == 200, form.text
+        posted = client.post(f"/families/{referral.family_id}/consent", data={
+            "csrf": _csrf(form.text), "decision": "permit", "given_by": referral.person_id,
+            "method": "in-person", "about": FOOD_BANKS, "given_on": datetime.now(UTC).date().isoformat(),
+        })  # fmt: skip
+        assert posted.status_code == 303, posted.text
+    county.deliver([HubEvent.from_bytes(m.value) for m in site.outbox.on(EVENTS)[sent:]])
+    released = county.referrals.store.get(referral.referral_id)
+    assert released is not None
+    assert released.status is Status.REQUESTED, released.reason
+    offer = county.referrals.network.offer(released.offer_id or "")
+    assert offer is not None
+    assert offer.service_id in {service.id for service in read_pack(county.folder / PACK_DIR).services}
+    assert (offer.area, released.district) == (area, area)
+    assert released.need in offer.needs
+    manager = next(user for user, scope in county.managers.items() if scope == area)
+    with httpx.Client(base_url=site.base, timeout=30) as client:
+        _client_sign_in(client, manager)
+        page = client.get(f"/referrals/{referral.referral_id}")
+        assert page.status_code == 200
+        assert offer.name in unescape(page.text)

@@ -45,7 +45,7 @@ CASES = {
     "london": Case(
         in_own_area=("UB2 4DE", "slcn", "southall-speech@southall-hub"),
         in_same_district=("W5 2BY", "early-help-referral", "acton-family-support@acton-hub"),
-        no_service_nearby=("W3 6RS", "infant-feeding-referral"),
+        no_service_nearby=("W3 6RS", "send-referral"),  # the borough offers no SEND support
         priority=("southall-speech@southall-hub", "slcn", "UB1 1AB", "W3 6RS"),
         staff=("southall", "southall-speech", "southall-speech@southall-hub"),
     ),
