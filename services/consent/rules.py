@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,13 +24,13 @@ from connectors.common.fhir_time import parse_fhir_datetime
 from schemas.envelope import HubEvent, resource_id
 from schemas.linked import LinkedEvent
 from services.consent.model import STAFF_RECORDER, Authority, ConsentDecision
-from services.identity.comparators import fold
 
 ANY_PARTNER = "*"
 """In a registration's consent grant: may record consent about any partner."""
 CLOCK_SKEW = timedelta(minutes=5)
 """How far a sender's clock may run ahead of hubnet's before its `dateTime` counts as future."""
 _WITHDRAWN_STATUSES = frozenset({"rejected", "inactive", "entered-in-error"})
+_NOT_IN_A_CODE = re.compile(r"[^a-z0-9]+")
 
 
 def consents_in(event: HubEvent) -> list[dict[str, Any]]:
@@ -54,9 +56,17 @@ def named_partners(resource: dict[str, Any]) -> list[str]:
     found = []
     for ref in references:
         value = (ref.get("identifier") or {}).get("value") or ref.get("display")
-        if value:
-            found.append(fold(str(value)).replace(" ", "-"))
+        if code := partner_code(str(value or "")):
+            found.append(code)
     return list(dict.fromkeys(found))
+
+
+def partner_code(value: str) -> str:
+    """A Consent's name for a partner as a partner code (`[a-z0-9-]`): lower case, each run of other
+    characters one hyphen. Digits stay: codes such as a charity number (`1900101`) or an ODS code
+    (`f89001`) must keep them, or a decision about one partner would count for another, or nobody."""
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    return _NOT_IN_A_CODE.sub("-", ascii_text).strip("-")
 
 
 def decisions_of(linked: LinkedEvent) -> list[ConsentDecision]:

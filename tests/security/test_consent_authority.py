@@ -110,6 +110,24 @@ def test_timeline_staff_may_reverse_a_withdrawal(timeline: TimelineStore) -> Non
     assert timeline.withdrawn_partners([FAMILY]) == frozenset()
 
 
+def test_timeline_decisions_about_partners_whose_codes_carry_digits_stay_apart(
+    timeline: TimelineStore,
+) -> None:
+    """The demo's partner codes are a charity number (`1900101`) and ODS codes (`f89001`): a
+    withdrawal about each hides that partner alone, and a permit about `f89002` reverses nothing
+    of `f89001` (folded as names, all three became `` or `f`, one decision for several partners)."""
+    charity, practice, other_practice = "1900101", "f89001", "f89002"  # the last named as "F89002"
+    stated = "2025-03-03T09:00:00Z"
+    feed(
+        timeline,
+        consent_event(STAFF_RECORDER, "d1", permit=False, stated=stated, received=T1, about=charity),
+        consent_event(STAFF_RECORDER, "d2", permit=False, stated=stated, received=T1, about=practice),
+        consent_event(STAFF_RECORDER, "d3", permit=True, stated=stated, received=T2, about="F89002"),
+    )
+    assert timeline.withdrawn_partners([FAMILY]) == {charity, practice}
+    assert {d.about for d in timeline.standing_consents([FAMILY])} == {charity, practice, other_practice}
+
+
 def held_foodbank_referral(*decisions: LinkedEvent) -> Status:
     """The status of a food-bank (voluntary-sector) referral made after `decisions`."""
     hub = Harness()
