@@ -7,10 +7,11 @@ objects became ~700,000 rejected records, a 347 MB answer and 5.6 GB of memory. 
   huge input costs no more than cutting the records up to the cap;
 - bytes of the records cut from one input (`max_record_bytes`): a CSV row carries its header
   line, so a large header with many tiny rows multiplied the input many times over;
-- nested values per input (`max_nodes`: JSON objects and arrays, XML elements), counted on the
-  bytes before any parser runs: a parsed empty object costs ~70 bytes and a record ~40 times its
-  own size in what splitters index, so 10 MiB of `{},` took 258 MB to parse and a FHIR Bundle of
-  empty entries 1.1 GB and 41 s to index, before the record cap could count anything;
+- nested values per input (`max_nodes`: JSON objects and arrays, XML elements, HL7 v2 segments),
+  counted on the bytes before any parser runs: a parsed empty object costs ~70 bytes and a record
+  ~40 times its own size in what splitters index, so 10 MiB of `{},` took 258 MB to parse and a
+  FHIR Bundle of empty entries 1.1 GB and 41 s to index, before the record cap could count
+  anything; one 10 MiB ORU of 750,000 OBX segments took 609 MB and 5.7 s to parse and map;
 - reasons listed per answer (`max_errors`): the first N rejected records in full, the rest counted
   (each keeps its dead-letter id, whose own reason stays complete);
 - the length of one reason and one location (`clip`), which may quote partner values.
@@ -38,6 +39,8 @@ MAX_LOCATION_CHARS = 300
 """A location (a JSON path may hold a partner's key names) longer than this is cut."""
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+_HL7_STARTS = (b"MSH", b"FHS", b"BHS", b"\x0b")  # a message, a batch envelope, an MLLP frame
+_HL7_LINE = re.compile(rb"([ \t]*+[^\s\x0b\x1c])?[^\r\n\x0b\x1c]*+")  # group 1: the line is not blank
 _MARK_ROOM = 50  # room for the "... (N more characters not shown)" mark
 
 
@@ -51,14 +54,18 @@ class InputLimits:
     max_errors: int = 100
 
     def check_shape(self, data: bytes) -> None:
-        """Refuse (`InputLimitError`) JSON or XML holding more than `max_nodes` nested values, counted
-        without parsing (a partner's JSON has one per ~80-160 bytes: ~130,000 in 10 MiB)."""
-        start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-        if start in (b"{", b"["):
+        """Refuse (`InputLimitError`) JSON or XML holding more than `max_nodes` nested values, or
+        HL7 v2 more than `max_nodes` segments, counted without parsing (a partner's JSON has one
+        per ~80-160 bytes: ~130,000 in 10 MiB; HL7 one per ~40-200 bytes)."""
+        start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:3]
+        if start[:1] in (b"{", b"["):
             nodes, what = _json_containers(data, self.max_nodes), "JSON objects and arrays"
-        elif start == b"<":
+        elif start[:1] == b"<":
             nodes = data.count(b"<") - data.count(b"</") - data.count(b"<?") - data.count(b"<!")
             what = "XML elements"
+        elif start.startswith(_HL7_STARTS):
+            self._check_segments(data)
+            return
         else:
             return
         if nodes > self.max_nodes:
@@ -66,6 +73,20 @@ class InputLimits:
                 f"the input holds more than {self.max_nodes:,} {what} ({nodes:,}), the most one input "
                 "may hold",
                 hint="split it into smaller inputs and send each",
+            )
+
+    def _check_segments(self, data: bytes) -> None:
+        """Refuse HL7 v2 holding more than `max_nodes` segments before any is cut or parsed: each
+        parsed segment costs ~800 bytes, so one ORU of 750,000 tiny OBX took 609 MB."""
+        segments = _hl7_segments(data, self.max_nodes)
+        if segments > self.max_nodes:
+            raise InputLimitError(
+                f"the input holds more than {self.max_nodes:,} HL7 v2 segments ({segments:,}), the "
+                "most one input may hold",
+                hint=(
+                    f"split the message (or batch) into smaller ones of at most {self.max_nodes:,} "
+                    "segments and send each; the hub's operator sets this cap (HUBNET_INGEST_MAX_NODES)"
+                ),
             )
 
     def records(self, records: Iterable[Record]) -> list[Record]:
@@ -114,6 +135,16 @@ def _json_containers(data: bytes, limit: int) -> int:
         return upper
     text = _JSON_STRING.sub(b"", data)
     return text.count(b"{") + text.count(b"[")
+
+
+def _hl7_segments(data: bytes, limit: int) -> int:
+    """Segments in HL7 v2 bytes: every segment end (CR, LF, CRLF; the last segment may have none)
+    when that is within `limit` (fast, and never fewer than there are), else the lines that are not
+    blank (exact, slower: only for inputs near the cap)."""
+    upper = data.count(b"\r") + data.count(b"\n") - data.count(b"\r\n") + 1
+    if upper <= limit:
+        return upper
+    return sum(1 for line in _HL7_LINE.finditer(data) if line[1] is not None)
 
 
 def clip(text: str, limit: int) -> str:

@@ -20,8 +20,10 @@ from functools import lru_cache
 
 from hl7.util import unescape
 
+from connectors.common.values import BOM
 from schemas.errors import MappingError
 
+_SEGMENT_END = re.compile(rb"[\r\n]")
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 _VERSION = re.compile(r"2\.[3-8](\.\d{1,2})?")
 _CHARSETS = {
@@ -270,11 +272,19 @@ def _lines(raw: bytes) -> tuple[list[str], Delimiters]:
 
 
 def parse_header(raw: bytes) -> Segment:
-    """The MSH segment alone: enough to answer a message whose body is broken (see `ack`)."""
-    lines, delims = _lines(raw)
+    """The MSH segment alone: enough to answer a message whose body is broken or over a cap (see
+    `ack`), so only the first segment is read, whatever the message holds after it."""
+    lines, delims = _lines(_first_segment(raw))
     fields = lines[0].split(delims.field)
     fields.insert(1, delims.field)
     return Segment(fields, 1, delims)
+
+
+def _first_segment(raw: bytes) -> bytes:
+    """The message's first segment, without what frames it (a BOM, MLLP bytes, blank lines)."""
+    body = raw.removeprefix(BOM).lstrip(b"\x0b\x1c\r\n \t")
+    end = _SEGMENT_END.search(body)
+    return body[: end.start()] if end else body
 
 
 def parse_message(raw: bytes) -> Message:

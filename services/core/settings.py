@@ -85,7 +85,10 @@ class Settings(BaseSettings):
     ingest_max_nodes: int = Field(
         default=300_000,
         ge=1,
-        description="Most JSON objects and arrays, or XML elements, one input may hold; 413 above.",
+        description=(
+            "Most JSON objects and arrays, XML elements or HL7 v2 segments one input may hold; "
+            "413 above (MLLP: AR)."
+        ),
     )
     ingest_max_errors: int = Field(
         default=100,

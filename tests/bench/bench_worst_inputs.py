@@ -102,6 +102,10 @@ INPUTS: dict[str, tuple[str, Callable[[], bytes]]] = {
         "hl7v2",
         lambda: _fill(HL7_ORU, b"OBX|1|NM|||1|\r", b""),
     ),
+    "HL7 v2: one ORU of OBX at the segment cap (300,000)": (  # the most it may cost: parsed and mapped
+        "hl7v2",
+        lambda: HL7_ORU + b"OBX|1|NM|||1|\r" * (300_000 - HL7_ORU.count(b"\r")),
+    ),
     "CSV of 10,000 rows, every cell wrong": (
         "vaccination-csv",
         lambda: _csv_header(VACCINATION_COLUMNS) + VACCINATION_BAD * 10_000,

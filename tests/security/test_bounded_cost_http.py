@@ -27,7 +27,7 @@ ITEM_BYTES = 300
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     gateway = open_gateway(tmp_path_factory.mktemp("gateway"), ListPublisher(), LIMITS)
-    key = add_partner(gateway, "cost-probe", formats=("csc-events", "hv-csv"))
+    key = add_partner(gateway, "cost-probe", formats=("csc-events", "hv-csv", "hl7v2"))
     with (
         served(create_app(gateway), start_timeout_s=30, lifespan="off") as url,
         httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=120) as client,
@@ -68,6 +68,20 @@ def test_the_answer_to_the_most_records_one_input_may_hold_is_bounded_in_bytes(s
     reason_bytes = MAX_REASON_CHARS + MAX_LOCATION_CHARS + 200
     bound = CAPS.max_records * ITEM_BYTES + 2 * CAPS.max_errors * reason_bytes
     assert len(response.content) <= bound, f"{len(response.content):,} bytes, bound {bound:,}"
+
+
+def test_an_hl7_message_one_segment_over_the_default_cap_gets_a_small_413(server: httpx.Client) -> None:
+    """Counted before parsing: one ORU of 750,000 OBX took 609 MB and 5.7 s to parse and map."""
+    head = b"MSH|^~\\&|LAB|RQ3|HUB|HUB|20240501093000||ORU^R01|M1|P|2.5\rPID|1||9990000018^^^NHS^NH\r"
+    body = head + b"OBX|1|NM|||1|\r" * (CAPS.max_nodes - 1)
+    assert len(body) < LIMITS.max_body_bytes
+    response = server.post("/v1/validate/hl7v2", content=body)
+    assert response.status_code == 413
+    assert len(response.content) < 1024
+    detail = response.json()["detail"]
+    assert f"more than {CAPS.max_nodes:,} HL7 v2 segments ({CAPS.max_nodes + 1:,})" in detail
+    assert "HUBNET_INGEST_MAX_NODES" in detail
+    assert "split the message" in detail
 
 
 def test_the_caps_are_the_documented_defaults() -> None:

@@ -22,6 +22,7 @@ import orjson
 import pytest
 
 from connectors.hl7v2.ack import ack_code
+from connectors.input_limits import InputLimits
 from schemas.audit import AuditRecord
 from schemas.dead_letter import DeadLetter
 from schemas.topics import AUDIT, DLQ, EVENTS
@@ -40,6 +41,7 @@ from tests.unit.gateway.support import ListPublisher, add_partner, open_gateway
 pytestmark = pytest.mark.security
 PARTNER = "essex-chis"
 MAX_BYTES = 4096
+MAX_NODES = 40
 GOOD = (
     b"MSH|^~\\&|CHIS|ECH|HUBNET|FH|20250112093000+0000||ADT^A28^ADT_A05|C1|P|2.5\r"
     b"PID|1||9990001006^^^NHS^NH||TESTCHILD^Olivia||20250110|F\r"
@@ -140,14 +142,23 @@ class World:
         return [a for a in audits if a.outcome == "denied"]
 
 
+def _world(door: str, tmp_path: Path, caps: InputLimits) -> Iterator[World]:
+    publisher = ListPublisher()
+    limits = Limits(max_body_bytes=MAX_BYTES, rate_per_s=1000, burst=1000, input=caps)
+    gateway = open_gateway(tmp_path / "gateway", publisher, limits)
+    yield World(gateway, publisher, tmp_path, door)
+    gateway.close()
+
+
 @pytest.fixture(params=DOORS)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
-    publisher = ListPublisher()
-    gateway = open_gateway(
-        tmp_path / "gateway", publisher, Limits(max_body_bytes=MAX_BYTES, rate_per_s=1000, burst=1000)
-    )
-    yield World(gateway, publisher, tmp_path, request.param)
-    gateway.close()
+    yield from _world(request.param, tmp_path, InputLimits())
+
+
+@pytest.fixture(params=DOORS)
+def few_nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """A world whose inputs may hold at most `MAX_NODES` nested values (HL7 v2 segments)."""
+    yield from _world(request.param, tmp_path, InputLimits(max_nodes=MAX_NODES))
 
 
 def refused(world: World, answer: Answer, *words: str) -> None:
@@ -220,6 +231,24 @@ def test_input_over_the_size_limit_is_refused_at_every_door(world: World) -> Non
     for send in world.open(key):
         answer = send(GOOD + b"NTE|1||" + b"x" * (2 * MAX_BYTES) + b"\r")
         refused(world, answer, str(MAX_BYTES))
+
+
+def test_an_hl7_message_over_the_segment_cap_is_refused_at_every_door(few_nodes: World) -> None:
+    """Counted on the bytes before the message is parsed (an ORU of 750,000 OBX took 609 MB to
+    parse): the sender is told the count, the cap, the setting and to split the message, and nothing
+    is published. (Like every input-cap refusal, it is answered, not audited as a partner refusal.)"""
+    key = few_nodes.register()
+    obx = b"OBX|1|NM|||1|\r"
+    for send in few_nodes.open(key):
+        answer = send(GOOD + obx * (MAX_NODES - 1))
+        assert not answer.accepted
+        count = f"more than {MAX_NODES} HL7 v2 segments ({MAX_NODES + 1})"
+        for words in (count, "HUBNET_INGEST_MAX_NODES", "split the message"):
+            assert words in answer.reason, answer.reason
+        assert few_nodes.publisher.on(EVENTS) == []
+        at_cap = send(GOOD.replace(b"|C1|", b"|C2|") + obx * (MAX_NODES - 2))
+        assert at_cap.accepted, f"a message at the cap is parsed and mapped: {at_cap.reason!r}"
+        assert few_nodes.publisher.on(EVENTS), "its event is published"
 
 
 @pytest.mark.parametrize("door", ["http", "file-drop"])
