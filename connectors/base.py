@@ -116,6 +116,9 @@ class Connector(ABC):
     """What the format's own published validation checks and this connector does not (empty: it
     checks all that matters to the hub). `hubnet convert` prints it under its summary, so a partner
     never takes an accepted file for one the standard's validator would accept."""
+    segmented: ClassVar[bool] = False
+    """Whether the format is lines of segments (HL7 v2): `InputLimits` then counts an input's
+    segments as its nested values, whatever the input starts with."""
 
     @abstractmethod
     def split(self, data: bytes) -> Iterator[Record]:
@@ -133,7 +136,7 @@ class Connector(ABC):
         """Every record becomes events or one `Rejection`; nothing raises for bad input. With
         `limits`, an input over a cap raises `InputLimitError` before any record is mapped."""
         if limits:
-            limits.check_shape(data)
+            limits.check_shape(data, segments=self.segmented)
         try:
             split = self.split(data)
             records = limits.records(split) if limits else list(split)

@@ -18,6 +18,7 @@ class Hl7v2Connector(Connector):
     name: ClassVar[str] = "hl7v2"
     title: ClassVar[str] = "HL7 v2 messages (ADT, VXU, ORU; versions 2.3 to 2.8)"
     media_types: ClassVar[tuple[str, ...]] = ("application/hl7-v2", "x-application/hl7-v2+er7", "text/plain")
+    segmented: ClassVar[bool] = True
 
     def split(self, data: bytes) -> Iterator[Record]:
         return split_messages(data)

@@ -1,5 +1,6 @@
 """The HL7 v2 segment cap of `InputLimits.check_shape` (#18): segments are counted on the raw bytes,
-before the message is cut or parsed, whatever ends them and however the message is framed. Through
+before the message is cut or parsed, whatever ends them, however the message is framed and whatever
+it starts with; only for the HL7 v2 connector (a pipe-delimited CSV is not counted as segments). Through
 every real door: tests/security/test_ingest_doors.py; through a real HTTP server at the default
 cap: tests/security/test_bounded_cost_http.py."""
 
@@ -7,9 +8,12 @@ from __future__ import annotations
 
 import pytest
 
+from connectors import registry
+from connectors.base import SourceContext
 from connectors.hl7v2.ack import ack_code, refusal_ack
 from connectors.hl7v2.parsing import parse_header
 from connectors.input_limits import InputLimits
+from connectors.vaccination_csv.layout import COLUMNS as VACCINATION_LAYOUT
 from schemas.errors import InputLimitError
 
 CAP = 50
@@ -37,7 +41,7 @@ LAYOUTS = {
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_an_hl7_input_one_segment_over_the_cap_is_refused_naming_count_cap_and_setting(layout: str) -> None:
     with pytest.raises(InputLimitError) as refused:
-        LIMITS.check_shape(LAYOUTS[layout](CAP + 1))
+        LIMITS.check_shape(LAYOUTS[layout](CAP + 1), segments=True)
     reason = str(refused.value)
     assert f"more than {CAP} HL7 v2 segments ({CAP + 1})" in reason
     assert "HUBNET_INGEST_MAX_NODES" in reason
@@ -46,13 +50,32 @@ def test_an_hl7_input_one_segment_over_the_cap_is_refused_naming_count_cap_and_s
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_an_hl7_input_at_the_cap_is_let_through(layout: str) -> None:
-    LIMITS.check_shape(LAYOUTS[layout](CAP))  # raises when refused
+    LIMITS.check_shape(LAYOUTS[layout](CAP), segments=True)  # raises when refused
 
 
 def test_a_line_of_spaces_is_counted_in_linear_time() -> None:
     """The exact count (used near the cap) matches whole lines, so 1 MiB of spaces is one pass, not
     a million: a quadratic count would not finish within the test run."""
-    InputLimits(max_nodes=1).check_shape(b"MSH|^~\\&|" + b" " * (1024 * 1024) + b"\r" + b" " * (1024 * 1024))
+    spaces = b" " * (1024 * 1024)
+    InputLimits(max_nodes=1).check_shape(b"MSH|^~\\&|" + spaces + b"\r" + spaces, segments=True)
+
+
+CTX = SourceContext(partner="lab", source_name="test")
+
+
+def test_the_hl7_connector_counts_segments_of_an_input_that_does_not_start_with_msh() -> None:
+    """No MSH first (or a partner's garbage): still HL7 v2 input, still counted before it is cut."""
+    body = oru(CAP + 1).removeprefix(HEAD.split(b"\r")[0] + b"\r") + OBX
+    with pytest.raises(InputLimitError, match=f"more than {CAP} HL7 v2 segments"):
+        list(registry.get("hl7v2").convert(body, CTX, LIMITS))
+
+
+def test_a_pipe_delimited_csv_is_not_counted_as_segments() -> None:
+    """Lines of other formats are records, held by the record cap: never refused as HL7 segments."""
+    header = "|".join(column.upper() for column in VACCINATION_LAYOUT).encode()
+    rows = header + b"\n" + (b"x" + b"|" * (len(VACCINATION_LAYOUT) - 1) + b"\n") * (CAP + 1)
+    outcomes = list(registry.get("vaccination-csv").convert(rows, CTX, LIMITS))
+    assert len(outcomes) == CAP + 1, "each row is mapped (and rejected for its own reasons)"
 
 
 def test_the_refusal_ack_reads_only_the_header_of_an_over_cap_message() -> None:
