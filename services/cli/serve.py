@@ -39,7 +39,7 @@ def ingest(
 
     Options override the settings named in brackets (see the README's configuration table).
     """
-    import uvicorn
+    from services.core.http_server import serve
 
     settings = start()
     limits = replace(
@@ -55,7 +55,7 @@ def ingest(
     web = create_app(gateway, presence.health)
     heap.settle()
     try:
-        uvicorn.run(
+        serve(
             web,
             host=host or settings.ingest_host,
             port=port or settings.ingest_port,

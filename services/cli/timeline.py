@@ -30,8 +30,7 @@ def serve_api(
     """Serve the timeline API (/v1, OpenAPI at /docs) and the hub staff web pages until Ctrl-C/SIGTERM.
 
     Every read is audited to the store and to fh.audit through the durable outbox."""
-    import uvicorn
-
+    from services.core.http_server import serve
     from services.core.publisher import DurablePublisher
     from services.ops.presence import Presence
     from services.reference.store import ReferenceStore
@@ -78,7 +77,7 @@ def serve_api(
     heap.settle()  # a family page makes thousands of short-lived dicts; keep the app out of their GC
     try:
         # proxy_headers off: forwarded headers count only from HUBNET_TRUSTED_PROXIES (web/proxy.py)
-        uvicorn.run(web, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
+        serve(web, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
     finally:
         presence.stop()
         publisher.close()

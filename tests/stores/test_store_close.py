@@ -34,7 +34,7 @@ class NoteStore(SqlStore):
             self._run(self.upsert("note", ("note_id", "body"), ("note_id",)), (note_id, body))
 
 
-def _notes_in_copy(main: Path, folder: Path) -> int | None:
+def notes_in_copy(main: Path, folder: Path) -> int | None:
     """The notes a copy of the main file alone holds (None: not even the table), as a `cp` backup
     that left the `-wal` behind would."""
     rows = _rows_in_copy(main, folder, "SELECT note_id FROM note")
@@ -86,14 +86,14 @@ def test_closing_a_store_checkpoints_its_log_so_the_main_file_alone_holds_every_
     store = NoteStore.open(path)
     _write_from_threads(store)
     assert wal.stat().st_size > 0, "while the store is open its rows are in the write-ahead log"
-    assert _notes_in_copy(path, tmp_path / "while-open") is None, "and not yet in the main file"
+    assert notes_in_copy(path, tmp_path / "while-open") is None, "and not yet in the main file"
 
     store.close()
 
     assert not wal.exists(), "close() left the write-ahead log behind: some connection is still open"
     assert not (tmp_path / "notes.sqlite-shm").exists()
     assert _handles_on(path) == []
-    assert _notes_in_copy(path, tmp_path / "after-close") == THREADS * ROWS
+    assert notes_in_copy(path, tmp_path / "after-close") == THREADS * ROWS
 
 
 def test_a_process_that_ends_without_closing_its_store_leaves_every_row_in_the_main_file(
@@ -125,7 +125,7 @@ def test_a_process_that_ends_without_closing_its_store_leaves_every_row_in_the_m
     assert "written, not closed" in done.stdout
 
     assert not (tmp_path / "notes.sqlite-wal").exists(), "the process ended with its store's log still there"
-    assert _notes_in_copy(path, tmp_path / "after-exit") == ROWS
+    assert notes_in_copy(path, tmp_path / "after-exit") == ROWS
 
 
 def test_a_connection_left_open_keeps_the_rows_in_the_log_past_the_stores_close(tmp_path: Path) -> None:
@@ -139,11 +139,11 @@ def test_a_connection_left_open_keeps_the_rows_in_the_log_past_the_stores_close(
     store.close()
     try:
         assert (tmp_path / "notes.sqlite-wal").exists()
-        assert _notes_in_copy(path, tmp_path / "stray-open") is None
+        assert notes_in_copy(path, tmp_path / "stray-open") is None
     finally:
         stray.close()
     assert not (tmp_path / "notes.sqlite-wal").exists()
-    assert _notes_in_copy(path, tmp_path / "stray-closed") == 1
+    assert notes_in_copy(path, tmp_path / "stray-closed") == 1
 
 
 def test_closing_the_loaded_demo_county_leaves_each_store_whole_in_its_main_file(tmp_path: Path) -> None:
