@@ -30,11 +30,13 @@ def need_words(network: Network, code: str | None) -> str:
     return need.display if need else NOT_RECOGNISED
 
 
-def service_words(network: Network, offer_id: str | None, district: str | None) -> str:
-    """Where the referral is: the service and its site, or the hub manager of its district."""
+def service_words(network: Network, offer_id: str | None, area: str) -> str:
+    """Where the referral is: the service and its site, or the hub manager of its hub area. `area`
+    is the hub area's name as the referral's summary already gives it (`Summary.district`), never
+    looked up again: a name is no area id, and every queued row read "unknown hub area"."""
     offer = network.offer(offer_id) if offer_id else None
     if offer is None:
-        return f"hub manager, {network.area_name(district)}"
+        return f"hub manager, {area}"
     site = network.sites.get(offer.site_id)
     return f"{offer.name}, {site.name}" if site else offer.name
 

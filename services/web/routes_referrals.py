@@ -180,7 +180,7 @@ async def show(request: Request, referral_id: str, error: str | None = None) -> 
     detail = await run_in_threadpool(api.detail, service, referral)
     network = service.network
     offers = sorted(
-        (service_words(network, o.offer_id, o.area), o.offer_id)
+        (service_words(network, o.offer_id, network.area_name(o.area)), o.offer_id)
         for o in network.offers
         if referral.need in o.needs
     )

@@ -201,3 +201,16 @@ def test_a_hub_manager_re_routes_and_a_service_declines_with_a_reason(
     assert moved is not None
     assert moved.offer_id == other
     assert ("boss", "allowed") in audit(world, "referrals.assign")
+
+
+def test_the_hub_managers_queue_names_the_hub_area_of_a_held_referral(
+    world: World, client: httpx.Client
+) -> None:
+    """A held referral waits for the hub manager of its hub area, named as such on the queue and on
+    the referral's page (the summary's area name was looked up again as an id: "unknown hub area")."""
+    sign_in(client, "boss")
+    queue = client.get("/referrals").text
+    page = client.get(f"/referrals/{world.referral_id}").text
+    for shown in (queue, page):
+        assert "hub manager, Tendring Family Hubs" in shown
+        assert "unknown hub area" not in shown
