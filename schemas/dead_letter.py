@@ -72,6 +72,16 @@ class DeadLetter(BaseModel):
         return base64.b64decode(self.original_b64)
 
     @property
+    def where(self) -> str:
+        """File, record and place, each once: the record is left out when it is the file itself or
+        the place already starts with it (`line 3` before `line 3, column upn`)."""
+        places = [self.source_name, self.location]
+        ref = self.record_ref
+        if ref and ref != self.source_name and not (self.location or "").startswith(ref):
+            places.insert(1, ref)
+        return " ".join(p for p in places if p)
+
+    @property
     def key(self) -> bytes:
         """Kafka key: the partner, so one partner's dead letters stay in order."""
         return self.partner.encode()

@@ -53,14 +53,13 @@ def list_command(
     table = Table("id", "rejected at", "partner", "connector", "where", "reason", "state")
     for entry in entries:
         letter = entry.letter
-        where = " ".join(p for p in (letter.source_name, letter.record_ref, letter.location) if p)
         state = entry.status.state if entry.status else "open"
         table.add_row(
             letter.dead_letter_id[:12],
             f"{letter.rejected_at:%Y-%m-%d %H:%M}",
             letter.partner,
             letter.connector,
-            where,
+            letter.where,
             letter.reason,
             state,
         )

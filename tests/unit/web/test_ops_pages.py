@@ -42,6 +42,7 @@ def letter(
     return DeadLetter.create(
         connector=connector, partner=partner, reason=reason, original=original, trace_id="t",
         rejected_at=NOW - timedelta(hours=hours_ago), location="line 2, column review_type",
+        record_ref="line 2", source_name="hv-reviews.csv",
     )  # fmt: skip
 
 
@@ -198,6 +199,13 @@ def test_dead_letter_filters(ops: Ops) -> None:
     bad = ops.client.get("/ops/dead-letters?since=last+tuesday")
     assert bad.status_code == 400
     assert "Enter &#39;since&#39; as a date like 2025-06-01" in bad.text
+
+
+def test_the_list_names_each_place_once(ops: Ops) -> None:
+    ops.sign_in("operations")
+    page = ops.client.get("/ops/dead-letters").text
+    assert "hv-reviews.csv line 2, column review_type" in page
+    assert "line 2 line 2" not in page
 
 
 def test_detail_shows_the_reason_and_the_original_input_escaped(ops: Ops) -> None:
