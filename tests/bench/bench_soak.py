@@ -38,6 +38,7 @@ from services.bench.procstat import tree_cpu_s
 from services.core.settings import Settings
 from services.core.topic_reader import read_to_end
 from tests.e2e.up_stack import REPO, UpStack, store_count, worker_pid
+from tests.sqlite_files import opened
 
 WORKERS = ("identity", "timeline", "referrals")
 READERS = ("health-visitor", "social-worker", "hub-manager", "hub-practitioner")
@@ -95,7 +96,7 @@ class StaffReads(threading.Thread):
     def _some_persons(self) -> list[str]:
         path = self.data_dir / "timeline.sqlite"
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+            with opened(path, timeout_s=1) as db:
                 return [r[0] for r in db.execute("SELECT person_id FROM person ORDER BY random() LIMIT 2")]
         except sqlite3.Error:
             return []

@@ -1,5 +1,6 @@
 """`hubnet up` as `make run` starts it: a real process tree, the embedded broker, every service,
-demo traffic flowing through connectors, identity and the timeline, and a clean Ctrl-C."""
+demo traffic flowing through connectors, identity and the timeline, and a clean Ctrl-C that
+closes every store (no `-wal` file left: docs/operations.md, backups)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,5 @@ def test_up_runs_the_whole_product_and_stops_cleanly(tmp_path: Path) -> None:
     time.sleep(0.5)
     assert processes_using(tmp_path) == [], "no process is left behind"
     assert not (tmp_path / "broker.json").exists()
+    logs = sorted(p.name for p in tmp_path.glob("*.sqlite-wal"))
+    assert logs == [], "every store was closed, so each main file alone holds its rows (a cp backup)"

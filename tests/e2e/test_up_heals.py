@@ -20,6 +20,7 @@ from schemas.topics import DLQ, EVENTS
 from services.core.settings import Settings
 from services.core.topic_reader import read_to_end
 from tests.e2e.up_stack import UpStack, store_count, timeline_entries, worker_pid
+from tests.sqlite_files import opened
 
 pytestmark = pytest.mark.e2e
 WORKERS = ("identity", "timeline", "referrals")
@@ -30,9 +31,7 @@ def _replaced(data_dir: Path, worker: str, victim: int) -> bool:
 
 
 def _applied(data_dir: Path) -> set[str]:
-    import sqlite3
-
-    with sqlite3.connect(f"file:{data_dir / 'timeline.sqlite'}?mode=ro", uri=True, timeout=5) as db:
+    with opened(data_dir / "timeline.sqlite") as db:
         return {row[0] for row in db.execute("SELECT event_id FROM applied")}
 
 

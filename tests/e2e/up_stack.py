@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.sqlite_files import opened
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -49,7 +51,7 @@ def store_count(data_dir: Path, store: str, sql: str) -> int:
     if not path.exists():
         return 0
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as db:
+        with opened(path, timeout_s=1) as db:
             return int(db.execute(sql).fetchone()[0])
     except sqlite3.Error:
         return 0

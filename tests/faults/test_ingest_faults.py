@@ -8,7 +8,6 @@ exactly one of {event on fh.events, dead letter on fh.dlq}, with the ids `conver
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from services.core.topic_reader import read_to_end
 from services.synthetic.replay import Delivery, deliveries
 from tests.faults.harness import FaultBroker, Processes, generate_county, pause, resume, wait_until
 from tests.faults.reconcile import Ids, delivery_outcomes, expected_outcomes, observed, reconcile, wait_for
+from tests.sqlite_files import opened
 
 pytestmark = pytest.mark.faults
 RATE = "30/s"
@@ -50,7 +50,7 @@ def _some_events(settings: Settings, bootstrap: str) -> bool:
 
 
 def _outbox_backlog(data_dir: Path) -> int:
-    with sqlite3.connect(f"file:{data_dir / 'outbox.sqlite'}?mode=ro", uri=True) as db:
+    with opened(data_dir / "outbox.sqlite") as db:
         (count,) = db.execute("SELECT count(*) FROM outbox").fetchone()
     return int(count)
 

@@ -15,7 +15,6 @@ Reconciliation at the end:
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +41,7 @@ from tests.faults.harness import (
     resume,
     wait_until,
 )
+from tests.sqlite_files import opened
 
 pytestmark = pytest.mark.faults
 POISON = {EVENTS: b"{not a hub event", LINKED: b"<not a linked event/>"}
@@ -114,12 +114,12 @@ def _letters(settings: Settings, bootstrap: str, worker: str) -> list[DeadLetter
 def _applied(store: Path) -> set[str]:
     if not store.exists():
         return set()
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+    with opened(store) as db:
         return {row[0] for row in db.execute("SELECT event_id FROM applied")}
 
 
 def _entries(store: Path) -> set[tuple[str, str, str]]:
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+    with opened(store) as db:
         rows = db.execute("SELECT event_id, source_record_id, record_version FROM entry").fetchall()
     return {(str(a), str(b), str(c)) for a, b, c in rows}
 

@@ -36,6 +36,7 @@ from tests.e2e.serving import served
 from tests.integration.kafka_helpers import read_all
 from tests.integration.test_connector_samples import sample_files
 from tests.public_data import public_sample
+from tests.sqlite_files import opened
 from tests.unit.gateway.support import FORMAT, add_partner, connector_for, line
 
 pytestmark = pytest.mark.integration
@@ -192,7 +193,7 @@ def test_file_drop_killed_mid_file_and_restarted_publishes_each_record_once(
 def _states(ledger: Path) -> Counter[str]:
     if not ledger.exists():
         return Counter()
-    with sqlite3.connect(ledger, timeout=5) as db:
+    with opened(ledger, read_only=False) as db:
         try:
             return Counter(state for (state,) in db.execute("SELECT state FROM drop_files"))
         except sqlite3.OperationalError:  # the watcher has not created its table yet

@@ -7,7 +7,6 @@ staff servers (uvicorn) on shared SQLite stores, and the real OpenID provider.""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from tests.security.oidc_provider import Provider
 from tests.security.oidc_signins import COOKIE, World, browser, oidc_world, sign_in_at_provider, world_user
 from tests.security.oidc_signins import staff_app_provider as start_provider
 from tests.security.staff_servers import SECRET, County, make_county, replica, sign_in, with_cookie
+from tests.sqlite_files import opened
 from tests.unit.timeline.events import CHELMSFORD, TENDRING
 from tests.unit.timeline.world import PASSWORD
 
@@ -48,7 +48,7 @@ class _UsersBeforeDoors(UserStore):
 
 
 def _record_row(users: Path, session_id: str) -> tuple[object, ...]:
-    with sqlite3.connect(users) as db:
+    with opened(users, read_only=False) as db:
         row = db.execute(
             "SELECT username, door, openid, ended_at FROM staff_session WHERE session_key = ?",
             (digest(session_id),),
@@ -60,7 +60,7 @@ def _record_row(users: Path, session_id: str) -> tuple[object, ...]:
 def _rewrite_grants(users: Path, client: httpx.Client, openid: str | None) -> None:
     """Change the grants of the browser's session record, the door left as it was."""
     session_id = Signer(SECRET).load(client.cookies[COOKIE])["sid"]
-    with sqlite3.connect(users) as db:
+    with opened(users, read_only=False) as db:
         db.execute("UPDATE staff_session SET openid = ? WHERE session_key = ?", (openid, digest(session_id)))
 
 
