@@ -19,11 +19,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.consent.model import STAFF_RECORDER
 from services.timeline.entry_facts import Fact, Resource, facts, main_resource, text, title
 from services.timeline.model import TimelineEntry
 from services.timeline.titles import partner_label
 
 LONDON = ZoneInfo("Europe/London")
+STAFF_NAME = "Hub staff"
+"""Who `hubnet-staff` records are by (consent recorded in the staff UI or with `hubnet consent`)."""
 NameOf = Callable[[str], str | None]
 """An organisation code (ODS, URN, LA code, charity number) to its name, or None when unknown."""
 
@@ -157,10 +160,13 @@ def recorded_by(main: Resource, resources: Sequence[Resource], partner: str, nam
     return f"{who} ({service})" if service and service.lower() not in who.lower() else who
 
 
-def known_name(code: str, name_of: NameOf) -> str | None:
+def known_name(code: str, name_of: NameOf | None) -> str | None:
     """The reference data's name for an organisation or area code. A partner is registered by its
-    organisation code in lower case (`r9w`), so the register's own spelling (`R9W`) is tried too."""
-    return (name_of(code) or name_of(code.upper())) if code else None
+    organisation code in lower case (`r9w`), so the register's own spelling (`R9W`) is tried too.
+    Hub staff's own records (`hubnet-staff`, no partner's code) are named as such."""
+    if code == STAFF_RECORDER:
+        return STAFF_NAME
+    return (name_of(code) or name_of(code.upper())) if code and name_of else None
 
 
 def where_text(main: Resource, resources: Sequence[Resource], name_of: NameOf) -> str:

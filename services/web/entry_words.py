@@ -49,4 +49,4 @@ def place_name(context: Context, code: str) -> str:
     (a partner's too) as its loaded name, else the code itself."""
     request: Any = context.get("request")
     name_of: NameOf | None = getattr(request.app.state, "organisation_names", None) if request else None
-    return (known_name(code, name_of) if name_of else None) or code
+    return known_name(code, name_of) or code

@@ -14,10 +14,12 @@ import pytest
 
 from schemas.envelope import HubEvent
 from schemas.event_types import EventType
+from schemas.linked import LinkedEvent
 from services.referrals.lifecycle import Status
 from tests.security.referral_ui import CARER, CHARITY, FAMILY, PASSWORD, World
 from tests.security.staff_doors import http
 from tests.unit.referrals.support import nhs
+from tests.unit.timeline.events import feed
 
 
 @pytest.fixture
@@ -214,3 +216,22 @@ def test_the_hub_managers_queue_names_the_hub_area_of_a_held_referral(
     for shown in (queue, page):
         assert "hub manager, Tendring Family Hubs" in shown
         assert "unknown hub area" not in shown
+
+
+def test_consent_recorded_by_staff_shows_as_hub_staff_on_the_timeline(
+    world: World, client: httpx.Client
+) -> None:
+    """The staff-recorded consent entry names its recorder in words, on the entry and in the
+    partner filter, never as hubnet's own code `hubnet-staff`."""
+    sign_in(client, "hv")
+    assert consent_form(client).status_code == 303
+    for message in world.outbox.on("fh.events"):
+        feed(
+            world.timeline,
+            LinkedEvent(event=HubEvent.from_bytes(message.value), person_id=CARER, family_ids=(FAMILY,)),
+        )
+    page = client.get(f"/families/{FAMILY}").text
+    assert "Consent to share with Essex foodbank given" in page
+    assert "Hub staff" in page
+    assert "hubnet-staff<" not in page
+    assert "· hubnet-staff" not in page
