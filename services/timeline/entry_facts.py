@@ -88,15 +88,21 @@ def main_resource(resources: Sequence[Resource]) -> Resource | None:
     return resources[0] if resources else None
 
 
-def title(event_type: str, resources: Sequence[Resource]) -> str:
-    """The entry's title in words, from its event type's own builder, else the generic one."""
+def title(
+    event_type: str, resources: Sequence[Resource], partner_name: Callable[[str], str] = partner_label
+) -> str:
+    """The entry's title in words, from its event type's own builder, else the generic one; a
+    partner a consent is about is named by `partner_name`."""
     main = main_resource(resources)
     try:
         kind = EventType(event_type)
     except ValueError:
         return _generic(main) or "Timeline entry"
-    builder = _TITLES.get(kind)
-    built = builder(main or {}, resources) if builder else ""
+    if kind is EventType.CONSENT_RECORDED:
+        built = _consent(main or {}, partner_name)
+    else:
+        builder = _TITLES.get(kind)
+        built = builder(main or {}, resources) if builder else ""
     return built or _generic(main) or definition(kind).display
 
 
@@ -208,12 +214,13 @@ def _person(main: Resource, _: Sequence[Resource]) -> str:
     return ""
 
 
-def _consent(main: Resource, _: Sequence[Resource]) -> str:
-    """Given or withdrawn, and about whom, read as the consent domain reads the decision
-    (services/consent/rules.py): every decision was titled "Consent recorded", a withdrawal too."""
+def _consent(main: Resource, partner_name: Callable[[str], str]) -> str:
+    """Given or withdrawn, and about whom (by `partner_name`: the page's reference names), read as
+    the consent domain reads the decision (services/consent/rules.py): every decision was titled
+    "Consent recorded", a withdrawal too."""
     if main.get("resourceType") != "Consent":
         return ""
-    about = ", ".join(partner_label(code) for code in named_partners(main))
+    about = ", ".join(partner_name(code) for code in named_partners(main))
     verb = "given" if permits(main) else "withdrawn"
     return f"Consent to share with {about} {verb}" if about else f"Consent to share {verb}"
 
@@ -226,7 +233,6 @@ _TITLES: dict[EventType, Callable[[Resource, Sequence[Resource]], str]] = {
     EventType.CARE_EPISODE: _care_episode,
     EventType.PERSON_REGISTERED: _person,
     EventType.PERSON_UPDATED: _person,
-    EventType.CONSENT_RECORDED: _consent,
 }
 
 

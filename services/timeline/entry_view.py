@@ -66,7 +66,10 @@ def entry_text(
     main = main_resource(resources) or {}
     given = partner_when(main)
     return EntryText(
-        title=title(entry.event_type, resources) or entry.title,
+        title=title(
+            entry.event_type, resources, lambda code: known_name(code, name_of) or partner_label(code)
+        )
+        or entry.title,
         when=when_text(given) if given else when_text(entry.occurred_at.isoformat()),
         about=about_text(entry, (members or {}).get(entry.person_id), given),
         recorded_by=recorded_by(main, resources, entry.partner, name_of or _unknown),

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from services.referrals.api import Summary
 from services.referrals.network import Network
+from services.timeline.entry_view import when_text
 from services.timeline.model import Family
 from services.timeline.policy import family_access
 from services.timeline.reads import TimelineReads
@@ -46,6 +47,14 @@ def due_phrase(due_at: datetime | None, now: datetime) -> tuple[str, bool]:
     if seconds >= 0:
         return (f"in {span}" if span else "due now"), False
     return (f"{span} overdue" if span else "due now"), True
+
+
+def due_words(due_at: str | None, now: datetime) -> str:
+    """A referral's deadline for its page: "9 December 2026 at 17:00 (in 1 day)"; "" when none."""
+    due = _parse(due_at)
+    if due is None:
+        return ""
+    return f"{when_text(due.isoformat())} ({due_phrase(due, now)[0]})"
 
 
 def _span(seconds: float) -> str:

@@ -25,7 +25,7 @@ from services.referrals.store import ReferralStore
 from services.timeline.users import Principal
 from services.web import pages
 from services.web.referral_journeys import Journey, journeys
-from services.web.referral_rows import InboxRow, RowBuilder
+from services.web.referral_rows import InboxRow, RowBuilder, due_words
 from services.web.referral_words import need_words, service_words
 
 router = APIRouter(include_in_schema=False)
@@ -185,7 +185,8 @@ async def show(request: Request, referral_id: str, error: str | None = None) -> 
         if referral.need in o.needs
     )
     words = {"need": need_words(network, detail.need),
-             "service": service_words(network, detail.offer_id, detail.district)}  # fmt: skip
+             "service": service_words(network, detail.offer_id, detail.district),
+             "due": due_words(detail.due_at, service.clock.now())}  # fmt: skip
     return pages.render(request, "referrals/detail.html", referral=detail, actions=actions,
                         labels=ACTION_LABELS, offers=offers, words=words, error=error)  # fmt: skip
 

@@ -235,3 +235,14 @@ def test_consent_recorded_by_staff_shows_as_hub_staff_on_the_timeline(
     assert "Hub staff" in page
     assert "hubnet-staff<" not in page
     assert "· hubnet-staff" not in page
+
+
+def test_a_referrals_page_gives_its_deadline_in_words(world: World, client: httpx.Client) -> None:
+    """The deadline as staff read it, in London time with how long is left, not a raw timestamp."""
+    sign_in(client, "boss")
+    page = client.get(f"/referrals/{world.referral_id}").text
+    due = re.search(r"Due</dt><dd[^>]*>([^<]*)</dd>", page)
+    assert due
+    assert re.fullmatch(
+        r"\d{1,2} \w+ \d{4} at \d{2}:\d{2} \((in \d+ \w+|\d+ \w+ overdue|due now)\)", due.group(1)
+    )
