@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 from schemas.audit import AuditRecord
@@ -31,17 +32,26 @@ class Acting:
     who: Principal
     access: TimelineAccess
 
-    def check(self, action: str, target: str | None, refusal: str | None) -> None:
-        """Audit the attempt; a refusal ends the command with its reason (exit status 2)."""
-        self.access.audit.record(self.who, action, target, "denied" if refusal else "allowed", refusal)
+    def check(self, action: str, target: str | None, refusal: str | None, note: str | None = None) -> None:
+        """Audit the attempt; a refusal ends the command with its reason (exit status 2). `note`
+        is kept on an allowed record (e.g. how many were listed)."""
         if refusal:
-            fail(refusal)
+            self.refuse(action, target, refusal)
+        self.access.audit.record(self.who, action, target, "allowed", note)
+
+    def refuse(self, action: str, target: str | None, why: str) -> NoReturn:
+        """Audit the refused attempt and end the command with why (exit status 2)."""
+        self.access.audit.record(self.who, action, target, "denied", why)
+        fail(why)
 
 
 @contextmanager
-def acting_as(settings: Settings, username: str, action: str, target: str | None) -> Iterator[Acting]:
-    """The active account `username`, or the command ends (audited as `action` on `target`)."""
-    audit = AuditStore.from_settings(settings)
+def acting_as(
+    settings: Settings, username: str, action: str, target: str | None, audit_file: Path | None = None
+) -> Iterator[Acting]:
+    """The active account `username`, or the command ends (audited as `action` on `target`, in
+    `audit_file` when the command names one, else the settings' audit store)."""
+    audit = AuditStore.from_settings(settings, audit_file)
     users = UserStore.from_settings(settings)
     timeline = TimelineStore.from_settings(settings)
     try:

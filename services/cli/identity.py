@@ -21,7 +21,7 @@ from services.cli.runtime import friendly_errors, start
 from services.cli.tables import table_console
 from services.core.settings import Settings
 from services.identity import decisions
-from services.identity.reviewers import review_persons, review_refusal
+from services.identity.reviewers import NOT_A_HISTORY_READER, review_persons, review_refusal
 from services.identity.service import IdentityService
 from services.identity.store import IdentityStore
 
@@ -130,7 +130,8 @@ def show(person_id: str, by: ByOpt) -> None:
     store = _service(settings).store
     person_id = store.canonical(person_id)
     with acting_as(settings, by, "identity.show", person_id) as acting:
-        acting.check("identity.show", person_id, review_refusal(acting.access, acting.who, (person_id,)))
+        refusal = review_refusal(acting.access, acting.who, (person_id,), NOT_A_HISTORY_READER)
+        acting.check("identity.show", person_id, refusal)
     out.print(f"[bold]person[/] {person_id}")
     for token, verified in store.tokens_of(person_id):
         out.print(f"  identifier {token}{' (verified)' if verified else ''}", highlight=False)

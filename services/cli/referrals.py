@@ -1,5 +1,11 @@
 """`hubnet worker referrals` (registered on the worker group in main.py) and `hubnet referrals ...`:
-the referral router, and a hub manager's command-line view of referrals and their reasons."""
+the referral router, and hub staff's command-line view of referrals, their reasons and actions.
+
+`list`, `show` and `act` act as a named hub staff account (`--by`, services/cli/acting.py) under
+the rule the staff UI's referral pages apply (services/referrals/access.py): staff of the receiving
+service see their services' referrals, hub managers their districts', the voluntary sector only
+while the family's consent stands. Every read and action, allowed or refused, is audited.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ import structlog
 import typer
 from rich.table import Table
 
+from services.cli.acting import acting_as
 from services.cli.runtime import fail, friendly_errors, start
 from services.cli.tables import table_console
 from services.core.settings import Settings
+from services.referrals.access import Staff, staff_from_principal
 from services.referrals.current import NO_PACK, CurrentNetwork
 from services.referrals.lifecycle import Action, LifecycleError
 from services.referrals.network import DEFAULT_CONFIG
@@ -24,6 +32,16 @@ app = typer.Typer(help="Referrals routed across the hub network: list, show, act
 out = table_console()
 log = structlog.get_logger(__name__)
 
+ByOpt = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="The hub staff account acting (`hubnet users add`); the same rules as the staff UI's "
+        "referral pages; audited.",
+    ),
+]
+LIST, READ = "referrals.list", "referrals.read"  # the staff UI audits a referral's page as READ
+NOT_FOUND = "there is no referral with that id for your services or districts"
 NetworkOption = Annotated[
     Path,
     typer.Option("--network", help="Hub needs, SLAs and calendar (TOML); places come from the county pack."),
@@ -59,26 +77,50 @@ def _service(settings: Settings, config: Path) -> ReferralService:
     )
 
 
+def _places(staff: Staff, service: ReferralService) -> set[str]:
+    """The districts whose referrals the account may see: a hub manager's, and those of the
+    offers a service's staff work at (each referral is still checked by the access rule)."""
+    offers = (service.network.offer(o) for o in staff.offers)
+    return set(staff.districts) | {o.area for o in offers if o is not None}
+
+
 @app.command("list")
 @friendly_errors
 def list_command(
-    district: Annotated[str, typer.Option(help="District code, e.g. E07000076.")],
+    by: ByOpt,
+    district: Annotated[
+        str | None, typer.Option(help="Only this district (hub area id) of yours, e.g. E07000076.")
+    ] = None,
     status: Annotated[
         list[str] | None, typer.Option(help="Statuses (repeatable). Unset: every open one.")
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only referrals past their SLA.")] = False,
     config: NetworkOption = DEFAULT_CONFIG,
 ) -> None:
-    """Referrals of one district (ids and statuses only)."""
+    """The referrals the account sees in the staff UI (ids and statuses only)."""
+    from services.referrals import api
+    from services.referrals.acting import no_referral_work
     from services.referrals.lifecycle import TERMINAL, Status
 
-    service = _service(start(), config)
-    wanted = status or [s.value for s in Status if s not in TERMINAL]
-    found = (
-        service.store.overdue(service.clock.now(), [district])
-        if overdue
-        else service.store.in_districts([district], wanted)
-    )
+    settings = start()
+    service = _service(settings, config)
+    with acting_as(settings, by, LIST, district) as acting:
+        staff = staff_from_principal(acting.who, service.network)
+        if staff is None:
+            acting.refuse(LIST, district, no_referral_work(acting.who))
+        places = _places(staff, service)
+        if district:
+            if district not in places:
+                acting.refuse(LIST, district, f"{district} is not a district you manage or work in")
+            places = {district}
+        wanted = status or [s.value for s in Status if s not in TERMINAL]
+        candidates = (
+            service.store.overdue(service.clock.now(), places)
+            if overdue
+            else service.store.in_districts(places, wanted)
+        )
+        found = [r for r in candidates if api.sees(service, staff, r)]
+        acting.check(LIST, district, None, f"{len(found)} listed")
     table = Table("referral", "status", "need", "offer", "updated", "escalated")
     for referral in found:
         table.add_row(
@@ -94,21 +136,32 @@ def list_command(
 
 @app.command("show")
 @friendly_errors
-def show(referral_id: str, config: NetworkOption = DEFAULT_CONFIG) -> None:
-    """One referral: each routing decision with every candidate's reason, and its history."""
-    service = _service(start(), config)
-    try:
-        referral = service.get(referral_id)
-    except ReferralNotFoundError as error:
-        fail(str(error))
-    out.print(f"[bold]{referral.referral_id}[/] {referral.status.value}: {referral.reason}", highlight=False)
-    for attempt in service.store.attempts(referral_id):
-        out.print(f"\n[bold]attempt {attempt.attempt}[/] {attempt.at} -> {attempt.outcome}", highlight=False)
-        for line in attempt.explanation:
+def show(referral_id: str, by: ByOpt, config: NetworkOption = DEFAULT_CONFIG) -> None:
+    """One referral you see in the staff UI: each routing decision with every candidate's reason,
+    and its history."""
+    from services.referrals import api
+    from services.referrals.acting import no_referral_work
+
+    settings = start()
+    service = _service(settings, config)
+    with acting_as(settings, by, READ, referral_id) as acting:
+        staff = staff_from_principal(acting.who, service.network)
+        if staff is None:
+            acting.refuse(READ, referral_id, no_referral_work(acting.who))
+        referral = service.store.get(referral_id)
+        if referral is None or not api.sees(service, staff, referral):
+            acting.refuse(READ, referral_id, NOT_FOUND)
+        acting.check(READ, referral_id, None)
+        shown = api.detail(service, referral)
+    out.print(f"[bold]{shown.referral_id}[/] {shown.status}: {shown.reason}", highlight=False)
+    for attempt in shown.attempts:
+        heading = f"attempt {attempt['attempt']}[/] {attempt['at']} -> {attempt['outcome']}"
+        out.print(f"\n[bold]{heading}", highlight=False)
+        for line in attempt["explanation"]:
             out.print(f"  {line}", highlight=False)
     out.print("\n[bold]history[/]")
-    for at, state, actor, reason in service.store.history(referral_id):
-        out.print(f"  {at} {state} by {actor}: {reason}", highlight=False)
+    for step in shown.history:
+        out.print(f"  {step['at']} {step['status']} by {step['actor']}: {step['reason']}", highlight=False)
 
 
 @app.command("act")
@@ -116,12 +169,7 @@ def show(referral_id: str, config: NetworkOption = DEFAULT_CONFIG) -> None:
 def act(
     referral_id: str,
     action: Action,
-    by: Annotated[
-        str,
-        typer.Option(
-            "--by", help="The hub staff account acting (`hubnet users add`); the same rules as the inbox."
-        ),
-    ],
+    by: ByOpt,
     reason: Annotated[str | None, typer.Option(help="Why (required to reject or cancel).")] = None,
     offer: Annotated[str | None, typer.Option(help="For assign: the service@site to send it to.")] = None,
     config: NetworkOption = DEFAULT_CONFIG,
@@ -130,7 +178,6 @@ def act(
     only staff of the receiving service act at a service, hub managers re-route; every attempt is
     audited (`hubnet audit`). The worker publishes the change."""
     from schemas.errors import AuthorisationError
-    from services.cli.acting import acting_as
     from services.referrals.acting import act_as
 
     settings = start()

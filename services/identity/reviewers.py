@@ -19,12 +19,19 @@ from services.timeline.users import Principal
 
 REVIEWER_ROLES = frozenset({Role.HUB_MANAGER, Role.HUB_PRACTITIONER})
 NOT_A_REVIEWER = "identity reviews are decided by hub managers and hub practitioners"
+NOT_A_HISTORY_READER = (
+    "a person's identity history (identifiers, families, merges) is shown to hub managers and hub "
+    "practitioners, who decide identity reviews, for people in their hub areas"
+)
 
 
-def review_refusal(access: TimelineAccess, who: Principal, persons: Sequence[str]) -> str | None:
-    """None when `who` may review identities and open every one of `persons`, else why not."""
+def review_refusal(
+    access: TimelineAccess, who: Principal, persons: Sequence[str], not_a_reviewer: str = NOT_A_REVIEWER
+) -> str | None:
+    """None when `who` may review identities and open every one of `persons`, else why not
+    (`not_a_reviewer` says what the door needs when the role is not a reviewer's)."""
     if who.role not in REVIEWER_ROLES:
-        return NOT_A_REVIEWER
+        return not_a_reviewer
     return access.persons_denial(who, persons) if persons else None
 
 

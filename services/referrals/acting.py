@@ -21,6 +21,12 @@ from services.timeline.users import Principal
 Audit = Callable[[AuditRecord], object]
 
 
+def no_referral_work(who: Principal) -> str:
+    """Why an account whose role has no referral work (services/referrals/access.py
+    `staff_from_principal`) neither sees nor acts on referrals, on any command-line door."""
+    return f"'{who.username}' is not a hub staff account that works with referrals"
+
+
 def act_as(
     service: ReferralService, who: Principal, audit: Audit, *, referral_id: str, action: Action,
     reason: str | None = None, offer_id: str | None = None,
@@ -36,7 +42,7 @@ def act_as(
 
     staff = staff_from_principal(who, service.network)
     if staff is None:
-        why = f"'{who.username}' is not a hub staff account that works with referrals"
+        why = no_referral_work(who)
         record("denied", who.role.value, why)
         raise AuthorisationError(why)
     referral = service.store.get(referral_id)

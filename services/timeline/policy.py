@@ -124,3 +124,13 @@ def visible_domains(role: Role) -> frozenset[Domain]:
 
 def may_break_glass(role: Role) -> bool:
     return GRANTS[role].break_glass
+
+
+def audit_refusal(role: Role) -> str | None:
+    """None when the role may read the audit trail (who read what: `hubnet audit`), else why not.
+    The trail names families, people and the reasons staff gave, so it is for the roles that
+    oversee reads, not for everyone who can run the command."""
+    if GRANTS[role].audit:
+        return None
+    readers = " and ".join(GRANTS[r].label.lower() for r in Role if GRANTS[r].audit)
+    return f"the audit trail is read by {readers} accounts, not the {GRANTS[role].label.lower()} role"

@@ -7,6 +7,8 @@ the real `hubnet` entry point (Typer) against real stores in a data dir:
 - `hubnet consent record|withdraw|list` records (and lists decisions) only for a role that records
   consent, for a person or family in the account's areas (services/consent/recorders.py, the
   staff UI form's rule);
+- `hubnet audit` reads the trail only as a role that may read it (hub managers and operations,
+  services/timeline/policy.py), and that read is itself on the trail;
 - a name that is no active account acts for nobody; every attempt is on the audit trail.
 
 The county is tests/security/world.py's (Tendring and Chelmsford families on the timeline).
@@ -41,6 +43,7 @@ ACCOUNTS = {
     "chelmsford-hv": (Role.HEALTH_VISITOR, CHELMSFORD),
     "tendring-school": (Role.SCHOOL_STAFF, TENDRING),
     "tendring-charity": (Role.VOLUNTARY_SECTOR_WORKER, TENDRING),
+    "operator": (Role.OPERATIONS, TENDRING),
 }
 TENDRING_CHILD = FAMILIES["fam-t"].nhs
 
@@ -242,3 +245,49 @@ def test_consent_list_shows_a_familys_decisions_only_to_recorders_who_may_open_i
     assert shown.exit_code == 0, shown.output
     assert GRID_PARTNER in shown.output
     assert "withdrawn" in shown.output
+
+
+def test_identity_show_refusal_says_what_a_persons_history_needs(data_dir: Path) -> None:
+    refused = hubnet("identity", "show", "child-t", "--by", "tendring-school")
+    assert refused.exit_code == 2, refused.output
+    assert "identity history" in refused.output
+    assert "hub managers and hub practitioners" in refused.output
+    assert "reviews are decided by" not in refused.output, "show decides nothing"
+    assert UPN_OF["child-t"].split("|")[1] not in refused.output
+    audit = last_audit(data_dir, "tendring-school")
+    assert (audit["action"], audit["target"], audit["outcome"]) == ("identity.show", "child-t", "denied")
+
+
+@pytest.mark.parametrize("by", ["tendring-manager", "operator"])
+def test_audit_trail_is_read_by_hub_managers_and_operations_and_the_read_is_audited(
+    data_dir: Path, by: str
+) -> None:
+    hubnet("identity", "show", "child-t", "--by", "chelmsford-practitioner")  # a refusal to find
+    read = hubnet("audit", "--actor", "chelmsford-practitioner", "--by", by)
+    assert read.exit_code == 0, read.output
+    assert "identity.show" in read.output
+    assert "chelmsford-practitioner" in read.output
+    audit = last_audit(data_dir, by)
+    assert (audit["action"], audit["outcome"]) == ("audit.read", "allowed")
+
+
+@pytest.mark.parametrize(
+    ("by", "why"),
+    [
+        ("tendring-hv", "the audit trail is read by hub manager and operations accounts"),
+        ("tendring-school", "the audit trail is read by hub manager and operations accounts"),
+        ("somebody-typed", "not an active hub staff account"),
+    ],
+    ids=["health-visitor", "school-staff", "no-such-account"],
+)
+def test_audit_trail_is_refused_to_other_roles_and_names_that_are_no_account(
+    data_dir: Path, by: str, why: str
+) -> None:
+    hubnet("identity", "show", "child-t", "--by", "chelmsford-practitioner")
+    refused = hubnet("audit", "--target", "child-t", "--by", by)
+    assert refused.exit_code == 2, refused.output
+    assert why in refused.output
+    assert "chelmsford-practitioner" not in refused.output
+    assert "Traceback" not in refused.output
+    audit = last_audit(data_dir, by)
+    assert (audit["action"], audit["target"], audit["outcome"]) == ("audit.read", "child-t", "denied")
