@@ -118,9 +118,7 @@ def test_receiving_service_staff_and_the_districts_hub_manager_see_the_referral(
     ],
     ids=["another-area", "another-districts-manager", "another-service", "operations", "no-such-account"],
 )
-def test_others_neither_list_nor_read_the_referral(
-    desk: tuple[Path, str, str], by: str, why: str
-) -> None:
+def test_others_neither_list_nor_read_the_referral(desk: tuple[Path, str, str], by: str, why: str) -> None:
     data_dir, early, _ = desk
     shown = hubnet("referrals", "show", early, "--by", by)
     assert shown.exit_code == 2, shown.output
