@@ -16,11 +16,12 @@ import structlog
 import typer
 from rich.table import Table
 
-from services.cli.acting import acting_as
+from services.cli.acting import Acting, acting_as
 from services.cli.runtime import fail, friendly_errors, start
 from services.cli.tables import table_console
 from services.core.settings import Settings
 from services.referrals.access import Staff, staff_from_principal
+from services.referrals.acting import no_referral_work
 from services.referrals.current import NO_PACK, CurrentNetwork
 from services.referrals.lifecycle import Action, LifecycleError
 from services.referrals.network import DEFAULT_CONFIG
@@ -77,6 +78,14 @@ def _service(settings: Settings, config: Path) -> ReferralService:
     )
 
 
+def _staff_of(acting: Acting, service: ReferralService, action: str, target: str | None) -> Staff:
+    """The account's referral view; a role without referral work ends the command (audited)."""
+    staff = staff_from_principal(acting.who, service.network)
+    if staff is None:
+        acting.refuse(action, target, no_referral_work(acting.who))
+    return staff
+
+
 def _places(staff: Staff, service: ReferralService) -> set[str]:
     """The districts whose referrals the account may see: a hub manager's, and those of the
     offers a service's staff work at (each referral is still checked by the access rule)."""
@@ -99,15 +108,12 @@ def list_command(
 ) -> None:
     """The referrals the account sees in the staff UI (ids and statuses only)."""
     from services.referrals import api
-    from services.referrals.acting import no_referral_work
     from services.referrals.lifecycle import TERMINAL, Status
 
     settings = start()
     service = _service(settings, config)
     with acting_as(settings, by, LIST, district) as acting:
-        staff = staff_from_principal(acting.who, service.network)
-        if staff is None:
-            acting.refuse(LIST, district, no_referral_work(acting.who))
+        staff = _staff_of(acting, service, LIST, district)
         places = _places(staff, service)
         if district:
             if district not in places:
@@ -140,14 +146,11 @@ def show(referral_id: str, by: ByOpt, config: NetworkOption = DEFAULT_CONFIG) ->
     """One referral you see in the staff UI: each routing decision with every candidate's reason,
     and its history."""
     from services.referrals import api
-    from services.referrals.acting import no_referral_work
 
     settings = start()
     service = _service(settings, config)
     with acting_as(settings, by, READ, referral_id) as acting:
-        staff = staff_from_principal(acting.who, service.network)
-        if staff is None:
-            acting.refuse(READ, referral_id, no_referral_work(acting.who))
+        staff = _staff_of(acting, service, READ, referral_id)
         referral = service.store.get(referral_id)
         if referral is None or not api.sees(service, staff, referral):
             acting.refuse(READ, referral_id, NOT_FOUND)

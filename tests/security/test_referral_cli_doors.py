@@ -13,18 +13,15 @@ audit store in a data dir:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from services.cli.main import app
 from services.core.settings import Settings
 from services.county.store import CountyStore
 from services.referrals.store import Referral, ReferralStore
-from services.timeline.audit_store import AuditStore
 from services.timeline.policy import Role
 from services.timeline.users import UserStore
+from tests.security.staff_doors import hubnet, last_audit
 from tests.unit.referrals.networks import demo_county_pack
 from tests.unit.referrals.support import Harness, consent_event, referral
 from tests.unit.timeline.events import CHELMSFORD, TENDRING
@@ -74,19 +71,6 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str, st
     county.add(demo_county_pack(), loaded_by="test")
     county.close()
     return tmp_path, early.referral_id, food.referral_id
-
-
-def hubnet(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "250"})
-
-
-def last_audit(data_dir: Path, actor: str) -> dict[str, Any]:
-    store = AuditStore.from_settings(Settings(data_dir=data_dir))
-    try:
-        [row] = store.audit_rows(actor=actor, limit=1)
-    finally:
-        store.close()
-    return row
 
 
 @pytest.mark.parametrize("by", ["tendring-worker", "tendring-manager"])

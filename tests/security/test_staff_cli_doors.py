@@ -17,20 +17,16 @@ The county is tests/security/world.py's (Tendring and Chelmsford families on the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from services.cli.main import app
 from services.core.settings import Settings
 from services.gateway.database import Database
 from services.gateway.partners import Partner, PartnerStore
 from services.identity.store import IdentityStore
-from services.timeline.audit_store import AuditStore
 from services.timeline.policy import COUNTY_WIDE, Role
 from services.timeline.users import UserStore
-from tests.security.staff_doors import ACROSS_REVIEW, IN_AREA_REVIEW, UPN_OF, review_queue
+from tests.security.staff_doors import ACROSS_REVIEW, IN_AREA_REVIEW, UPN_OF, hubnet, last_audit, review_queue
 from tests.security.world import FAMILIES, GRID_PARTNER, build_store
 from tests.unit.timeline.events import CHELMSFORD, TENDRING
 
@@ -68,25 +64,12 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def hubnet(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "250"})
-
-
 def statuses(data_dir: Path) -> dict[str, str]:
     store = IdentityStore.from_settings(Settings(data_dir=data_dir))
     try:
         return {r["review_id"]: r["status"] for r in store.reviews(None)}
     finally:
         store.close()
-
-
-def last_audit(data_dir: Path, actor: str) -> dict[str, Any]:
-    store = AuditStore.from_settings(Settings(data_dir=data_dir))
-    try:
-        [row] = store.audit_rows(actor=actor, limit=1)
-    finally:
-        store.close()
-    return row
 
 
 def test_identity_review_list_shows_only_reviews_whose_two_records_the_account_may_open(
