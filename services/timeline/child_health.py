@@ -8,7 +8,7 @@ reader may see, so "no record" here always means "no record you can see".
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -46,6 +46,11 @@ class ImmunisationStatus:
     next_on: date | None
     """When the next scheduled doses fall due (none: the schedule is finished or nothing is left)."""
     next_names: tuple[str, ...]
+    recorded: bool
+    """Whether any immunisation entry of the child reached the reader. Without one, `due` is the
+    whole schedule to date and says nothing about the child: hubnet knows only what partners sent,
+    and "no record received" is not "not given", so the summary says no records were received
+    instead of listing those doses as overdue."""
 
 
 def _resources(
@@ -101,9 +106,11 @@ def _vaccine_text(concept: dict[str, Any]) -> str:
 
 
 def immunisations_due(
-    born: date, entries: Iterable[TimelineEntry], today: date, schedule: Immunisations
+    born: date, entries: Sequence[TimelineEntry], today: date, schedule: Immunisations
 ) -> ImmunisationStatus:
-    """Scheduled doses due by today with fewer doses of their product recorded, and the next date."""
+    """Scheduled doses due by today with fewer doses of their product recorded, the next date, and
+    whether the child has any immunisation entry at all (any status, any product, any partner)."""
+    recorded = any(e.event_type == EventType.IMMUNISATION.value for e in entries)
     given = doses_given(entries, schedule)
     grace = timedelta(weeks=schedule.overdue_after_weeks)
     due: list[DoseDue] = []
@@ -120,4 +127,4 @@ def immunisations_due(
         else:
             upcoming.setdefault(when, []).append(name)
     first = min(upcoming, default=None)
-    return ImmunisationStatus(tuple(due), first, tuple(upcoming[first]) if first else ())
+    return ImmunisationStatus(tuple(due), first, tuple(upcoming[first]) if first else (), recorded)

@@ -22,6 +22,9 @@ from tests.unit.timeline.summary_events import HIDDEN_NURSE, SECRET_CLINIC, add_
 from tests.unit.timeline.world import PASSWORD, build
 
 NEW = "New since your last visit</strong>"
+NO_IMMUNISATIONS = (
+    "No immunisation records you can see have reached the hub: check the child's GP or child health record"
+)
 
 
 @pytest.fixture
@@ -63,6 +66,8 @@ def test_a_health_visitor_sees_the_restricted_immunisation_in_the_summary(
     assert "Clacton Primary" in summary
     assert "Persistently absent" in summary
     assert "MMR dose 1" not in summary
+    assert NO_IMMUNISATIONS not in summary
+    assert "Overdue</strong> 6-in-1 (DTaP/IPV/Hib/HepB) dose 1" in summary  # the MMR counts, the rest is due
 
 
 def test_school_staff_learn_nothing_of_health_entries_from_the_summary(
@@ -75,7 +80,10 @@ def test_school_staff_learn_nothing_of_health_entries_from_the_summary(
     assert HIDDEN_NURSE not in page.text
     assert SECRET_CLINIC not in page.text
     summary = _summary_of(page.text)
-    assert "MMR dose 1" in summary  # no record this role can see
+    # the restricted MMR is the baby's only immunisation record: withheld, so none this role can see
+    assert NO_IMMUNISATIONS in summary
+    assert "MMR dose 1" not in summary
+    assert "hub-summary__dose" not in summary  # no dose listed as due or overdue
     assert "Persistently absent" in summary
 
 

@@ -171,6 +171,37 @@ def test_rotavirus_past_its_age_limit_is_missed_not_due() -> None:
     assert not any(d.name.startswith("Rotavirus") for d in status.due)
 
 
+def test_a_child_with_no_immunisation_entry_is_marked_as_having_no_records() -> None:
+    teenager = date(2008, 3, 1)  # 18 on the day: every routine dose long past
+    other_entries = [review("new-birth"), attendance(96.5, 3.5, "2026-07-20")]
+    status = immunisations_due(teenager, other_entries, date(2026, 12, 7), SCHEDULES.immunisations)
+    assert not status.recorded
+    summary = summarise(_family(), [EntryView(e, Visibility.SHOWN) for e in other_entries], date(2026, 12, 7))
+    baby = summary.members[1]
+    assert baby.immunisations is not None
+    assert not baby.immunisations.recorded
+
+
+@pytest.mark.parametrize(
+    "record",
+    [vaccine("MMR dose 1"), vaccine("MMR dose 1", "not-done"), vaccine("Yellow fever")],
+    ids=["completed", "not-done", "product-not-in-schedule"],
+)
+def test_any_immunisation_entry_counts_as_records_received(record: TimelineEntry) -> None:
+    status = immunisations_due(BORN, [record], date(2027, 6, 1), SCHEDULES.immunisations)
+    assert status.recorded
+
+
+def test_a_child_with_records_still_gets_due_and_overdue_doses_within_the_schedules_age_limits() -> None:
+    status = immunisations_due(BORN, [vaccine("MMR dose 1")], date(2027, 6, 1), SCHEDULES.immunisations)
+    by_name = {d.name: d for d in status.due}
+    assert status.recorded
+    assert by_name["6-in-1 (DTaP/IPV/Hib/HepB) dose 1"].overdue
+    assert by_name["Hib/MenC dose 1"].due == date(2027, 1, 1)
+    assert "MMR dose 1" not in by_name
+    assert not any(name.startswith("Rotavirus") for name in by_name)  # past the schedule's `until`
+
+
 def test_the_latest_attendance_gives_the_band() -> None:
     older = attendance(97.0, 3.0, "2026-03-01")
     latest = attendance(86.0, 14.0, "2026-07-20")
