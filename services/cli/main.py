@@ -21,6 +21,7 @@ from services.cli import (
     dlq,
     expectations,
     generate,
+    help_text,
     identity,
     identity_score,
     listen,
@@ -86,3 +87,4 @@ app.command("migrate")(migrate.migrate)
 app.add_typer(reference.app, name="reference")
 partners.app.command("expect")(expectations.expect)
 partners.app.command("expected")(expectations.expected)
+help_text.flow_command_lists(app)
