@@ -57,7 +57,12 @@ def _partners(request: Request) -> list[tuple[str, str]]:
     return list(listing())
 
 
-async def _family(request: Request, who: Principal, family_id: str) -> Family | Response:
+async def _family(request: Request, family_id: str) -> tuple[Principal, Family] | Response:
+    """The signed-in user and the family they may record consent for, or the page saying why not
+    (the sign-in page, or a refusal): the form and its POST pass the same gate."""
+    who = pages.user(request)
+    if who is None:
+        return pages.to_sign_in(request)
     if refused := role_refusal(who):
         pages.access(request).audit.record(who, "consent.form", family_id, "denied", refused)
         return pages.render(request, "error.html", status=403, title="You cannot record consent",
@@ -67,17 +72,15 @@ async def _family(request: Request, who: Principal, family_id: str) -> Family | 
     except AuthorisationError as error:
         return pages.render(request, "error.html", status=403, title="You cannot see this",
                             message=str(error))  # fmt: skip
-    return found
+    return who, found
 
 
 @router.get("/families/{family_id}/consent", response_model=None)
 async def form(request: Request, family_id: str) -> Response:
-    who = pages.user(request)
-    if who is None:
-        return pages.to_sign_in(request)
-    family = await _family(request, who, family_id)
-    if isinstance(family, Response):
-        return family
+    gate = await _family(request, family_id)
+    if isinstance(gate, Response):
+        return gate
+    _who, family = gate
     return await _render(request, family, {}, {})
 
 
@@ -100,12 +103,10 @@ async def _render(
 async def record(request: Request, family_id: str) -> Response:
     submitted = await request.form()
     pages.check_csrf(request, str(submitted.get("csrf", "")))
-    who = pages.user(request)
-    if who is None:
-        return pages.to_sign_in(request)
-    family = await _family(request, who, family_id)
-    if isinstance(family, Response):
-        return family
+    gate = await _family(request, family_id)
+    if isinstance(gate, Response):
+        return gate
+    who, family = gate
     values: FormValues = {k: str(v) for k, v in submitted.items() if k != "about"}
     values["about"] = [str(v) for v in submitted.getlist("about")]
     codes = {code for code, _name in await run_in_threadpool(_partners, request)}
